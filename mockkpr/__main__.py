@@ -1,0 +1,5 @@
+"""``python -m mockkpr`` runs the command line."""
+
+from mockkpr.cli import main
+
+main()

@@ -1,0 +1,198 @@
+"""The rule registry: every check the validator knows, with its id, consequence and texts.
+
+A rule is a small function registered with :func:`rule`. It receives one row and the
+validation context and yields :class:`Violation` values; the engine turns them into findings
+(location, consequence, messages) and applies the consequence. Rules never raise for bad data.
+
+Scopes: a row kind (``PERSON``, ``TJENESTE``, ``Notifikasjon``, ``PasientIdent``...) runs the
+rule on every such row; ``ROOT`` runs it once on the root element when the document starts;
+``END`` once after the last row (for checks across the whole document); ``DOCUMENT`` rules have
+no function: the engine raises them for documents it cannot read (not well-formed, DTD...).
+
+A rule may *own* fields (``xsd_fields``): a schema type error on such a field in such a row is
+reported under that rule, with the rule's consequence, instead of as a generic schema error.
+Value rules skip values that are malformed, so that each defect gives exactly one finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from mockkpr.iplos.findings import Consequence
+from mockkpr.iplos.formats import DocumentKind, Generation
+from mockkpr.iplos.rows import Row
+
+ANNUAL = frozenset({Generation.ANNUAL_2018, Generation.ANNUAL_2019})
+EVENT = frozenset({Generation.EVENT_56})
+ALL_GENERATIONS = ANNUAL | EVENT
+
+ROOT = "ROOT"
+END = "END"
+DOCUMENT = "DOCUMENT"
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """What a rule found. ``field`` is a field name, ``@attribute`` or None for the row itself.
+
+    ``row`` defaults to the row the rule was called with; ``location`` overrides the computed
+    location entirely (for END rules that point at something no longer in memory).
+    """
+
+    field: str | None
+    value: str | None
+    expected: str
+    row: Row | None = None
+    location: str | None = None
+    line: int | None = None
+
+
+@dataclass
+class Identity:
+    """One entry of the identity message, as the IPLOS rules need it."""
+
+    national_id: str
+    id_type: str
+    location: str
+    line: int
+    matched: bool = False
+
+
+@dataclass
+class Context:
+    """What rules may know beyond the row: the document's year, kommune, identities, options."""
+
+    generation: Generation | None
+    kind: DocumentKind
+    year: int
+    period_start: date
+    period_end: date
+    kommune: str | None = None
+    accept_synthetic_ids: bool = True
+    flag_real_ids: bool = True
+    identities: dict[str, Identity] | None = None
+    state: dict[str, Any] = field(default_factory=dict)
+
+    def rule_state(self, rule_id: str, factory: Callable[[], Any]) -> Any:
+        """Private, per-document state of one rule (seen ids, the previous notification...)."""
+        if rule_id not in self.state:
+            self.state[rule_id] = factory()
+        return self.state[rule_id]
+
+
+Check = Callable[[Row, Context], Iterable[Violation]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A registered rule. ``requirement`` names where the rule comes from."""
+
+    id: str
+    scope: str
+    consequence: Consequence
+    requirement: str
+    message_no: str
+    message_en: str
+    generations: frozenset[Generation]
+    kinds: frozenset[DocumentKind]
+    check: Check | None
+    xsd_fields: tuple[str, ...] = ()
+    apprec_code: str = "T99"
+
+
+class RuleRegistry:
+    """All rules by id, with a per-(generation, kind, scope) index for the engine."""
+
+    def __init__(self) -> None:
+        self._rules: dict[str, Rule] = {}
+        self._index: dict[tuple[Generation | None, DocumentKind, str], tuple[Rule, ...]] = {}
+
+    def add(self, rule: Rule) -> None:
+        if rule.id in self._rules:
+            raise ValueError(f"rule {rule.id} registered twice")
+        self._rules[rule.id] = rule
+        self._index.clear()
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(sorted(self._rules.values(), key=lambda r: r.id))
+
+    def __len__(self) -> int:
+        return len(self._rules)
+
+    def __getitem__(self, rule_id: str) -> Rule:
+        return self._rules[rule_id]
+
+    def __contains__(self, rule_id: object) -> bool:
+        return rule_id in self._rules
+
+    def for_scope(
+        self, generation: Generation | None, kind: DocumentKind, scope: str
+    ) -> tuple[Rule, ...]:
+        """The rules to run on one scope of one format, in id order."""
+        key = (generation, kind, scope)
+        if key not in self._index:
+            self._index[key] = tuple(
+                r for r in self
+                if r.scope == scope and kind in r.kinds and r.check is not None
+                and (generation is None or generation in r.generations)
+            )
+        return self._index[key]
+
+    def owner_of(
+        self, generation: Generation | None, kind: DocumentKind, scope: str, name: str
+    ) -> Rule | None:
+        """The rule that reports schema type errors of field ``name`` in rows of ``scope``."""
+        for r in self:
+            if (r.scope == scope and name in r.xsd_fields and kind in r.kinds
+                    and (generation is None or generation in r.generations)):
+                return r
+        return None
+
+
+REGISTRY = RuleRegistry()
+
+
+def rule(
+    rule_id: str,
+    *,
+    scope: str,
+    consequence: Consequence,
+    requirement: str,
+    no: str,
+    en: str,
+    generations: frozenset[Generation] = ANNUAL,
+    kinds: frozenset[DocumentKind] = frozenset({DocumentKind.IPLOS}),
+    xsd_fields: tuple[str, ...] = (),
+    apprec_code: str = "T99",
+) -> Callable[[Check], Check]:
+    """Register the decorated function as rule ``rule_id``."""
+
+    def register(check: Check) -> Check:
+        REGISTRY.add(Rule(rule_id, scope, consequence, requirement, no, en, generations, kinds,
+                          check, xsd_fields, apprec_code))
+        return check
+
+    return register
+
+
+def declare(
+    rule_id: str,
+    *,
+    scope: str,
+    consequence: Consequence,
+    requirement: str,
+    no: str,
+    en: str,
+    generations: frozenset[Generation] = ALL_GENERATIONS,
+    kinds: frozenset[DocumentKind] = frozenset({DocumentKind.IPLOS, DocumentKind.IDENTITY}),
+    xsd_fields: tuple[str, ...] = (),
+    apprec_code: str = "T99",
+) -> Rule:
+    """Register a rule without a function: the engine or the schema raises it."""
+    r = Rule(rule_id, scope, consequence, requirement, no, en, generations, kinds, None,
+             xsd_fields, apprec_code)
+    REGISTRY.add(r)
+    return r
