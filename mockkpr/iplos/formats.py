@@ -35,6 +35,12 @@ class DocumentFormat:
     root: str
     schema: str
     version: str | None
+    # The root's children in order: (element, minimum, maximum or None for unbounded).
+    top_level: tuple[tuple[str, int, int | None], ...]
+
+    @property
+    def top_level_names(self) -> frozenset[str]:
+        return frozenset(name for name, _, _ in self.top_level)
 
     @property
     def label(self) -> str:
@@ -54,16 +60,20 @@ NS_56 = "http://www.npr.no/xmlstds/56_0_0_ipl"
 # The real identity message layout is not public; this namespace is mockkpr's own (docs/formats.md).
 NS_IDENTITY = "urn:mockkpr:xmlstds:kpr-ide:1"
 
+_ANNUAL_TOP = (("INNHINFO", 1, 1), ("PERSON", 1, None))
+
 FORMATS: dict[str, DocumentFormat] = {
     f.namespace: f
     for f in (
         DocumentFormat(DocumentKind.IPLOS, Generation.ANNUAL_2018, NS_2018, "IPLOS",
-                       "iplos-2018.xsd", "3.5"),
+                       "iplos-2018.xsd", "3.5", _ANNUAL_TOP),
         DocumentFormat(DocumentKind.IPLOS, Generation.ANNUAL_2019, NS_2019, "IPLOS",
-                       "iplos-2019.xsd", "3.7"),
+                       "iplos-2019.xsd", "3.7", _ANNUAL_TOP),
         DocumentFormat(DocumentKind.IPLOS, Generation.EVENT_56, NS_56, "Melding",
-                       "iplos-56.xsd", "56.0.0"),
+                       "iplos-56.xsd", "56.0.0",
+                       (("Notifikasjon", 0, None), ("Kontaktperson", 1, None),
+                        ("Kommune", 1, None))),
         DocumentFormat(DocumentKind.IDENTITY, None, NS_IDENTITY, "IdentMelding",
-                       "kpr-ide-1.xsd", "1.0"),
+                       "kpr-ide-1.xsd", "1.0", (("INNHINFO", 1, 1), ("PasientIdent", 1, None))),
     )
 }

@@ -4,11 +4,12 @@ A row is an element that carries attributes or child elements (``PERSON``, ``TJE
 ``Notifikasjon``, ``Bruker``...). Its leaf children become ``fields`` (local name -> text),
 its attributes ``attrs``. Every row knows its keyed XPath, for example
 ``/IPLOS/PERSON[@pePeID=17]/TJENESTE[@tjTjID=3]``, so that findings point at it exactly.
+
+Rows are built for every element of a document, so building them is on the validator's hot
+path: the class uses slots and computes its path only when a finding needs it.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 from lxml import etree
 
@@ -32,23 +33,44 @@ DATA_ROWS = frozenset(
 )
 
 
-@dataclass(slots=True, eq=False)
 class Row:
     """One element with its attributes, leaf values and child rows."""
 
-    kind: str
-    attrs: dict[str, str]
-    fields: dict[str, str]
-    children: list[Row]
-    path: str
-    line: int
-    parent: Row | None = None
-    dropped: bool = False
-    field_lines: dict[str, int] = field(default_factory=dict)
+    __slots__ = ("attrs", "children", "dropped", "fields", "kind", "line", "parent", "_step",
+                 "_base")
+
+    def __init__(
+        self,
+        kind: str,
+        attrs: dict[str, str],
+        fields: dict[str, str],
+        line: int,
+        step: str,
+        parent: Row | None = None,
+        base: str = "",
+    ) -> None:
+        self.kind = kind
+        self.attrs = attrs
+        self.fields = fields
+        self.children: list[Row] = []
+        self.line = line
+        self.parent = parent
+        self.dropped = False
+        self._step = step
+        self._base = base
+
+    def __repr__(self) -> str:
+        return f"Row({self.path!r})"
+
+    @property
+    def path(self) -> str:
+        """The keyed XPath of this row, e.g. ``/IPLOS/PERSON[@pePeID=17]/TJENESTE[@tjTjID=3]``."""
+        prefix = self.parent.path if self.parent is not None else self._base
+        return f"{prefix}/{self._step}"
 
     def get(self, name: str) -> str | None:
         """The value of a field (``tjTimerUke``) or an attribute (``@tjTjID``), or None."""
-        if name.startswith("@"):
+        if name[0] == "@":
             return self.attrs.get(name[1:])
         return self.fields.get(name)
 
@@ -63,6 +85,13 @@ class Row:
             out.extend(child.walk())
         return out
 
+    def ancestor(self, kind: str) -> Row | None:
+        """This row or the nearest row above it of ``kind``."""
+        row: Row | None = self
+        while row is not None and row.kind != kind:
+            row = row.parent
+        return row
+
     def is_dropped(self) -> bool:
         """True when this row or one of its ancestors has been rejected."""
         row: Row | None = self
@@ -73,7 +102,7 @@ class Row:
         return False
 
     def location(self, name: str | None = None) -> str:
-        """The keyed XPath of this row, or of one of its fields or attributes."""
+        """The keyed XPath of this row, or of one of its fields (``x``) or attributes (``@x``)."""
         return self.path if name is None else f"{self.path}/{name}"
 
 
@@ -83,26 +112,47 @@ def local_name(tag: str) -> str:
 
 
 def row_from_element(
-    element: etree._Element, parent_path: str, parent: Row | None = None, position: int = 1
+    element: etree._Element,
+    base: str,
+    parent: Row | None = None,
+    position: int = 0,
+    index: dict[etree._Element, Row] | None = None,
 ) -> Row:
-    """Build the row for ``element`` and, recursively, its child rows."""
-    kind = local_name(element.tag)
-    attrs = {local_name(k): v for k, v in element.attrib.items()}
+    """Build the row for ``element`` and, recursively, its child rows.
+
+    ``base`` is the path above a top-level row (``/IPLOS``); ``position`` (1-based) is used in
+    the path when the row has no key attribute; 0 leaves the step without a predicate. When
+    ``index`` is given, it receives the row built for each element (to place schema errors).
+    """
+    tag = element.tag
+    assert isinstance(tag, str)
+    cut = tag.find("}") + 1
+    kind = tag[cut:]
+    attrib = element.attrib
+    attrs = {(k[k.find("}") + 1:] if k[0] == "{" else k): v for k, v in attrib.items()}
     key = KEY_ATTRIBUTES.get(kind)
     if key is not None and attrs.get(key):
         step = f"{kind}[@{key}={attrs[key]}]"
+    elif position:
+        step = f"{kind}[{position}]"
     else:
-        step = f"{kind}[{position}]" if parent is not None else kind
-    row = Row(kind, attrs, {}, [], f"{parent_path}/{step}", element.sourceline or 0, parent)
+        step = kind
+    fields: dict[str, str] = {}
+    row = Row(kind, attrs, fields, element.sourceline or 0, step, parent, base)
+    if index is not None:
+        index[element] = row
     positions: dict[str, int] = {}
     for child in element:
-        if not isinstance(child.tag, str):
+        ctag = child.tag
+        if not isinstance(ctag, str):
             continue  # comments and processing instructions
-        name = local_name(child.tag)
         if len(child) or child.attrib:
+            name = ctag[ctag.find("}") + 1:]
             positions[name] = positions.get(name, 0) + 1
-            row.children.append(row_from_element(child, row.path, row, positions[name]))
-        elif name not in row.fields:
-            row.fields[name] = (child.text or "").strip()
-            row.field_lines[name] = child.sourceline or 0
+            row.children.append(row_from_element(child, base, row, positions[name], index))
+        else:
+            name = ctag[cut:] if ctag.startswith(tag[:cut]) else local_name(ctag)
+            if name not in fields:
+                text = child.text
+                fields[name] = text.strip() if text else ""
     return row

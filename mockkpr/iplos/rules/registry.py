@@ -91,7 +91,7 @@ class Rule:
     """A registered rule. ``requirement`` names where the rule comes from."""
 
     id: str
-    scope: str
+    scopes: frozenset[str]
     consequence: Consequence
     requirement: str
     message_no: str
@@ -109,12 +109,14 @@ class RuleRegistry:
     def __init__(self) -> None:
         self._rules: dict[str, Rule] = {}
         self._index: dict[tuple[Generation | None, DocumentKind, str], tuple[Rule, ...]] = {}
+        self._owners: dict[tuple[Generation | None, DocumentKind, str, str], Rule | None] = {}
 
     def add(self, rule: Rule) -> None:
         if rule.id in self._rules:
             raise ValueError(f"rule {rule.id} registered twice")
         self._rules[rule.id] = rule
         self._index.clear()
+        self._owners.clear()
 
     def __iter__(self) -> Iterator[Rule]:
         return iter(sorted(self._rules.values(), key=lambda r: r.id))
@@ -136,7 +138,7 @@ class RuleRegistry:
         if key not in self._index:
             self._index[key] = tuple(
                 r for r in self
-                if r.scope == scope and kind in r.kinds and r.check is not None
+                if scope in r.scopes and kind in r.kinds and r.check is not None
                 and (generation is None or generation in r.generations)
             )
         return self._index[key]
@@ -145,11 +147,15 @@ class RuleRegistry:
         self, generation: Generation | None, kind: DocumentKind, scope: str, name: str
     ) -> Rule | None:
         """The rule that reports schema type errors of field ``name`` in rows of ``scope``."""
-        for r in self:
-            if (r.scope == scope and name in r.xsd_fields and kind in r.kinds
-                    and (generation is None or generation in r.generations)):
-                return r
-        return None
+        key = (generation, kind, scope, name)
+        if key not in self._owners:
+            self._owners[key] = next(
+                (r for r in self
+                 if scope in r.scopes and name in r.xsd_fields and kind in r.kinds
+                 and (generation is None or generation in r.generations)),
+                None,
+            )
+        return self._owners[key]
 
 
 REGISTRY = RuleRegistry()
@@ -158,7 +164,7 @@ REGISTRY = RuleRegistry()
 def rule(
     rule_id: str,
     *,
-    scope: str,
+    scope: str | tuple[str, ...],
     consequence: Consequence,
     requirement: str,
     no: str,
@@ -171,7 +177,7 @@ def rule(
     """Register the decorated function as rule ``rule_id``."""
 
     def register(check: Check) -> Check:
-        REGISTRY.add(Rule(rule_id, scope, consequence, requirement, no, en, generations, kinds,
+        REGISTRY.add(Rule(rule_id, _scopes(scope), consequence, requirement, no, en, generations, kinds,
                           check, xsd_fields, apprec_code))
         return check
 
@@ -181,7 +187,7 @@ def rule(
 def declare(
     rule_id: str,
     *,
-    scope: str,
+    scope: str | tuple[str, ...],
     consequence: Consequence,
     requirement: str,
     no: str,
@@ -192,7 +198,11 @@ def declare(
     apprec_code: str = "T99",
 ) -> Rule:
     """Register a rule without a function: the engine or the schema raises it."""
-    r = Rule(rule_id, scope, consequence, requirement, no, en, generations, kinds, None,
+    r = Rule(rule_id, _scopes(scope), consequence, requirement, no, en, generations, kinds, None,
              xsd_fields, apprec_code)
     REGISTRY.add(r)
     return r
+
+
+def _scopes(scope: str | tuple[str, ...]) -> frozenset[str]:
+    return frozenset((scope,) if isinstance(scope, str) else scope)

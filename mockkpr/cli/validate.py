@@ -1,0 +1,89 @@
+"""``mockkpr validate``: judge IPLOS files offline the way KPR does."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from tqdm import tqdm
+
+from mockkpr.errors import InputError
+from mockkpr.iplos import DocumentKind, Generation, Report, sniff_format, validate
+from mockkpr.iplos.render import FAIL_LEVELS, fails, to_json, to_junit, to_text
+from mockkpr.settings import load_settings
+
+
+@contextmanager
+def _progress(path: Path) -> Iterator[tqdm[bytes]]:
+    """A byte progress bar on a terminal; silent (disabled) when stderr is not a terminal."""
+    size = path.stat().st_size if path.is_file() else None
+    with tqdm(total=size, unit="B", unit_scale=True, desc=path.name, leave=False,
+              disable=None if sys.stderr.isatty() else True, file=sys.stderr) as bar:
+        yield bar
+
+
+def _pairs(paths: list[Path]) -> list[tuple[Path, Path | None]]:
+    """Pair one annual IPLOS file with one identity file; anything else stands alone."""
+    kinds = {path: sniff_format(path) for path in paths}
+    identities = [p for p, f in kinds.items() if f and f.kind is DocumentKind.IDENTITY]
+    annual = [p for p, f in kinds.items() if f and f.kind is DocumentKind.IPLOS
+              and f.generation is not Generation.EVENT_56]
+    if len(identities) == 1 and len(annual) == 1:
+        return [(annual[0], identities[0])] + [(p, None) for p in paths
+                                                if p not in (annual[0], identities[0])]
+    return [(p, None) for p in paths]
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "junit"]),
+              default="text", show_default=True, help="Output format.")
+@click.option("--year", type=click.IntRange(2000, 2100),
+              help="Judge as this reporting year instead of the one in the file header.")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Write the output to this file instead of standard output.")
+@click.option("--fail-on", type=click.Choice(list(FAIL_LEVELS)), default="message",
+              show_default=True,
+              help="Exit 1 when a finding is at least this serious: message (rejected), "
+                   "row (rows rejected), value (values blanked), report (any finding).")
+def validate_command(
+    files: tuple[Path, ...],
+    output_format: str,
+    year: int | None,
+    output: Path | None,
+    fail_on: str,
+) -> None:
+    """Validate IPLOS files (annual 2018/2019, event 56.0.0, identity KPR_IDE).
+
+    When exactly one annual IPLOS file and one identity file are given, they are validated
+    together and joined on the person key. Exit codes: 0 accepted, 1 rejected or findings at
+    the --fail-on level, 2 unusable input or options.
+    """
+    settings = load_settings()
+    reports: list[Report] = []
+    for path, identity in _pairs(list(files)):
+        with _progress(path) as bar:
+            reports.append(validate(path, identity=identity, year=year, settings=settings,
+                                    progress=bar.update))
+    if output_format == "json":
+        text = to_json(reports)
+    elif output_format == "junit":
+        text = to_junit(reports, fail_on=fail_on).decode()
+    else:
+        text = to_text(reports)
+    if output is not None:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"{output}: cannot write ({exc.strerror})") from None
+    else:
+        click.echo(text, nl=False)
+    sys.exit(1 if any(fails(r, fail_on) for r in reports) else 0)
+
+
+validate = validate_command
+validate.name = "validate"

@@ -1,0 +1,422 @@
+"""The streaming validation engine: parse -> schema -> rules, one top-level row at a time.
+
+The engine reads a document incrementally with lxml (entities, DTDs and network access off,
+any DOCTYPE rejected), validates each child of the root against the format's schema on its own,
+turns it into :class:`~mockkpr.iplos.rows.Row` objects, runs the registered rules on every row
+and then frees the element, so memory stays flat whatever the file size.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import BinaryIO
+
+from lxml import etree
+
+from mockkpr.iplos import schemas
+from mockkpr.iplos.findings import Consequence, Finding, Report
+from mockkpr.iplos.formats import FORMATS, DocumentFormat, DocumentKind, Generation
+from mockkpr.iplos.rows import DATA_ROWS, Row, row_from_element
+from mockkpr.iplos.rules import document as doc_rules
+from mockkpr.iplos.rules.registry import END, REGISTRY, ROOT, Context, Identity, Rule, Violation
+from mockkpr.iplos.values import as_date8
+
+_SNIFF_LIMIT = 1 << 20  # bytes read while looking for the root element
+_CHUNK = 1 << 16
+_XSD_MESSAGE = re.compile(r"^Element '(?:\{[^}]*\})?([^']+)'(?:, attribute '([^']+)')?: (.*)$", re.S)
+_GENERATION_YEAR = {Generation.ANNUAL_2018: 2018, Generation.ANNUAL_2019: 2019}
+
+
+@dataclass
+class Options:
+    """How to judge a document: forced reporting year, id policy, limits, progress callback."""
+
+    year: int | None = None
+    accept_synthetic_ids: bool = True
+    flag_real_ids: bool = True
+    max_payload_bytes: int = 1 << 30
+    today: date = field(default_factory=date.today)
+    progress: Callable[[int], None] | None = None
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Reader:
+    """A file-like reader that replays sniffed bytes, counts bytes and enforces the limit."""
+
+    def __init__(self, head: bytes, rest: BinaryIO, already: int, options: Options) -> None:
+        self._head = head
+        self._rest = rest
+        self._count = already
+        self._options = options
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            data, self._head = self._head, b""
+            return data
+        data = self._rest.read(_CHUNK if size is None or size < 0 else size)
+        self._count += len(data)
+        if self._count > self._options.max_payload_bytes:
+            raise _TooLarge
+        if self._options.progress is not None and data:
+            self._options.progress(len(data))
+        return data
+
+
+def _parser_options() -> dict[str, bool]:
+    return {"resolve_entities": False, "no_network": True, "load_dtd": False,
+            "huge_tree": False, "remove_comments": True, "remove_pis": True}
+
+
+class DocumentValidator:
+    """Validates one document into a report; ``identities`` joins it to an identity message."""
+
+    def __init__(
+        self,
+        report: Report,
+        options: Options,
+        identities: dict[str, Identity] | None = None,
+    ) -> None:
+        self.report = report
+        self.options = options
+        self.identities = identities
+        self.format: DocumentFormat | None = None
+        self.ctx: Context | None = None
+        self._schema: etree.XMLSchema | None = None
+        self._root_row: Row | None = None
+        self._seen: dict[str, int] = {}
+        self._order = 0
+        self._repeats: dict[str, bool] = {}
+        self.collected: dict[str, Identity] = {}
+
+    # ----------------------------------------------------------------- findings
+    def emit(self, rule: Rule, violation: Violation, row: Row | None) -> None:
+        """Turn one violation of ``rule`` into a finding and apply its consequence."""
+        target = violation.row or row
+        if violation.location is not None:
+            location = violation.location
+        elif target is not None:
+            location = target.location(violation.field)
+        else:
+            location = "/"
+        line = violation.line if violation.line is not None else (target.line if target else None)
+        self.report.add(Finding(
+            rule.id, rule.consequence, location, violation.value, violation.expected,
+            rule.message_no, rule.message_en, rule.requirement, line,
+            _service_type(target) if target is not None else None,
+        ))
+        if rule.consequence is Consequence.REJECT_ROW and target is not None:
+            data_row = _data_row(target)
+            if data_row is not None:
+                data_row.dropped = True
+        elif rule.consequence in (Consequence.SET_NULL, Consequence.SET_MINUS_ONE):
+            self.report.rows.blanked += 1
+
+    def emit_document(self, rule: Rule, detail: str, line: int | None = None,
+                      value: str | None = None, location: str = "/") -> None:
+        self.emit(rule, Violation(None, value, detail, location=location, line=line), None)
+
+    # ----------------------------------------------------------------- driving
+    def run(self, stream: BinaryIO) -> None:
+        """Validate everything ``stream`` yields; findings go to the report."""
+        try:
+            self._run(stream)
+        except _TooLarge:
+            self.emit_document(
+                doc_rules.XML_TOO_LARGE,
+                f"at most {self.options.max_payload_bytes} bytes",
+            )
+
+    def _run(self, stream: BinaryIO) -> None:
+        head, root = self._sniff(stream)
+        if root is None:
+            return
+        assert self.format is not None
+        names = self.format.top_level_names
+        reader = _Reader(head, stream, len(head), self.options)
+        ns = self.format.namespace
+        tags = [f"{{{ns}}}{name}" for name in names]
+        events = etree.iterparse(reader, events=("end",), tag=tags, **_parser_options())
+        root_el: etree._Element | None = None
+        try:
+            for _, element in events:
+                if root_el is None:
+                    root_el = element.getroottree().getroot()
+                    self._start(root_el)
+                if element.getparent() is not root_el:
+                    continue  # same name deeper down: part of a row, handled with it
+                self._sweep(element)
+                self._top_level(element)
+                element.clear(keep_tail=True)
+        except etree.XMLSyntaxError as exc:
+            self._not_well_formed(exc)
+            return
+        if root_el is None:
+            # No top-level element at all: the root is still worth judging.
+            root_el = events.root
+            self._start(root_el)
+        for extra in root_el:
+            if isinstance(extra.tag, str):
+                self._unexpected(extra)
+        self._finish()
+
+    def _sniff(self, stream: BinaryIO) -> tuple[bytes, etree._Element | None]:
+        """Read until the root element starts; check DOCTYPE and namespace on the way."""
+        parser = etree.XMLPullParser(events=("start",), **_parser_options())
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while size < _SNIFF_LIMIT:
+                data = stream.read(_CHUNK)
+                if not data:
+                    break
+                if self.options.progress is not None:
+                    self.options.progress(len(data))
+                chunks.append(data)
+                size += len(data)
+                if size > self.options.max_payload_bytes:
+                    raise _TooLarge
+                parser.feed(data)
+                for _, element in parser.read_events():
+                    return b"".join(chunks), self._check_root(element)
+            if size == 0:
+                self.emit_document(doc_rules.XML_EMPTY, "an XML document")
+                return b"", None
+            parser.close()
+        except etree.XMLSyntaxError as exc:
+            self._not_well_formed(exc)
+            return b"", None
+        self.emit_document(doc_rules.XML_NOT_WELL_FORMED,
+                           "a root element within the first megabyte")
+        return b"", None
+
+    def _check_root(self, root: etree._Element) -> etree._Element | None:
+        tree = root.getroottree()
+        if tree.docinfo.doctype:
+            self.emit_document(doc_rules.XML_DOCTYPE, "no DOCTYPE",
+                               value=tree.docinfo.doctype, line=root.sourceline)
+            return None
+        qname = etree.QName(root)
+        fmt = FORMATS.get(qname.namespace or "")
+        if fmt is None or fmt.root != qname.localname:
+            known = ", ".join(f"{{{f.namespace}}}{f.root}" for f in FORMATS.values())
+            self.emit_document(doc_rules.XML_UNKNOWN_FORMAT, f"one of {known}",
+                               value=root.tag, line=root.sourceline)
+            return None
+        self.format = fmt
+        self._repeats = {name: maximum != 1 for name, _, maximum in fmt.top_level}
+        if fmt.kind is DocumentKind.IDENTITY:
+            self.report.identity_format = fmt
+        else:
+            self.report.document_format = fmt
+        self._schema = schemas.load_schema(fmt.schema)
+        return root
+
+    def _not_well_formed(self, exc: etree.XMLSyntaxError) -> None:
+        line = exc.lineno if isinstance(exc.lineno, int) else None
+        self.emit_document(doc_rules.XML_NOT_WELL_FORMED, "well-formed XML in UTF-8 or as declared",
+                           value=str(exc.msg), line=line)
+
+    # ----------------------------------------------------------------- structure
+    def _start(self, root: etree._Element) -> None:
+        assert self.format is not None
+        attrs = {etree.QName(k).localname: v for k, v in root.attrib.items()}
+        self._root_row = Row(self.format.root, attrs, {}, root.sourceline or 0, self.format.root)
+        generation = self.format.generation
+        year = self.options.year or (
+            _GENERATION_YEAR[generation] if generation in _GENERATION_YEAR
+            else self.options.today.year)
+        self.ctx = Context(
+            generation=self.format.generation, kind=self.format.kind, year=year,
+            period_start=date(year, 1, 1), period_end=date(year, 12, 31),
+            accept_synthetic_ids=self.options.accept_synthetic_ids,
+            flag_real_ids=self.options.flag_real_ids, identities=self.identities,
+        )
+        if root.text and root.text.strip():
+            self.emit_document(doc_rules.XML_STRUCTURE, "only elements inside the root",
+                               value=root.text.strip()[:40], location=f"/{self.format.root}",
+                               line=root.sourceline)
+        self._run_rules(ROOT, self._root_row)
+
+    def _sweep(self, element: etree._Element) -> None:
+        """Drop the elements before ``element`` (already handled or not expected there)."""
+        parent = element.getparent()
+        assert parent is not None
+        while (previous := element.getprevious()) is not None:
+            if isinstance(previous.tag, str) and etree.QName(previous).localname not in \
+                    self._seen:
+                self._unexpected(previous)
+            del parent[0]
+
+    def _unexpected(self, element: etree._Element) -> None:
+        assert self.format is not None
+        expected = ", ".join(name for name, _, _ in self.format.top_level)
+        self.emit_document(doc_rules.XML_STRUCTURE, f"only {expected} in the root",
+                           value=element.tag, location=f"/{self.format.root}",
+                           line=element.sourceline)
+
+    def _check_order(self, name: str, line: int) -> None:
+        assert self.format is not None
+        order = [n for n, _, _ in self.format.top_level]
+        index = order.index(name)
+        if index < self._order:
+            self.emit_document(doc_rules.XML_STRUCTURE,
+                               f"{name} before {order[self._order]}",
+                               value=name, location=f"/{self.format.root}/{name}", line=line)
+        self._order = max(self._order, index)
+        self._seen[name] = self._seen.get(name, 0) + 1
+
+    def _finish(self) -> None:
+        assert self.format is not None and self._root_row is not None
+        for name, minimum, maximum in self.format.top_level:
+            count = self._seen.get(name, 0)
+            if count < minimum or (maximum is not None and count > maximum):
+                bound = f"at least {minimum}" if maximum is None else \
+                    (f"exactly {minimum}" if minimum == maximum else f"{minimum}..{maximum}")
+                self.emit_document(doc_rules.XML_STRUCTURE, f"{bound} {name}",
+                                   value=str(count), location=f"/{self.format.root}/{name}")
+        self._run_rules(END, self._root_row)
+
+    # ----------------------------------------------------------------- rows
+    def _top_level(self, element: etree._Element) -> None:
+        assert self.format is not None and self._schema is not None and self.ctx is not None
+        name = element.tag[len(self.format.namespace) + 2:]
+        line = element.sourceline or 0
+        self._check_order(name, line)
+        if element.tail and element.tail.strip():
+            self.emit_document(doc_rules.XML_STRUCTURE, "only elements inside the root",
+                               value=element.tail.strip()[:40],
+                               location=f"/{self.format.root}", line=line)
+        marks = None if self._schema.validate(element) else self._schema_errors(element)
+        index: dict[etree._Element, Row] | None = {} if marks else None
+        row = row_from_element(element, f"/{self.format.root}",
+                               position=self._seen[name] if self._repeats[name] else 0,
+                               index=index)
+        if name == "INNHINFO":
+            self._set_header(row)
+        rows = row.walk()
+        if marks and index is not None:
+            self._report_schema_errors(index, marks)
+        for each in rows:
+            self._run_rules(each.kind, each)
+        counted = [r for r in rows if r.kind in DATA_ROWS]
+        self.report.rows.total += len(counted)
+        self.report.rows.dropped += sum(1 for r in counted if r.is_dropped())
+        if self.format.kind is DocumentKind.IDENTITY and name == "PasientIdent":
+            self._collect_identity(row)
+
+    def _set_header(self, innhinfo: Row) -> None:
+        """Take the reporting year (unless forced) and the kommune from the header."""
+        assert self.ctx is not None
+        start = as_date8(innhinfo.get("iiFraDato"))
+        end = as_date8(innhinfo.get("iiTilDato"))
+        year = start.year if start else (end.year if end and end.year < 9999 else None)
+        if year is not None and self.options.year is None:
+            self.ctx.year = year
+            self.ctx.period_start = date(year, 1, 1)
+            self.ctx.period_end = date(year, 12, 31)
+        kommune = innhinfo.get("iiKomnr")
+        if kommune:
+            self.ctx.kommune = kommune
+            self.report.kommune = kommune
+        self.report.year = self.ctx.year
+
+    def _collect_identity(self, row: Row) -> None:
+        key = row.attrs.get("pePeID")
+        if key and key not in self.collected and not row.is_dropped():
+            self.collected[key] = Identity(row.fields.get("fid", ""), row.fields.get("typeID", ""),
+                                           row.path, row.line)
+
+    def _run_rules(self, scope: str, row: Row) -> None:
+        assert self.ctx is not None
+        ctx = self.ctx
+        for rule in REGISTRY.for_scope(ctx.generation, ctx.kind, scope):
+            assert rule.check is not None
+            found = rule.check(row, ctx)
+            if found:
+                for violation in found:
+                    self.emit(rule, violation, row)
+
+    # ----------------------------------------------------------------- schema errors
+    def _schema_errors(
+        self, element: etree._Element
+    ) -> dict[etree._Element, list[tuple[str | None, str, int]]]:
+        """Schema errors of one top-level element, keyed by the element of the row they hit."""
+        assert self._schema is not None
+        marks: dict[etree._Element, list[tuple[str | None, str, int]]] = {}
+        for error in self._schema.error_log:
+            target = _resolve(element, error.path)
+            match = _XSD_MESSAGE.match(error.message)
+            detail = match.group(3) if match else error.message
+            attribute = match.group(2) if match else None
+            if attribute is not None:
+                holder, name = target, f"@{attribute}"
+            elif len(target) == 0 and not target.attrib and target is not element:
+                parent = target.getparent()
+                assert parent is not None
+                holder, name = parent, etree.QName(target).localname
+            else:
+                holder, name = target, None
+            marks.setdefault(holder, []).append((name, detail.strip(), error.line))
+        return marks
+
+    def _report_schema_errors(
+        self,
+        index: dict[etree._Element, Row],
+        marks: dict[etree._Element, list[tuple[str | None, str, int]]],
+    ) -> None:
+        assert self.ctx is not None
+        for holder, problems in marks.items():
+            row = index[holder]
+            for name, detail, line in problems:
+                owner = (REGISTRY.owner_of(self.ctx.generation, self.ctx.kind, row.kind, name)
+                         if name is not None else None)
+                if owner is None:
+                    owner = doc_rules.XSD_ROW if _data_row(row) is not None \
+                        else doc_rules.XSD_HEADER
+                value = row.get(name) if name is not None else None
+                self.emit(owner, Violation(name, value, detail, line=line), row)
+
+
+def _resolve(element: etree._Element, path: str | None) -> etree._Element:
+    """Follow a libxml2 node path such as ``/*/*[3]/*[2]`` from ``element`` (the ``/*``)."""
+    target = element
+    if not path:
+        return target
+    for step in path.split("/")[2:]:
+        index = 1
+        if "[" in step:
+            index = int(step[step.index("[") + 1:-1])
+        children = [c for c in target if isinstance(c.tag, str)]
+        if not 0 < index <= len(children):
+            break
+        target = children[index - 1]
+    return target
+
+
+def _data_row(row: Row) -> Row | None:
+    current: Row | None = row
+    while current is not None and current.kind not in DATA_ROWS:
+        current = current.parent
+    return current
+
+
+def _service_type(row: Row) -> int | None:
+    current: Row | None = row
+    while current is not None:
+        value = current.fields.get("tjTjenType") or current.attrs.get("tjenesteType")
+        if value is not None:
+            return int(value) if value.isdigit() else None
+        current = current.parent
+    return None
+
+
+def iter_violations(rule: Rule, row: Row, ctx: Context) -> Iterator[Violation]:
+    """Run one rule on one row (used by tests that probe a single rule)."""
+    assert rule.check is not None
+    yield from rule.check(row, ctx)

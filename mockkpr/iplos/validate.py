@@ -1,0 +1,119 @@
+"""The validator's front door: ``validate(source) -> Report``."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable
+from contextlib import ExitStack
+from datetime import date
+from pathlib import Path
+from typing import BinaryIO
+
+from lxml import etree
+
+import mockkpr.iplos.rules  # noqa: F401  (registers every rule)
+from mockkpr.errors import InputError
+from mockkpr.iplos.engine import DocumentValidator, Options
+from mockkpr.iplos.findings import Report
+from mockkpr.iplos.formats import FORMATS, DocumentFormat
+from mockkpr.settings import Settings
+
+Source = bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO
+
+
+def validate(
+    source: Source,
+    *,
+    identity: Source | None = None,
+    year: int | None = None,
+    settings: Settings | None = None,
+    name: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    today: date | None = None,
+) -> Report:
+    """Judge one IPLOS submission the way KPR does and return the report.
+
+    ``source`` is the document (bytes, a path or a binary file object) in any generation;
+    ``identity`` optionally the ``KPR_IDE`` identity message that belongs to an annual file:
+    both are then validated and joined (persons without identity, identities without person).
+    ``year`` forces the reporting year instead of taking it from the header. A document that
+    cannot be read as XML gives a rejected report with a finding; only a source that cannot be
+    opened at all raises :class:`~mockkpr.errors.InputError`.
+    """
+    settings = settings or Settings()
+    options = Options(
+        year=year,
+        accept_synthetic_ids=settings.accept_synthetic_ids,
+        flag_real_ids=settings.flag_real_ids,
+        max_payload_bytes=settings.max_payload_bytes,
+        progress=progress,
+    )
+    if today is not None:
+        options.today = today
+    report = Report(source=name or _name_of(source), max_findings=settings.max_findings)
+    with ExitStack() as stack:
+        identities = None
+        if identity is not None:
+            checker = DocumentValidator(report, options)
+            checker.run(stack.enter_context(_open(identity)))
+            identities = checker.collected
+        DocumentValidator(report, options, identities).run(stack.enter_context(_open(source)))
+    return report
+
+
+def sniff_format(source: Source) -> DocumentFormat | None:
+    """The format of a document judged by its root element, or None if it cannot be told."""
+    with _open(source) as stream:
+        parser = etree.XMLPullParser(events=("start",), resolve_entities=False,
+                                     no_network=True, load_dtd=False)
+        for _ in range(16):
+            data = stream.read(1 << 16)
+            if not data:
+                return None
+            try:
+                parser.feed(data)
+            except etree.XMLSyntaxError:
+                return None
+            for _, element in parser.read_events():
+                qname = etree.QName(element)
+                fmt = FORMATS.get(qname.namespace or "")
+                return fmt if fmt is not None and fmt.root == qname.localname else None
+    return None
+
+
+def _name_of(source: Source) -> str:
+    if isinstance(source, str | os.PathLike):
+        return str(source)
+    if isinstance(source, bytes | bytearray | memoryview):
+        return "<bytes>"
+    return str(getattr(source, "name", "<stream>"))
+
+
+def _open(source: Source) -> BinaryIO:
+    if isinstance(source, bytes | bytearray | memoryview):
+        return io.BytesIO(bytes(source))
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        try:
+            return path.open("rb")
+        except FileNotFoundError:
+            raise InputError(f"{path}: no such file") from None
+        except IsADirectoryError:
+            raise InputError(f"{path}: is a directory, not a file") from None
+        except PermissionError:
+            raise InputError(f"{path}: permission denied") from None
+        except OSError as exc:
+            raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+    return _Borrowed(source)
+
+
+class _Borrowed(io.BufferedIOBase):
+    """Wraps a caller's stream so that closing our handle leaves theirs open."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        super().__init__()
+        self._stream = stream
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._stream.read(-1 if size is None else size)
