@@ -22,11 +22,16 @@ from mockkpr.iplos.formats import FORMATS, DocumentFormat, DocumentKind, Generat
 from mockkpr.iplos.rows import DATA_ROWS, Row, row_from_element
 from mockkpr.iplos.rules import document as doc_rules
 from mockkpr.iplos.rules.registry import END, REGISTRY, ROOT, Context, Identity, Rule, Violation
-from mockkpr.iplos.values import as_date8
+from mockkpr.iplos.values import as_date8, as_datetime
 
 _SNIFF_LIMIT = 1 << 20  # bytes read while looking for the root element
 _CHUNK = 1 << 16
 _XSD_MESSAGE = re.compile(r"^Element '(?:\{[^}]*\})?([^']+)'(?:, attribute '([^']+)')?: (.*)$", re.S)
+# "The attribute 'x' is required but missing." / "Missing child element(s). Expected is ( {ns}x )."
+_MISSING = re.compile(
+    r"The attribute '([^']+)' is required but missing|"
+    r"Missing child element\(s\)\. Expected is \( (?:\{[^}]*\})?(\w+) \)"
+)
 _GENERATION_YEAR = {Generation.ANNUAL_2018: 2018, Generation.ANNUAL_2019: 2019}
 
 
@@ -92,6 +97,7 @@ class DocumentValidator:
         self._seen: dict[str, int] = {}
         self._order = 0
         self._repeats: dict[str, bool] = {}
+        self._tags: frozenset[str] = frozenset()
         self.collected: dict[str, Identity] = {}
 
     # ----------------------------------------------------------------- findings
@@ -140,8 +146,9 @@ class DocumentValidator:
         names = self.format.top_level_names
         reader = _Reader(head, stream, len(head), self.options)
         ns = self.format.namespace
-        tags = [f"{{{ns}}}{name}" for name in names]
-        events = etree.iterparse(reader, events=("end",), tag=tags, **_parser_options())
+        self._tags = frozenset(f"{{{ns}}}{name}" for name in names)
+        events = etree.iterparse(reader, events=("end",), tag=sorted(self._tags),
+                                 **_parser_options())
         root_el: etree._Element | None = None
         try:
             for _, element in events:
@@ -161,7 +168,7 @@ class DocumentValidator:
             root_el = events.root
             self._start(root_el)
         for extra in root_el:
-            if isinstance(extra.tag, str):
+            if isinstance(extra.tag, str) and extra.tag not in self._tags:
                 self._unexpected(extra)
         self._finish()
 
@@ -189,7 +196,12 @@ class DocumentValidator:
                 return b"", None
             parser.close()
         except etree.XMLSyntaxError as exc:
-            self._not_well_formed(exc)
+            if b"<!DOCTYPE" in b"".join(chunks)[:_SNIFF_LIMIT]:
+                # libxml2 can fail inside the DTD (entity amplification) before the root
+                # starts: the DOCTYPE is the reason to give.
+                self.emit_document(doc_rules.XML_DOCTYPE, "no DOCTYPE", value=str(exc.msg))
+            else:
+                self._not_well_formed(exc)
             return b"", None
         self.emit_document(doc_rules.XML_NOT_WELL_FORMED,
                            "a root element within the first megabyte")
@@ -248,10 +260,9 @@ class DocumentValidator:
         parent = element.getparent()
         assert parent is not None
         while (previous := element.getprevious()) is not None:
-            if isinstance(previous.tag, str) and etree.QName(previous).localname not in \
-                    self._seen:
+            if isinstance(previous.tag, str) and previous.tag not in self._tags:
                 self._unexpected(previous)
-            del parent[0]
+            parent.remove(previous)
 
     def _unexpected(self, element: etree._Element) -> None:
         assert self.format is not None
@@ -299,6 +310,10 @@ class DocumentValidator:
                                index=index)
         if name == "INNHINFO":
             self._set_header(row)
+        elif name == "Notifikasjon" and self.options.year is None and self.report.year is None:
+            self._set_event_year(row)
+        elif name == "Kommune" and self.report.kommune is None:
+            self.report.kommune = row.attrs.get("kommuneNr")
         rows = row.walk()
         if marks and index is not None:
             self._report_schema_errors(index, marks)
@@ -326,6 +341,17 @@ class DocumentValidator:
             self.report.kommune = kommune
         self.report.year = self.ctx.year
 
+    def _set_event_year(self, notification: Row) -> None:
+        """Event messages have no period: judge them as of the first notification's year."""
+        assert self.ctx is not None
+        stamp = as_datetime(notification.attrs.get("notifikasjonTid"))
+        if stamp is not None:
+            year = stamp.year
+            self.ctx.year = year
+            self.ctx.period_start = date(year, 1, 1)
+            self.ctx.period_end = date(year, 12, 31)
+            self.report.year = year
+
     def _collect_identity(self, row: Row) -> None:
         key = row.attrs.get("pePeID")
         if key and key not in self.collected and not row.is_dropped():
@@ -346,23 +372,32 @@ class DocumentValidator:
     def _schema_errors(
         self, element: etree._Element
     ) -> dict[etree._Element, list[tuple[str | None, str, int]]]:
-        """Schema errors of one top-level element, keyed by the element of the row they hit."""
+        """Schema errors of one top-level element, keyed by the element of the row they hit.
+
+        Each error names a field (``tjTimerUke``), an attribute (``@tjTjID``) or, for content
+        errors that name no single field, nothing; missing required attributes and children
+        are attributed to the field they name so that the field's owning rule reports them.
+        """
         assert self._schema is not None
         marks: dict[etree._Element, list[tuple[str | None, str, int]]] = {}
-        for error in self._schema.error_log:
-            target = _resolve(element, error.path)
-            match = _XSD_MESSAGE.match(error.message)
-            detail = match.group(3) if match else error.message
+        for violation in schemas.violations(self._schema, element):
+            target = violation.element if violation.element is not None else element
+            match = _XSD_MESSAGE.match(violation.message)
+            detail = (match.group(3) if match else violation.message).strip()
             attribute = match.group(2) if match else None
+            missing = _MISSING.search(detail)
             if attribute is not None:
                 holder, name = target, f"@{attribute}"
             elif len(target) == 0 and not target.attrib and target is not element:
                 parent = target.getparent()
                 assert parent is not None
                 holder, name = parent, etree.QName(target).localname
+            elif missing is not None:
+                holder = target
+                name = f"@{missing.group(1)}" if missing.group(1) else missing.group(2)
             else:
                 holder, name = target, None
-            marks.setdefault(holder, []).append((name, detail.strip(), error.line))
+            marks.setdefault(holder, []).append((name, detail, violation.line))
         return marks
 
     def _report_schema_errors(
@@ -381,22 +416,6 @@ class DocumentValidator:
                         else doc_rules.XSD_HEADER
                 value = row.get(name) if name is not None else None
                 self.emit(owner, Violation(name, value, detail, line=line), row)
-
-
-def _resolve(element: etree._Element, path: str | None) -> etree._Element:
-    """Follow a libxml2 node path such as ``/*/*[3]/*[2]`` from ``element`` (the ``/*``)."""
-    target = element
-    if not path:
-        return target
-    for step in path.split("/")[2:]:
-        index = 1
-        if "[" in step:
-            index = int(step[step.index("[") + 1:-1])
-        children = [c for c in target if isinstance(c.tag, str)]
-        if not 0 < index <= len(children):
-            break
-        target = children[index - 1]
-    return target
 
 
 def _data_row(row: Row) -> Row | None:
