@@ -184,6 +184,7 @@ def parse_plain_response(response: bytes) -> PlainCredentials:
 _lock = threading.Lock()
 _core: _ProtonCore | None = None
 _check: PasswordCheck | None = None
+_installed = False
 _table = _SaslImplementation()  # lives as long as the process: transports point at it
 _offered = ctypes.create_string_buffer(MECHANISM.encode("ascii"))
 
@@ -266,7 +267,7 @@ def install_plain_authenticator(check: PasswordCheck) -> None:
     ``amqp:unauthorized-access``. Only transports whose SASL layer is created after the first
     call are affected. Proton clients in the process keep proton's built-in client behaviour.
     """
-    global _core, _check
+    global _core, _check, _installed
     if tuple(proton.VERSION) != PINNED_PROTON_VERSION:
         found = ".".join(str(part) for part in proton.VERSION)
         raise EndpointError(
@@ -275,20 +276,35 @@ def install_plain_authenticator(check: PasswordCheck) -> None:
             "interface; see docs/sasl.md before upgrading"
         )
     with _lock:
+        if _core is None:
+            library = importlib.import_module("cproton_ffi").__file__
+            if library is None:
+                raise EndpointError("proton's compiled core (cproton_ffi) has no file to load")
+            core = _ProtonCore(library)
+            for slot in _SLOTS:
+                setattr(_table, slot, getattr(core.builtin, slot))
+            _table.list_mechanisms = ctypes.cast(_list_mechanisms_c, ctypes.c_void_p).value
+            _table.process_init = ctypes.cast(_process_init_c, ctypes.c_void_p).value
+            _core = core
         _check = check
-        if _core is not None:
-            return
-        library = importlib.import_module("cproton_ffi").__file__
-        if library is None:
-            raise EndpointError("proton's compiled core (cproton_ffi) has no file to load")
-        core = _ProtonCore(library)
-        for slot in _SLOTS:
-            setattr(_table, slot, getattr(core.builtin, slot))
-        _table.list_mechanisms = ctypes.cast(_list_mechanisms_c, ctypes.c_void_p).value
-        _table.process_init = ctypes.cast(_process_init_c, ctypes.c_void_p).value
-        _core = core
-        core.set_default_implementation(ctypes.byref(_table))
-        _log.info("sasl.plain_installed", proton=".".join(map(str, PINNED_PROTON_VERSION)))
+        if not _installed:
+            _core.set_default_implementation(ctypes.byref(_table))
+            _installed = True
+            _log.info("sasl.plain_installed", proton=".".join(map(str, PINNED_PROTON_VERSION)))
+
+
+def uninstall_plain_authenticator() -> None:
+    """Give transports created from now on proton's built-in SASL again (ANONYMOUS only).
+
+    For tests that share a process with servers expecting proton's defaults. Transports that
+    already have a SASL layer keep PLAIN and the current check.
+    """
+    global _installed
+    with _lock:
+        if _installed and _core is not None:
+            _core.set_default_implementation(None)
+            _installed = False
+            _log.info("sasl.plain_uninstalled")
 
 
 def require_plain(transport: proton.Transport, *, allow_insecure: bool = False) -> None:
@@ -299,7 +315,7 @@ def require_plain(transport: proton.Transport, *, allow_insecure: bool = False) 
     credentials are refused with ``amqp:unauthorized-access``. PLAIN sends the password in
     clear, so it is refused on connections without TLS unless ``allow_insecure`` is true.
     """
-    if _core is None:
+    if not _installed:
         raise EndpointError("install_plain_authenticator() must be called before require_plain()")
     transport.require_auth(True)
     sasl = transport.sasl()

@@ -6,6 +6,7 @@ a raw SASL client written here and Node's rhea log in to it over TLS and plain T
 
 from __future__ import annotations
 
+import contextlib
 import ctypes.util
 import hmac
 import json
@@ -106,8 +107,10 @@ class PlainServer:
 
 
 @pytest.fixture(scope="module")
-def authenticator() -> None:
+def authenticator() -> Iterator[None]:
     sasl.install_plain_authenticator(registry_check)
+    yield
+    sasl.uninstall_plain_authenticator()  # later tests in this process get proton's defaults
 
 
 def _server_domain(tls_files: Any) -> SSLDomain:
@@ -456,6 +459,7 @@ def test_a_second_sasl_init_on_one_connection_is_not_a_second_try(
 # --- The check: swapping it, and checks that fail badly ------------------------------------
 
 
+@contextlib.contextmanager
 def _with_check(check: Callable[[str, str], Any]) -> Iterator[None]:
     sasl.install_plain_authenticator(check)
     try:
@@ -467,7 +471,7 @@ def _with_check(check: Callable[[str, str], Any]) -> Iterator[None]:
 def test_swapped_check_takes_effect_on_the_next_login(tcp_server: PlainServer) -> None:
     right = b"\0kommune-0301\0synthetic-pass-0301"
     swapped = b"\0kommune-0301\0rotated-pass"
-    for _ in _with_check(lambda user, password: password == "rotated-pass"):
+    with _with_check(lambda user, password: password == "rotated-pass"):
         assert raw_sasl_outcome(tcp_server.port, "PLAIN", swapped) == OUTCOME_OK
         assert raw_sasl_outcome(tcp_server.port, "PLAIN", right) == OUTCOME_AUTH
     assert raw_sasl_outcome(tcp_server.port, "PLAIN", right) == OUTCOME_OK
@@ -487,7 +491,7 @@ def _raising_check(user: str, password: str) -> bool:
 def test_a_failing_check_refuses_and_the_server_keeps_running(
     tls_server: PlainServer, tls_files: Any, check: Callable[[str, str], Any]
 ) -> None:
-    for _ in _with_check(check):
+    with _with_check(check):
         result = login_once(tls_server, tls_files, Attempt(USER, PASSWORD))
         assert result.condition == UNAUTHORIZED
     assert login_once(tls_server, tls_files, Attempt(USER, PASSWORD)).accepted
@@ -510,9 +514,45 @@ def test_library_without_the_plugin_symbols_is_refused() -> None:
 
 
 def test_require_plain_before_install_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sasl, "_core", None)
+    monkeypatch.setattr(sasl, "_installed", False)
     with pytest.raises(EndpointError, match="install_plain_authenticator\\(\\) must be called"):
         sasl.require_plain(Transport(Transport.SERVER))
+
+
+def _in_memory_login(user: str | None, password: str) -> tuple[Any, str | None]:
+    """Log a proton client in to a proton server transport in memory: (outcome, server user)."""
+    server = Transport(Transport.SERVER)
+    server.sasl().allow_insecure_mechs = True
+    server.bind(proton.Connection())
+    client = Transport()
+    client.sasl().allow_insecure_mechs = True
+    connection = proton.Connection()
+    if user is not None:
+        connection.user, connection.password = user, password
+    client.bind(connection)
+    connection.open()
+    for _ in range(10):
+        for source, sink in ((client, server), (server, client)):
+            pending = source.pending()
+            data = source.peek(pending) if pending > 0 else None
+            if data:
+                sink.push(data)
+                source.pop(pending)
+    return server.sasl().outcome, server.user
+
+
+def test_uninstall_restores_proton_defaults_for_new_transports(authenticator: None) -> None:
+    assert _in_memory_login(USER, PASSWORD) == (proton.SASL.OK, USER)
+    assert _in_memory_login(None, "") == (None, None)  # PLAIN only: no mechanism to try
+    sasl.uninstall_plain_authenticator()
+    try:
+        assert _in_memory_login(None, "") == (proton.SASL.OK, "anonymous")
+        assert _in_memory_login(USER, PASSWORD) == (proton.SASL.OK, "anonymous")
+        with pytest.raises(EndpointError, match="must be called before require_plain"):
+            sasl.require_plain(Transport(Transport.SERVER))
+    finally:
+        sasl.install_plain_authenticator(registry_check)
+    assert _in_memory_login(USER, PASSWORD) == (proton.SASL.OK, USER)
 
 
 # --- parse_plain_response: the messages a refused login is logged with ----------------------
