@@ -9,7 +9,7 @@ and then frees the element, so memory stays flat whatever the file size.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import BinaryIO
@@ -435,7 +435,3 @@ def _service_type(row: Row) -> int | None:
     return None
 
 
-def iter_violations(rule: Rule, row: Row, ctx: Context) -> Iterator[Violation]:
-    """Run one rule on one row (used by tests that probe a single rule)."""
-    assert rule.check is not None
-    yield from rule.check(row, ctx)

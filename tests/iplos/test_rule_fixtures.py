@@ -80,3 +80,18 @@ def test_every_rule_has_a_fixture_and_every_fixture_a_rule() -> None:
         covered |= rules_in_case
     missing = sorted({r.id for r in REGISTRY} - {p.name for p in RULES_DIR.iterdir()})
     assert not missing, f"rules without a fixture directory: {missing}"
+
+
+@pytest.mark.parametrize(
+    ("document", "identity"),
+    [("minimal-2018.xml", None), ("minimal-2019.xml", "minimal-ide.xml"),
+     ("minimal-56.xml", None)],
+)
+def test_base_documents_pass_every_rule(document: str, identity: str | None) -> None:
+    """The bases the rule fixtures are made from give no finding at all."""
+    base = RULES_DIR / "_base"
+    if not (base / document).exists():
+        pytest.fail(f"missing base document {document}")
+    report = validate(base / document, identity=base / identity if identity else None)
+    assert report.findings == []
+    assert report.accepted

@@ -1,6 +1,6 @@
 """All validation rules. Importing this package registers every rule in ``REGISTRY``."""
 
-from mockkpr.iplos.rules import document
+from mockkpr.iplos.rules import annual_service, document
 from mockkpr.iplos.rules.registry import REGISTRY
 
-__all__ = ["REGISTRY", "document"]
+__all__ = ["REGISTRY", "annual_service", "document"]

@@ -1,7 +1,7 @@
 """The rule registry: every check the validator knows, with its id, consequence and texts.
 
 A rule is a small function registered with :func:`rule`. It receives one row and the
-validation context and yields :class:`Violation` values; the engine turns them into findings
+validation context and returns :class:`Violation` values (or None when all is well); the engine turns them into findings
 (location, consequence, messages) and applies the consequence. Rules never raise for bad data.
 
 Scopes: a row kind (``PERSON``, ``TJENESTE``, ``Notifikasjon``, ``PasientIdent``...) runs the
@@ -83,7 +83,9 @@ class Context:
         return self.state[rule_id]
 
 
-Check = Callable[[Row, Context], Iterable[Violation]]
+# A check returns its violations (a list, or a generator) or None when the row is fine;
+# returning None keeps the common case cheap on the validator's hot path.
+Check = Callable[[Row, Context], Iterable[Violation] | None]
 
 
 @dataclass(frozen=True)
