@@ -374,3 +374,11 @@ def test_build_accepts_an_unsupported_function_for_negative_tests(
 def test_gen_date_in_utc_keeps_the_offset(municipality: Organisation, kpr: Organisation) -> None:
     xml = build(municipality, kpr, gen_date=datetime(2019, 1, 2, 3, 4, 5, tzinfo=UTC))
     assert b"<GenDate>2019-01-02T03:04:05+00:00</GenDate>" in xml
+
+
+def test_schema_errors_in_a_prefixed_msghead_point_at_the_element() -> None:
+    xml = re.sub(rb"<mh:MsgId>[^<]*</mh:MsgId>\s*", b"", HAND_WRITTEN)
+    [found] = problems_of(xml).problems
+    assert found.text == ("Element 'ProcessingStatus': This element is not expected. "
+                          "Expected is ( MsgId ).")
+    assert found.location == "/MsgHead/MsgInfo/ProcessingStatus (line 9)"
