@@ -136,6 +136,13 @@ def parse_datetime(value: str) -> datetime | None:
         return None
 
 
+def root_element(namespace: str, name: str) -> etree._Element:
+    """A new root element ``name`` declaring ``namespace`` as the default namespace."""
+    # lxml takes None as the default prefix; its type stubs only allow str keys.
+    nsmap = cast("dict[str, str]", {None: namespace})
+    return etree.Element(f"{{{namespace}}}{name}", nsmap=nsmap)
+
+
 def sub(parent: etree._Element, namespace: str, name: str, value: str | None = None,
         **attributes: str) -> etree._Element:
     """Append element ``name`` with optional text and attributes (in the given order)."""

@@ -153,7 +153,7 @@ def build_apprec(
         raise ValueError("apprec_id must not be empty")
     flavour = FLAVOURS[version]
     ns = flavour.namespace
-    root = etree.Element(f"{{{ns}}}AppRec", nsmap={None: ns})  # type: ignore[dict-item]
+    root = _xml.root_element(ns, "AppRec")
     _xml.sub(root, ns, "MsgType", V=APPREC_MSG_TYPE[0], DN=APPREC_MSG_TYPE[1])
     _xml.sub(root, ns, "MIGversion", flavour.mig_version)
     if software_name:

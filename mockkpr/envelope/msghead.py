@@ -87,7 +87,7 @@ def build_msghead(
     except EnvelopeError as exc:
         raise InputError(f"cannot wrap the payload: {exc.problems[0]}") from None
 
-    root = etree.Element(f"{{{NAMESPACE}}}MsgHead", nsmap={None: NAMESPACE})  # type: ignore[dict-item]
+    root = _xml.root_element(NAMESPACE, "MsgHead")
     info = _xml.sub(root, NAMESPACE, "MsgInfo")
     function = MessageFunction(msg_type) if msg_type in SUPPORTED else None
     if function is not None:
