@@ -1,0 +1,90 @@
+"""Values the journal stores and returns (the contract between endpoint, journal and API)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from mockkpr.service.messages import OutboundMessage
+
+
+class Outcome(StrEnum):
+    """What became of an inbound message."""
+
+    PENDING = "pending"  # recorded, not yet answered (processing or waiting for parts)
+    ACCEPTED = "accepted"  # AppRec status 1
+    PARTIAL = "partial"  # AppRec status 3 (OK, errors in a part)
+    REJECTED = "rejected"  # AppRec status 2
+    TRANSPORT_ERROR = "transport-error"  # an error message on the sender's _error queue
+    UNANSWERABLE = "unanswerable"  # no fromHerId or no known sender: nothing could be sent
+    NO_RECEIPT_REQUESTED = "no-receipt"  # MsgHead Ack = N: validated, no AppRec sent
+    DUPLICATE = "duplicate"  # same message-id again: the earlier answer was sent again
+
+
+@dataclass(frozen=True)
+class AnswerRecord:
+    """One message the endpoint sent in answer (AppRec, transport error, feedback)."""
+
+    kind: str  # "apprec" | "transport-error" | "feedback"
+    message: OutboundMessage
+    sent_at: datetime
+
+
+@dataclass
+class JournalEntry:
+    """One inbound message with everything learnt about it.
+
+    ``properties`` holds the AMQP properties (message-id, correlation-id, to, reply-to,
+    subject, content-type, group-id, group-sequence) and ``application_properties`` the
+    application properties, all as strings. ``report`` is the validator's JSON report
+    (``docs/report-schema.json``, one item of ``reports``) when the payload was validated.
+    """
+
+    message_id: str
+    received_at: datetime
+    queue: str
+    user: str | None
+    sender_her_id: str | None
+    receiver_her_id: str | None
+    subject: str | None
+    properties: dict[str, str | None]
+    application_properties: dict[str, str]
+    body_size: int
+    outcome: Outcome = Outcome.PENDING
+    payload: bytes | None = None
+    msghead: dict[str, Any] | None = None
+    apprec_status: str | None = None
+    error_condition: str | None = None
+    error_description: str | None = None
+    error_data: tuple[str, ...] = ()
+    report: dict[str, Any] | None = None
+    answers: list[AnswerRecord] = field(default_factory=list)
+    answered_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class MessageFilter:
+    """Which journal entries to list or wait for; None means "any"."""
+
+    sender_her_id: str | None = None
+    subject: str | None = None
+    outcome: Outcome | None = None
+    message_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    after_id: int | None = None
+
+    def matches(self, entry: JournalEntry) -> bool:
+        """True when ``entry`` passes every given criterion (used by waits)."""
+        return (
+            (self.sender_her_id is None or entry.sender_her_id == self.sender_her_id)
+            and (self.subject is None or entry.subject == self.subject)
+            and (self.outcome is None or entry.outcome == self.outcome)
+            and (self.message_id is None or entry.message_id == self.message_id)
+            and (self.since is None or entry.received_at >= self.since)
+            and (self.until is None or entry.received_at <= self.until)
+            and (self.after_id is None or (entry.id is not None and entry.id > self.after_id))
+        )
