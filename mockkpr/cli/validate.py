@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -11,18 +11,22 @@ import click
 from tqdm import tqdm
 
 from mockkpr.errors import InputError
-from mockkpr.iplos import DocumentKind, Generation, Report, sniff_format, validate
+from mockkpr.iplos import DocumentKind, Generation, Report, sniff_format
+from mockkpr.iplos import validate as validate_document
 from mockkpr.iplos.render import FAIL_LEVELS, fails, to_json, to_junit, to_text
 from mockkpr.settings import load_settings
 
 
 @contextmanager
-def _progress(path: Path) -> Iterator[tqdm[bytes]]:
+def _progress(path: Path) -> Iterator[Callable[[int], None]]:
     """A byte progress bar on a terminal; silent (disabled) when stderr is not a terminal."""
     size = path.stat().st_size if path.is_file() else None
     with tqdm(total=size, unit="B", unit_scale=True, desc=path.name, leave=False,
               disable=None if sys.stderr.isatty() else True, file=sys.stderr) as bar:
-        yield bar
+        def advance(n: int) -> None:
+            bar.update(n)
+
+        yield advance
 
 
 def _pairs(paths: list[Path]) -> list[tuple[Path, Path | None]]:
@@ -37,7 +41,7 @@ def _pairs(paths: list[Path]) -> list[tuple[Path, Path | None]]:
     return [(p, None) for p in paths]
 
 
-@click.command()
+@click.command("validate")
 @click.argument("files", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "junit"]),
@@ -67,8 +71,8 @@ def validate_command(
     reports: list[Report] = []
     for path, identity in _pairs(list(files)):
         with _progress(path) as bar:
-            reports.append(validate(path, identity=identity, year=year, settings=settings,
-                                    progress=bar.update))
+            reports.append(validate_document(path, identity=identity, year=year, settings=settings,
+                                    progress=bar))
     if output_format == "json":
         text = to_json(reports)
     elif output_format == "junit":
@@ -86,4 +90,3 @@ def validate_command(
 
 
 validate = validate_command
-validate.name = "validate"

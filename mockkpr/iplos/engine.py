@@ -23,10 +23,13 @@ from mockkpr.iplos.rows import DATA_ROWS, Row, row_from_element
 from mockkpr.iplos.rules import document as doc_rules
 from mockkpr.iplos.rules.registry import END, REGISTRY, ROOT, Context, Identity, Rule, Violation
 from mockkpr.iplos.values import as_date8, as_datetime
+from mockkpr.xmlsafe import PARSER_OPTIONS, attributes_of, doctype_of, line_of, pull_parser, tag_of
 
 _SNIFF_LIMIT = 1 << 20  # bytes read while looking for the root element
 _CHUNK = 1 << 16
-_XSD_MESSAGE = re.compile(r"^Element '(?:\{[^}]*\})?([^']+)'(?:, attribute '([^']+)')?: (.*)$", re.S)
+_XSD_MESSAGE = re.compile(
+    r"^Element '(?:\{[^}]*\})?([^']+)'(?:, attribute '([^']+)')?: (.*)$", re.S
+)
 # "The attribute 'x' is required but missing." / "Missing child element(s). Expected is ( {ns}x )."
 _MISSING = re.compile(
     r"The attribute '([^']+)' is required but missing|"
@@ -71,11 +74,6 @@ class _Reader:
         if self._options.progress is not None and data:
             self._options.progress(len(data))
         return data
-
-
-def _parser_options() -> dict[str, bool]:
-    return {"resolve_entities": False, "no_network": True, "load_dtd": False,
-            "huge_tree": False, "remove_comments": True, "remove_pis": True}
 
 
 class DocumentValidator:
@@ -148,7 +146,7 @@ class DocumentValidator:
         ns = self.format.namespace
         self._tags = frozenset(f"{{{ns}}}{name}" for name in names)
         events = etree.iterparse(reader, events=("end",), tag=sorted(self._tags),
-                                 **_parser_options())
+                                 **PARSER_OPTIONS)
         root_el: etree._Element | None = None
         try:
             for _, element in events:
@@ -174,7 +172,7 @@ class DocumentValidator:
 
     def _sniff(self, stream: BinaryIO) -> tuple[bytes, etree._Element | None]:
         """Read until the root element starts; check DOCTYPE and namespace on the way."""
-        parser = etree.XMLPullParser(events=("start",), **_parser_options())
+        parser = pull_parser()
         chunks: list[bytes] = []
         size = 0
         try:
@@ -190,6 +188,7 @@ class DocumentValidator:
                     raise _TooLarge
                 parser.feed(data)
                 for _, element in parser.read_events():
+                    assert isinstance(element, etree._Element)
                     return b"".join(chunks), self._check_root(element)
             if size == 0:
                 self.emit_document(doc_rules.XML_EMPTY, "an XML document")
@@ -208,17 +207,17 @@ class DocumentValidator:
         return b"", None
 
     def _check_root(self, root: etree._Element) -> etree._Element | None:
-        tree = root.getroottree()
-        if tree.docinfo.doctype:
-            self.emit_document(doc_rules.XML_DOCTYPE, "no DOCTYPE",
-                               value=tree.docinfo.doctype, line=root.sourceline)
+        doctype = doctype_of(root.getroottree())
+        if doctype:
+            self.emit_document(doc_rules.XML_DOCTYPE, "no DOCTYPE", value=doctype,
+                               line=line_of(root))
             return None
         qname = etree.QName(root)
         fmt = FORMATS.get(qname.namespace or "")
         if fmt is None or fmt.root != qname.localname:
             known = ", ".join(f"{{{f.namespace}}}{f.root}" for f in FORMATS.values())
             self.emit_document(doc_rules.XML_UNKNOWN_FORMAT, f"one of {known}",
-                               value=root.tag, line=root.sourceline)
+                               value=tag_of(root), line=line_of(root))
             return None
         self.format = fmt
         self._repeats = {name: maximum != 1 for name, _, maximum in fmt.top_level}
@@ -237,12 +236,14 @@ class DocumentValidator:
     # ----------------------------------------------------------------- structure
     def _start(self, root: etree._Element) -> None:
         assert self.format is not None
-        attrs = {etree.QName(k).localname: v for k, v in root.attrib.items()}
-        self._root_row = Row(self.format.root, attrs, {}, root.sourceline or 0, self.format.root)
+        self._root_row = Row(self.format.root, attributes_of(root), {}, line_of(root),
+                             self.format.root)
+        # Annual formats belong to their year until the header says otherwise; event
+        # messages are judged as of their first notification (or today).
         generation = self.format.generation
-        year = self.options.year or (
-            _GENERATION_YEAR[generation] if generation in _GENERATION_YEAR
-            else self.options.today.year)
+        default = self.options.today.year if generation is None else \
+            _GENERATION_YEAR.get(generation, self.options.today.year)
+        year = self.options.year or default
         self.ctx = Context(
             generation=self.format.generation, kind=self.format.kind, year=year,
             period_start=date(year, 1, 1), period_end=date(year, 12, 31),
@@ -252,7 +253,7 @@ class DocumentValidator:
         if root.text and root.text.strip():
             self.emit_document(doc_rules.XML_STRUCTURE, "only elements inside the root",
                                value=root.text.strip()[:40], location=f"/{self.format.root}",
-                               line=root.sourceline)
+                               line=line_of(root))
         self._run_rules(ROOT, self._root_row)
 
     def _sweep(self, element: etree._Element) -> None:
@@ -268,8 +269,8 @@ class DocumentValidator:
         assert self.format is not None
         expected = ", ".join(name for name, _, _ in self.format.top_level)
         self.emit_document(doc_rules.XML_STRUCTURE, f"only {expected} in the root",
-                           value=element.tag, location=f"/{self.format.root}",
-                           line=element.sourceline)
+                           value=tag_of(element), location=f"/{self.format.root}",
+                           line=line_of(element))
 
     def _check_order(self, name: str, line: int) -> None:
         assert self.format is not None
@@ -283,7 +284,8 @@ class DocumentValidator:
         self._seen[name] = self._seen.get(name, 0) + 1
 
     def _finish(self) -> None:
-        assert self.format is not None and self._root_row is not None
+        assert self.format is not None
+        assert self._root_row is not None
         for name, minimum, maximum in self.format.top_level:
             count = self._seen.get(name, 0)
             if count < minimum or (maximum is not None and count > maximum):
@@ -295,9 +297,11 @@ class DocumentValidator:
 
     # ----------------------------------------------------------------- rows
     def _top_level(self, element: etree._Element) -> None:
-        assert self.format is not None and self._schema is not None and self.ctx is not None
-        name = element.tag[len(self.format.namespace) + 2:]
-        line = element.sourceline or 0
+        assert self.format is not None
+        assert self._schema is not None
+        assert self.ctx is not None
+        name = tag_of(element)[len(self.format.namespace) + 2:]
+        line = line_of(element)
         self._check_order(name, line)
         if element.tail and element.tail.strip():
             self.emit_document(doc_rules.XML_STRUCTURE, "only elements inside the root",

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from lxml import etree
 
+from mockkpr.xmlsafe import attributes_of, line_of, tag_of
+
 # The attribute that identifies a row of each kind in a location path.
 KEY_ATTRIBUTES: dict[str, str] = {
     "PERSON": "pePeID",
@@ -36,8 +38,17 @@ DATA_ROWS = frozenset(
 class Row:
     """One element with its attributes, leaf values and child rows."""
 
-    __slots__ = ("attrs", "children", "dropped", "fields", "kind", "line", "parent", "_step",
-                 "_base")
+    __slots__ = (
+        "_base",
+        "_step",
+        "attrs",
+        "children",
+        "dropped",
+        "fields",
+        "kind",
+        "line",
+        "parent",
+    )
 
     def __init__(
         self,
@@ -124,12 +135,10 @@ def row_from_element(
     the path when the row has no key attribute; 0 leaves the step without a predicate. When
     ``index`` is given, it receives the row built for each element (to place schema errors).
     """
-    tag = element.tag
-    assert isinstance(tag, str)
+    tag = tag_of(element)
     cut = tag.find("}") + 1
     kind = tag[cut:]
-    attrib = element.attrib
-    attrs = {(k[k.find("}") + 1:] if k[0] == "{" else k): v for k, v in attrib.items()}
+    attrs = attributes_of(element)
     key = KEY_ATTRIBUTES.get(kind)
     if key is not None and attrs.get(key):
         step = f"{kind}[@{key}={attrs[key]}]"
@@ -138,7 +147,7 @@ def row_from_element(
     else:
         step = kind
     fields: dict[str, str] = {}
-    row = Row(kind, attrs, fields, element.sourceline or 0, step, parent, base)
+    row = Row(kind, attrs, fields, line_of(element), step, parent, base)
     if index is not None:
         index[element] = row
     positions: dict[str, int] = {}

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from lxml import etree
 
@@ -18,6 +18,7 @@ from mockkpr.iplos.engine import DocumentValidator, Options
 from mockkpr.iplos.findings import Report
 from mockkpr.iplos.formats import FORMATS, DocumentFormat
 from mockkpr.settings import Settings
+from mockkpr.xmlsafe import pull_parser
 
 Source = bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO
 
@@ -65,8 +66,7 @@ def validate(
 def sniff_format(source: Source) -> DocumentFormat | None:
     """The format of a document judged by its root element, or None if it cannot be told."""
     with _open(source) as stream:
-        parser = etree.XMLPullParser(events=("start",), resolve_entities=False,
-                                     no_network=True, load_dtd=False)
+        parser = pull_parser()
         for _ in range(16):
             data = stream.read(1 << 16)
             if not data:
@@ -76,6 +76,7 @@ def sniff_format(source: Source) -> DocumentFormat | None:
             except etree.XMLSyntaxError:
                 return None
             for _, element in parser.read_events():
+                assert isinstance(element, etree._Element)
                 qname = etree.QName(element)
                 fmt = FORMATS.get(qname.namespace or "")
                 return fmt if fmt is not None and fmt.root == qname.localname else None
@@ -105,7 +106,7 @@ def _open(source: Source) -> BinaryIO:
             raise InputError(f"{path}: permission denied") from None
         except OSError as exc:
             raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
-    return _Borrowed(source)
+    return cast(BinaryIO, _Borrowed(source))
 
 
 class _Borrowed(io.BufferedIOBase):

@@ -1,8 +1,9 @@
 """The rule registry: every check the validator knows, with its id, consequence and texts.
 
 A rule is a small function registered with :func:`rule`. It receives one row and the
-validation context and returns :class:`Violation` values (or None when all is well); the engine turns them into findings
-(location, consequence, messages) and applies the consequence. Rules never raise for bad data.
+validation context and returns :class:`Violation` values (or None when all is well); the
+engine turns them into findings (location, consequence, messages) and applies the
+consequence. Rules never raise for bad data.
 
 Scopes: a row kind (``PERSON``, ``TJENESTE``, ``Notifikasjon``, ``PasientIdent``...) runs the
 rule on every such row; ``ROOT`` runs it once on the root element when the document starts;
@@ -179,8 +180,8 @@ def rule(
     """Register the decorated function as rule ``rule_id``."""
 
     def register(check: Check) -> Check:
-        REGISTRY.add(Rule(rule_id, _scopes(scope), consequence, requirement, no, en, generations, kinds,
-                          check, xsd_fields, apprec_code))
+        REGISTRY.add(Rule(rule_id, _scopes(scope), consequence, requirement, no, en,
+                          generations, kinds, check, xsd_fields, apprec_code))
         return check
 
     return register

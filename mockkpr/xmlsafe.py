@@ -1,0 +1,53 @@
+"""Safe XML parsing settings and typed accessors for lxml, shared by every XML reader.
+
+All XML in mockkpr is parsed with entity resolution, DTD loading and network access off
+(:data:`PARSER_OPTIONS`). The accessors give precise types where lxml's stubs do not.
+"""
+
+from __future__ import annotations
+
+from typing import Final, cast
+
+from lxml import etree
+
+PARSER_OPTIONS: Final = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "huge_tree": False,
+    "remove_comments": True,
+    "remove_pis": True,
+}
+
+
+def line_of(element: etree._Element) -> int:
+    """The source line of ``element`` (0 when unknown)."""
+    return cast(int | None, element.sourceline) or 0
+
+
+def doctype_of(tree: etree._ElementTree) -> str:
+    """The DOCTYPE declaration of a parsed document, or an empty string."""
+    return cast(str, getattr(tree.docinfo, "doctype", "") or "")
+
+
+def tag_of(element: etree._Element) -> str:
+    """The ``{namespace}name`` tag of an element (comments and PIs give an empty string)."""
+    tag = element.tag
+    return tag if isinstance(tag, str) else ""
+
+
+def attributes_of(element: etree._Element) -> dict[str, str]:
+    """Attributes by local name, as strings."""
+    out: dict[str, str] = {}
+    for key, value in element.attrib.items():
+        name = key.decode() if isinstance(key, bytes) else key
+        out[name[name.find("}") + 1:]] = value.decode() if isinstance(value, bytes) else value
+    return out
+
+
+def pull_parser() -> etree.XMLPullParser:
+    """An incremental parser reporting element starts, with the safe options."""
+    return etree.XMLPullParser(
+        events=("start",), resolve_entities=False, no_network=True, load_dtd=False,
+        huge_tree=False, remove_comments=True, remove_pis=True,
+    )
