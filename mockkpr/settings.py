@@ -52,6 +52,37 @@ class Settings(BaseSettings):
         "against real personal data in test submissions.",
     )
 
+    # --- the embedded endpoint (mockkpr serve)
+    host: str = Field(
+        "localhost",
+        description="Interface the AMQP listeners bind to (0.0.0.0 in the container image).",
+    )
+    amqps_port: int = Field(5671, ge=0, le=65535, description="AMQP over TLS port (0: any).")
+    amqp_port: int | None = Field(
+        None, ge=0, le=65535,
+        description="Plain AMQP port for local tests (unset: no plain listener).",
+    )
+    prefetch: int = Field(100, ge=1, description="Credit granted to each sender link.")
+    delivery_limit: int = Field(
+        5, ge=1,
+        description="Delivery attempts (released does not count) before a queued answer is "
+        "dead-lettered to the party's _dl queue.",
+    )
+    max_message_bytes: int = Field(
+        20 << 20, gt=0,
+        description="Largest single AMQP message; larger ones are rejected with "
+        "amqp:link:message-size-exceeded (split large files into groups).",
+    )
+    workers: int = Field(2, ge=1, description="Threads that process messages.")
+    accept_unencrypted: bool = Field(
+        False,
+        description="Accept text/plain or application/soap+xml bodies without CMS "
+        "(the real endpoint does not).",
+    )
+    apprec_version: Literal["1.0", "1.1"] = Field(
+        "1.0", description="AppRec version of the receipts (1.0 2004-11-21 or v1.1 2012-02-15)."
+    )
+
 
 def load_settings(**overrides: Any) -> Settings:
     """Build the settings from the environment, with command-line ``overrides`` on top.

@@ -1,0 +1,381 @@
+"""The KPR receiver: checks an inbound message in the profile's order and decides the answer.
+
+Order (nhn-amqp-profile.md §4): account may send as ``fromHerId`` → duplicate → split parts →
+header fields → CMS (decrypt, signer, signature, certificates) → MsgHead XML → spoofing →
+supported function → the IPLOS validation → AppRec. Each message is recorded in the journal
+with its answers in one transaction before the delivery is settled.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from mockkpr.cms import CmsError, RevocationStatusUnknown, protect, unprotect
+from mockkpr.envelope import (
+    EnvelopeError,
+    MsgHeadInfo,
+    OriginalMsg,
+    Organisation,
+    ReceiptOutcome,
+    Status,
+    build_apprec,
+    parse_msghead,
+    receipt_outcome,
+    sender_her_ids,
+)
+from mockkpr.errors import InputError, TransportError
+from mockkpr.iplos import DocumentKind, Report, sniff_format, validate
+from mockkpr.iplos.render import report_json
+from mockkpr.journal.models import AnswerRecord, JournalEntry, Outcome
+from mockkpr.log import get_logger
+from mockkpr.registry import Party, Registry
+from mockkpr.service.messages import (
+    CMS_CONTENT_TYPE,
+    PLAIN_CONTENT_TYPES,
+    InboundMessage,
+    OutboundMessage,
+)
+from mockkpr.service.results import ProcessResult, QueuedMessage, Settle
+from mockkpr.service.transport_errors import (
+    MISSING_FIELDS,
+    MISSING_FIELDS_DESCRIPTION,
+    SPOOFING,
+    UNSUPPORTED,
+    error_message,
+)
+from mockkpr.settings import Settings
+
+log = get_logger(__name__)
+
+REQUIRED_FIELDS = (("toHerId", "toHerId"), ("fromHerId", "fromHerId"), ("subject", "Label"),
+                   ("applicationTimeStamp", "applicationTimeStamp"),
+                   ("content-type", "ContentType"))
+GROUP_SIZE = "groupSize"
+APPLICATION_TIMESTAMP = "%Y-%m-%dT%H:%M:%SZ"
+
+
+class JournalPort(Protocol):
+    """What the receiver needs of the journal."""
+
+    def record(self, entry: JournalEntry) -> list[QueuedMessage]: ...
+
+    def find(self, message_id: str, sender_her_id: str | None) -> JournalEntry | None: ...
+
+    def add_part(self, group_id: str, sender_her_id: str | None, sequence: int, count: int,
+                 body: bytes, meta: dict[str, str]) -> list[bytes] | None: ...
+
+    def latest_identity(self, sender_her_id: str) -> bytes | None: ...
+
+
+class _Answered(Exception):
+    """Processing stops here with a transport error (raised inside :meth:`Receiver.process`)."""
+
+    def __init__(self, error: TransportError) -> None:
+        super().__init__(error.condition)
+        self.error = error
+
+
+@dataclass
+class _Work:
+    """What is known about one message as processing goes on."""
+
+    inbound: InboundMessage
+    entry: JournalEntry
+    sender: Party | None = None
+    msghead: MsgHeadInfo | None = None
+
+
+class Receiver:
+    """The KPR validation endpoint's behaviour for messages on its queue."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        journal: JournalPort,
+        settings: Settings,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.registry = registry
+        self.journal = journal
+        self.settings = settings
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.kpr = registry.party(settings.kpr_her_id)
+
+    # ------------------------------------------------------------------ entry point
+    def process(self, inbound: InboundMessage) -> ProcessResult:
+        """Decide and record the answer to one inbound message."""
+        sender_id = inbound.prop("fromHerId")
+        if sender_id is not None and inbound.user is not None:
+            refused = self._authorise(inbound.user, sender_id)
+            if refused is not None:
+                return refused
+        if inbound.message_id and sender_id:
+            earlier = self.journal.find(inbound.message_id, sender_id)
+            if earlier is not None:
+                return self._duplicate(inbound, earlier)
+        if inbound.group_id is not None:
+            whole = self._reassemble(inbound)
+            if whole is None:
+                return ProcessResult(Settle.HOLD)
+            inbound = whole
+        work = _Work(inbound, self._entry(inbound))
+        try:
+            outcome = self._handle(work)
+        except _Answered as answered:
+            outcome = self._transport_error(work, answered.error)
+        except RevocationStatusUnknown as exc:
+            log.warning("message.retry_later", message_id=inbound.message_id, reason=str(exc))
+            return ProcessResult(Settle.RETRY, description=str(exc))
+        work.entry.outcome = outcome
+        work.entry.answered_at = self.clock()
+        queued = self.journal.record(work.entry)
+        log.info("message.processed", message_id=inbound.message_id, sender=sender_id,
+                 subject=inbound.subject, outcome=outcome.value, answers=len(queued))
+        return ProcessResult(Settle.ACCEPT, entry_id=work.entry.id, queued=tuple(queued))
+
+    # ------------------------------------------------------------------ before processing
+    def _authorise(self, user: str, sender_id: str) -> ProcessResult | None:
+        """A user may send only as the HER-ids of its own account (issue: authorisation)."""
+        allowed = self.registry.her_ids_of(user)
+        if not sender_id.isdigit() or int(sender_id) not in allowed:
+            log.info("message.refused", user=user, from_her_id=sender_id)
+            return ProcessResult(
+                Settle.REJECT, condition="amqp:unauthorized-access",
+                description=f"user {user} may not send as fromHerId {sender_id}")
+        return None
+
+    def _duplicate(self, inbound: InboundMessage, earlier: JournalEntry) -> ProcessResult:
+        """The same message-id again: send the same answers again, process nothing."""
+        entry = self._entry(inbound)
+        entry.outcome = Outcome.DUPLICATE
+        entry.answers = [replace(a, sent_at=self.clock()) for a in earlier.answers]
+        entry.report = earlier.report
+        entry.apprec_status = earlier.apprec_status
+        entry.answered_at = self.clock()
+        queued = self.journal.record(entry)
+        log.info("message.duplicate", message_id=inbound.message_id, earlier=earlier.id)
+        return ProcessResult(Settle.ACCEPT, entry_id=entry.id, queued=tuple(queued))
+
+    def _reassemble(self, inbound: InboundMessage) -> InboundMessage | None:
+        """Store one part of a split message; the whole message once every part is in.
+
+        Convention (docs/endpoint.md): every part carries the same ``group-id`` (the logical
+        message-id), ``group-sequence`` 0..n-1 and the application property ``groupSize`` = n;
+        the parts' bodies concatenated in sequence order are the protected message.
+        """
+        assert inbound.group_id is not None
+        size_text = inbound.prop(GROUP_SIZE)
+        sequence = inbound.group_sequence
+        if size_text is None or not size_text.isdigit() or sequence is None:
+            raise_missing = TransportError(
+                MISSING_FIELDS, MISSING_FIELDS_DESCRIPTION,
+                tuple(n for n, ok in ((GROUP_SIZE, size_text and size_text.isdigit()),
+                                      ("group-sequence", sequence is not None)) if not ok))
+            work = _Work(inbound, self._entry(inbound))
+            work.entry.outcome = self._transport_error(work, raise_missing)
+            self.journal.record(work.entry)
+            return None
+        try:
+            bodies = self.journal.add_part(inbound.group_id, inbound.prop("fromHerId"),
+                                           sequence, int(size_text), inbound.body,
+                                           {"message_id": inbound.message_id or ""})
+        except InputError as exc:
+            log.info("message.part_refused", group_id=inbound.group_id, reason=str(exc))
+            return None
+        if bodies is None:
+            return None
+        return replace(inbound, message_id=inbound.group_id, body=b"".join(bodies),
+                       group_id=None, group_sequence=None)
+
+    def _entry(self, inbound: InboundMessage) -> JournalEntry:
+        return JournalEntry(
+            message_id=inbound.message_id or "",
+            received_at=inbound.received_at,
+            queue=inbound.queue,
+            user=inbound.user,
+            sender_her_id=inbound.prop("fromHerId"),
+            receiver_her_id=inbound.prop("toHerId"),
+            subject=inbound.subject,
+            properties={
+                "message-id": inbound.message_id, "correlation-id": inbound.correlation_id,
+                "to": inbound.to, "reply-to": inbound.reply_to, "subject": inbound.subject,
+                "content-type": inbound.content_type, "group-id": inbound.group_id,
+                "body-kind": inbound.body_kind.value,
+            },
+            application_properties=dict(inbound.application_properties),
+            body_size=len(inbound.body),
+        )
+
+    # ------------------------------------------------------------------ the checks
+    def _handle(self, work: _Work) -> Outcome:
+        inbound = work.inbound
+        self._check_headers(inbound)
+        work.sender = self._sender(inbound)
+        payload = self._open(work)
+        work.entry.payload = payload
+        work.msghead = self._msghead(payload)
+        work.entry.msghead = _msghead_summary(work.msghead)
+        self._check_spoofing(inbound, work.msghead)
+        report = self._validate(work)
+        return self._answer(work, report)
+
+    def _check_headers(self, inbound: InboundMessage) -> None:
+        missing = []
+        for name, label in REQUIRED_FIELDS:
+            if name == "subject":
+                present = bool(inbound.subject)
+            elif name == "content-type":
+                present = bool(inbound.content_type)
+            else:
+                present = inbound.prop(name) is not None
+            if not present:
+                missing.append(label)
+        if missing:
+            raise _Answered(TransportError(MISSING_FIELDS, MISSING_FIELDS_DESCRIPTION,
+                                           tuple(missing)))
+        to_her_id = inbound.prop("toHerId")
+        if to_her_id != str(self.kpr.her_id):
+            raise _Answered(TransportError(
+                MISSING_FIELDS, "toHerId is not this receiver",
+                (f"toHerId={to_her_id}", f"expected={self.kpr.her_id}")))
+
+    def _sender(self, inbound: InboundMessage) -> Party:
+        sender_id = inbound.prop("fromHerId") or ""
+        party = self.registry.find(int(sender_id)) if sender_id.isdigit() else None
+        if party is None:
+            raise _Answered(TransportError("transport:missing-certificate",
+                                           "Sender is not in the address register",
+                                           (f"fromHerId={sender_id}",)))
+        return party
+
+    def _open(self, work: _Work) -> bytes:
+        inbound = work.inbound
+        content_type = (inbound.content_type or "").strip()
+        if content_type.split(";")[0].strip().lower() in PLAIN_CONTENT_TYPES:
+            if not self.settings.accept_unencrypted:
+                raise _Answered(TransportError(UNSUPPORTED, "Unencrypted messages are not "
+                                               "accepted by this receiver", (content_type,)))
+            return inbound.body
+        if _normalise(content_type) != _normalise(CMS_CONTENT_TYPE):
+            raise _Answered(TransportError(UNSUPPORTED, "Unsupported content-type",
+                                           (content_type,)))
+        assert work.sender is not None
+        try:
+            result = unprotect(
+                inbound.body, own_keys=self.kpr.own_keys(),
+                expected_signer=work.sender.signing_certificate,
+                ca_certs=[self.registry.ca_certificate], crls=[self.registry.crl],
+                now=self.clock(), allow_3des=self.settings.allow_3des)
+        except CmsError as exc:
+            raise _Answered(exc) from None
+        if result.deviations:
+            work.entry.application_properties = dict(work.entry.application_properties)
+            log.info("message.cms_deviations", message_id=inbound.message_id,
+                     deviations=list(result.deviations))
+        return result.payload
+
+    def _msghead(self, payload: bytes) -> MsgHeadInfo:
+        try:
+            return parse_msghead(payload)
+        except EnvelopeError as exc:
+            raise _Answered(exc) from None
+
+    def _check_spoofing(self, inbound: InboundMessage, info: MsgHeadInfo) -> None:
+        sender_id = inbound.prop("fromHerId") or ""
+        if not sender_id.isdigit() or int(sender_id) not in sender_her_ids(info):
+            raise _Answered(TransportError(
+                SPOOFING, "fromHerId does not match the sender in the MsgHead",
+                (f"fromHerId={sender_id}",
+                 "MsgHead=" + ",".join(str(h) for h in sorted(sender_her_ids(info))))))
+
+    def _validate(self, work: _Work) -> Report:
+        assert work.msghead is not None
+        payload = work.msghead.payload
+        fmt = sniff_format(payload)
+        wanted = DocumentKind.IDENTITY if work.msghead.msg_type == "KPR_IDE" \
+            else DocumentKind.IPLOS
+        if fmt is not None and fmt.kind is not wanted:
+            raise _Answered(TransportError(
+                UNSUPPORTED, f"{work.msghead.msg_type} does not carry this document",
+                (f"document={fmt.label}",)))
+        identity = None
+        if wanted is DocumentKind.IPLOS and fmt is not None and fmt.generation and \
+                fmt.generation.is_annual and work.sender is not None:
+            identity = self.journal.latest_identity(str(work.sender.her_id))
+        report = validate(payload, identity=identity, settings=self.settings,
+                          name=work.inbound.message_id or "message")
+        work.entry.report = report_json(report)
+        return report
+
+    # ------------------------------------------------------------------ answers
+    def _answer(self, work: _Work, report: Report) -> Outcome:
+        assert work.msghead is not None and work.sender is not None
+        outcome = receipt_outcome(report)
+        work.entry.apprec_status = outcome.status.value
+        result = {Status.OK: Outcome.ACCEPTED, Status.AVVIST: Outcome.REJECTED,
+                  Status.OK_FEIL_I_DELMELDING: Outcome.PARTIAL}[outcome.status]
+        if work.msghead.ack is False:
+            return Outcome.NO_RECEIPT_REQUESTED
+        work.entry.answers.append(
+            AnswerRecord("apprec", self._apprec_message(work, outcome), self.clock()))
+        return result
+
+    def _apprec_message(self, work: _Work, outcome: ReceiptOutcome) -> OutboundMessage:
+        assert work.msghead is not None and work.sender is not None
+        now = self.clock()
+        kpr_org = Organisation(self.kpr.name, self.kpr.her_id)
+        apprec = build_apprec(
+            outcome, version=self.settings.apprec_version, sender=kpr_org,
+            receiver=work.msghead.sender, original=OriginalMsg.from_msghead(work.msghead),
+            gen_date=now, apprec_id=str(uuid.uuid4()))
+        signing = self.kpr.signing
+        assert signing is not None, "the KPR party must hold its signing key"
+        body = protect(apprec, signer_cert=signing.certificate, signer_key=signing.key,
+                       recipient_cert=work.sender.encryption_certificate)
+        queue = work.sender.queues.asynchronous
+        return OutboundMessage(
+            queue=queue, message_id=str(uuid.uuid4()), subject="APPREC",
+            content_type=CMS_CONTENT_TYPE,
+            application_properties={
+                "fromHerId": str(self.kpr.her_id), "toHerId": str(work.sender.her_id),
+                "applicationTimeStamp": now.strftime(APPLICATION_TIMESTAMP),
+                "enqueuedTimeUtc": now.strftime("%Y-%m-%dT%H:%M:%S"),
+            },
+            body=body, correlation_id=work.inbound.message_id, to=queue,
+            reply_to=self.kpr.queues.asynchronous)
+
+    def _transport_error(self, work: _Work, error: TransportError) -> Outcome:
+        inbound = work.inbound
+        work.entry.error_condition = error.condition
+        work.entry.error_description = error.description
+        work.entry.error_data = error.data
+        sender_id = inbound.prop("fromHerId")
+        party = self.registry.find(int(sender_id)) if sender_id and sender_id.isdigit() \
+            else None
+        if party is None:
+            log.info("message.unanswerable", message_id=inbound.message_id,
+                     condition=error.condition)
+            return Outcome.UNANSWERABLE
+        message = error_message(inbound, error, queue=party.queues.error, now=self.clock())
+        work.entry.answers.append(AnswerRecord("transport-error", message, self.clock()))
+        log.info("message.transport_error", message_id=inbound.message_id,
+                 condition=error.condition, description=error.description)
+        return Outcome.TRANSPORT_ERROR
+
+
+def _normalise(content_type: str) -> str:
+    return "".join(content_type.lower().split())
+
+
+def _msghead_summary(info: MsgHeadInfo) -> dict[str, Any]:
+    return {
+        "msg_type": info.msg_type, "msg_id": info.msg_id, "gen_date": info.gen_date.isoformat(),
+        "mig_version": info.mig_version, "ack": info.ack,
+        "sender": {"name": info.sender.name, "her_ids": list(info.sender.her_ids)},
+        "receiver": {"name": info.receiver.name, "her_ids": list(info.receiver.her_ids)},
+        "container": info.container,
+    }
