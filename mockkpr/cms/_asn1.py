@@ -31,6 +31,18 @@ class Asn1Error(Exception):
     """The bytes are not the CMS structure that was expected."""
 
 
+class NotCmsError(Asn1Error):
+    """The bytes are not a CMS ContentInfo at all."""
+
+
+class ContentTypeError(Asn1Error):
+    """A ContentInfo of another content type than expected; ``content_type`` is its OID."""
+
+    def __init__(self, content_type: str, expected: str) -> None:
+        super().__init__(f"content type {content_type}, expected {expected}")
+        self.content_type = content_type
+
+
 @dataclass(frozen=True, slots=True)
 class Identifier:
     """How a recipient or signer names its certificate: issuer and serial, or key identifier."""
@@ -112,29 +124,24 @@ def _identifier(choice: Any) -> Identifier:
     raise Asn1Error(f"unsupported identifier choice {name}")
 
 
-def _content_info(data: bytes, expected: str) -> tuple[str, Any]:
-    """The content type and (parsed) content of a ContentInfo."""
+def _content_info(data: bytes, expected: str) -> Any:
+    """The (lazily parsed) content of a ContentInfo of the ``expected`` content type."""
     try:
         info = acms.ContentInfo.load(data, strict=True)
         content_type = cast(str, info["content_type"].dotted)
     except _PARSE_ERRORS as exc:
-        raise Asn1Error(f"not a CMS ContentInfo: {exc}") from None
+        raise NotCmsError(f"not a CMS ContentInfo: {exc}") from None
     if content_type != expected:
-        raise Asn1Error(f"content type {content_type}, expected {expected}")
-    return content_type, info["content"]
-
-
-def content_type_of(data: bytes) -> str:
-    """The dotted content type OID of a CMS ContentInfo (raises :class:`Asn1Error`)."""
+        raise ContentTypeError(content_type, expected)
     try:
-        return cast(str, acms.ContentInfo.load(data, strict=True)["content_type"].dotted)
+        return info["content"]
     except _PARSE_ERRORS as exc:
-        raise Asn1Error(f"not a CMS ContentInfo: {exc}") from None
+        raise Asn1Error(f"malformed content: {exc}") from None
 
 
 def parse_enveloped(data: bytes) -> Enveloped:
     """Read an EnvelopedData ContentInfo (DER or BER)."""
-    _, content = _content_info(data, ID_ENVELOPED_DATA)
+    content = _content_info(data, ID_ENVELOPED_DATA)
     try:
         recipients: list[Recipient] = []
         others = 0
@@ -174,7 +181,7 @@ def _octets(value: Any) -> bytes | None:
 
 def parse_signed(data: bytes) -> Signed:
     """Read a SignedData ContentInfo (DER or BER)."""
-    _, content = _content_info(data, ID_SIGNED_DATA)
+    content = _content_info(data, ID_SIGNED_DATA)
     try:
         encap = content["encap_content_info"]
         inner = encap["content"]

@@ -76,13 +76,12 @@ def _unsupported(description: str) -> CmsError:
 def parse(data: bytes) -> _asn1.Enveloped:
     """Read the EnvelopedData, or raise the :class:`CmsError` for a payload that is not one."""
     try:
-        kind = _asn1.content_type_of(data)
-    except _asn1.Asn1Error:
-        raise _fail(NOT_CMS) from None
-    if kind != _asn1.ID_ENVELOPED_DATA:
-        raise _fail(NOT_ENVELOPED.format(kind=_CONTENT_TYPE_NAMES.get(kind, kind)))
-    try:
         return _asn1.parse_enveloped(data)
+    except _asn1.NotCmsError:
+        raise _fail(NOT_CMS) from None
+    except _asn1.ContentTypeError as exc:
+        kind = _CONTENT_TYPE_NAMES.get(exc.content_type, exc.content_type)
+        raise _fail(NOT_ENVELOPED.format(kind=kind)) from None
     except _asn1.Asn1Error:
         raise _fail(MALFORMED) from None
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from mockkpr.cms import _asn1, certificates, signature
@@ -67,9 +68,12 @@ def _load_embedded(certificates_der: tuple[bytes, ...]) -> list[x509.Certificate
     loaded = []
     for der in certificates_der:
         try:
-            loaded.append(x509.load_der_x509_certificate(der))
-        except ValueError:
+            cert = x509.load_der_x509_certificate(der)
+            # cryptography parses these lazily; touch them now so a damaged one is skipped here
+            _ = (cert.issuer, cert.subject, cert.serial_number, cert.extensions, cert.public_key())
+        except (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion):
             continue  # an unreadable extra certificate cannot be the expected one
+        loaded.append(cert)
     return loaded
 
 

@@ -21,6 +21,8 @@ PAYLOAD = b"<KPR_IPL>" + b"<Rad>synthetic</Rad>" * 1000 + b"</KPR_IPL>"
 
 AES256_OID_DER = bytes.fromhex("060960864801650304012a")  # 2.16.840.1.101.3.4.1.42
 SHA256_OID_DER = bytes.fromhex("0609608648016503040201")  # 2.16.840.1.101.3.4.2.1
+ENVELOPED_OID_DER = bytes.fromhex("06092a864886f70d010703")  # 1.2.840.113549.1.7.3
+RSA_OID_DER = bytes.fromhex("06092a864886f70d010101")  # 1.2.840.113549.1.1.1 rsaEncryption
 
 
 def _flip(data: bytes, index: int) -> bytes:
@@ -91,6 +93,22 @@ def test_garbage(pki: Pki, data: bytes) -> None:
         _fails(pki, data),
         "transport:invalid-certificate",
         "Could not decrypt message: the payload is not a CMS structure",
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    "content",
+    [bytes.fromhex("3000"), bytes.fromhex("020100"), bytes.fromhex("3003020100")],
+    ids=["empty-sequence", "integer", "version-only"],
+)
+def test_malformed_enveloped_data(pki: Pki, content: bytes) -> None:
+    body = ENVELOPED_OID_DER + b"\xa0" + bytes([len(content)]) + content
+    data = b"\x30" + bytes([len(body)]) + body
+    _expect(
+        _fails(pki, data),
+        "transport:invalid-certificate",
+        "Could not decrypt message: malformed EnvelopedData",
         None,
     )
 
@@ -327,6 +345,34 @@ def test_unknown_content_encryption_algorithm(pki: Pki) -> None:
         "transport:unsupported-message",
         "Unsupported content encryption algorithm: 2.16.840.1.101.3.4.1.46",
         None,
+    )
+
+
+def test_unsupported_key_transport_algorithm(pki: Pki) -> None:
+    data = pki.protect(PAYLOAD)
+    assert data.count(RSA_OID_DER) == 1  # the recipient's key transport, nothing else
+    patched = data.replace(RSA_OID_DER, RSA_OID_DER[:-1] + b"\x07")  # RSAES-OAEP
+    _expect(
+        _fails(pki, patched),
+        "transport:unsupported-message",
+        "Unsupported key transport algorithm: 1.2.840.113549.1.1.7",
+        None,
+    )
+
+
+def test_unsupported_signature_algorithm(pki: Pki) -> None:
+    assert pki.sender.signing_key is not None
+    signed = sign(
+        PAYLOAD, signer_cert=pki.sender.signing_certificate, signer_key=pki.sender.signing_key
+    )
+    at = signed.rindex(RSA_OID_DER)  # the signer info's, after the embedded certificate's
+    patched = signed[:at] + RSA_OID_DER[:-1] + b"\x0a" + signed[at + len(RSA_OID_DER) :]
+    data = envelope(patched, recipient_cert=pki.receiver.encryption_certificate)
+    _expect(
+        _fails(pki, data),
+        "transport:unsupported-message",
+        "Unsupported signature algorithm: 1.2.840.113549.1.1.10",
+        "S01",
     )
 
 
