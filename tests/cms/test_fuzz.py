@@ -9,6 +9,11 @@ from hypothesis import strategies as st
 from mockkpr.cms import CmsError, envelope, sign
 from tests.cms.support import Pki
 
+# damaged embedded certificates may have a non-positive serial, which cryptography warns about
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::cryptography.utils.CryptographyDeprecationWarning"
+)
+
 PAYLOAD = b"<KPR_IPL><Rad>synthetic</Rad></KPR_IPL>"
 FUZZ = settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
