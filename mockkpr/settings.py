@@ -51,6 +51,17 @@ class Settings(BaseSettings):
         description="Report national ids that look like ordinary (real) numbers, to guard "
         "against real personal data in test submissions.",
     )
+    kpr_her_id: int = Field(
+        131725,
+        gt=0,
+        description="HER-id of the KPR receiver that mockkpr plays; its keys and queues come "
+        "from the address registry.",
+    )
+    allow_3des: bool = Field(
+        False,
+        description="Accept payloads whose CMS content encryption is 3DES (des-ede3-cbc) instead "
+        "of answering transport:unsupported-message; the profile requires AES-256-CBC.",
+    )
 
     # --- the embedded endpoint (mockkpr serve)
     host: str = Field(

@@ -1,0 +1,23 @@
+"""The test PKI: a test CA, party certificates with the profile's key usages, a CRL, bad variants.
+
+:mod:`mockkpr.pki.build` makes single certificates, keys and CRLs; :mod:`mockkpr.pki.files`
+reads and writes PEM; :mod:`mockkpr.pki.testpki` creates a whole PKI with a matching address
+registry in a directory (``mockkpr pki init``). Test material only: keys are unencrypted.
+"""
+
+from mockkpr.pki.build import CA_NAME, Issued, Usage, her_id_of, issue, make_ca, make_crl
+from mockkpr.pki.testpki import GeneratedPki, PartySpec, Variant, create_test_pki
+
+__all__ = [
+    "CA_NAME",
+    "GeneratedPki",
+    "Issued",
+    "PartySpec",
+    "Usage",
+    "Variant",
+    "create_test_pki",
+    "her_id_of",
+    "issue",
+    "make_ca",
+    "make_crl",
+]

@@ -1,0 +1,139 @@
+"""Interoperability with an independent implementation: the ``openssl cms`` command line."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mockkpr.cms import CmsError
+from tests.cms.support import RECEIVER, SENDER, Pki
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command"),
+]
+
+# bytes that text-mode processing would change: CRLF, lone LF, trailing spaces, non-ASCII
+PAYLOAD = "<KPR_IPL>\r\n <Rad navn='Ærlig'>ø å  </Rad>\n</KPR_IPL>\n".encode() * 300
+
+
+def _openssl(*args: str | Path, data: bytes) -> bytes:
+    done = subprocess.run(
+        ["openssl", "cms", *map(str, args)], input=data, capture_output=True, check=False
+    )
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    return done.stdout
+
+
+def _sign(pki: Pki, payload: bytes, *extra: str) -> bytes:
+    base = pki.directory / f"parties/{SENDER}"
+    return _openssl(
+        "-sign", "-nosmimecap", "-md", "sha256", "-binary", "-outform", "DER", "-nodetach",
+        "-signer", base / "signing-cert.pem", "-inkey", base / "signing-key.UNENCRYPTED.pem",
+        *extra,
+        data=payload,
+    )
+
+
+def _encrypt(pki: Pki, content: bytes, *extra: str) -> bytes:
+    return _openssl(
+        "-encrypt", "-binary", "-outform", "DER", *extra,
+        pki.directory / f"parties/{RECEIVER}/encryption-cert.pem",
+        data=content,
+    )
+
+
+def test_openssl_protects_mockkpr_unprotects(pki: Pki) -> None:
+    data = _encrypt(pki, _sign(pki, PAYLOAD, "-noattr"), "-aes256")
+    result = pki.unprotect(data)
+    assert result.payload == PAYLOAD
+    assert result.deviations == ()
+
+
+def test_mockkpr_protects_openssl_unprotects(pki: Pki) -> None:
+    data = pki.protect(PAYLOAD, sender=pki.sender)
+    receiver = pki.directory / f"parties/{RECEIVER}"
+    signed = _openssl(
+        "-decrypt", "-binary", "-inform", "DER", "-outform", "DER",
+        "-recip", receiver / "encryption-cert.pem",
+        "-inkey", receiver / "encryption-key.UNENCRYPTED.pem",
+        data=data,
+    )
+    payload = _openssl(
+        "-verify", "-binary", "-inform", "DER", "-CAfile", pki.directory / "ca/ca-cert.pem",
+        data=signed,
+    )
+    assert payload == PAYLOAD
+
+
+def test_subject_key_identifiers_from_openssl(pki: Pki) -> None:
+    """Signer and recipient named by subject key identifier instead of issuer and serial."""
+    data = _encrypt(pki, _sign(pki, PAYLOAD, "-noattr", "-keyid"), "-aes256", "-keyid")
+    assert pki.unprotect(data).payload == PAYLOAD
+
+
+def test_streamed_ber_from_openssl(pki: Pki) -> None:
+    """Indefinite lengths and chunked OCTET STRINGs, as streaming senders write them."""
+    payload = PAYLOAD * 20  # many 4 KB chunks
+    signed = _sign(pki, payload, "-noattr", "-stream")
+    assert signed[1] == 0x80  # indefinite length: BER, not DER
+    data = _encrypt(pki, signed, "-aes256", "-stream")
+    assert data[1] == 0x80
+    assert pki.unprotect(data).payload == payload
+
+
+def test_signed_attributes_are_tolerated(pki: Pki) -> None:
+    data = _encrypt(pki, _sign(pki, PAYLOAD), "-aes256")
+    result = pki.unprotect(data)
+    assert result.payload == PAYLOAD
+    assert result.deviations == (
+        "signed attributes present (the profile signs the content directly)",
+    )
+
+
+def test_embedded_root_is_tolerated(pki: Pki) -> None:
+    signed = _sign(pki, PAYLOAD, "-noattr", "-certfile", str(pki.directory / "ca/ca-cert.pem"))
+    result = pki.unprotect(_encrypt(pki, signed, "-aes256"))
+    assert result.payload == PAYLOAD
+    assert result.deviations == (
+        "a root certificate is embedded (the profile leaves the root out)",
+    )
+
+
+def test_3des_is_refused_unless_allowed(pki: Pki) -> None:
+    data = _encrypt(pki, _sign(pki, PAYLOAD, "-noattr"), "-des3")
+    with pytest.raises(CmsError) as caught:
+        pki.unprotect(data)
+    assert (caught.value.condition, caught.value.description) == (
+        "transport:unsupported-message",
+        "Unsupported content encryption algorithm: des-ede3-cbc (3DES is not allowed)",
+    )
+    result = pki.unprotect(data, allow_3des=True)
+    assert result.payload == PAYLOAD
+    assert result.deviations == ("content encryption des-ede3-cbc instead of aes-256-cbc",)
+
+
+def test_unknown_cipher_from_openssl(pki: Pki) -> None:
+    data = _encrypt(pki, _sign(pki, PAYLOAD, "-noattr"), "-camellia256")
+    with pytest.raises(CmsError) as caught:
+        pki.unprotect(data)
+    assert (caught.value.condition, caught.value.description) == (
+        "transport:unsupported-message",
+        "Unsupported content encryption algorithm: 1.2.392.200011.61.1.1.1.4",
+    )
+
+
+def test_tampered_openssl_message(pki: Pki) -> None:
+    signed = bytearray(_sign(pki, PAYLOAD, "-noattr"))
+    start = bytes(signed).index(PAYLOAD)
+    signed[start + 100] ^= 0x01
+    with pytest.raises(CmsError) as caught:
+        pki.unprotect(_encrypt(pki, bytes(signed), "-aes256"))
+    assert (caught.value.condition, caught.value.description, caught.value.apprec_code) == (
+        "transport:invalid-certificate",
+        "Invalid signature",
+        "S01",
+    )
