@@ -2,16 +2,26 @@
 
 Every setting is read from a ``MOCKKPR_*`` environment variable (``MOCKKPR_DATA_DIR`` for
 ``data_dir``) and may be overridden by a command-line flag; no other module reads the
-environment. README.md has the table of variables; a test keeps the two in step.
+environment. A configuration file (YAML or TOML, keys as the field names, e.g.
+``amqps_port: 5671``) given with ``--config`` sits below the environment. Precedence, highest
+first: command-line flags, environment, configuration file, defaults. README.md has the table
+of variables; a test keeps the two in step.
 """
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+    YamlConfigSettingsSource,
+)
 
 from mockkpr.errors import ConfigError
 
@@ -20,6 +30,26 @@ class Settings(BaseSettings):
     """Typed configuration of mockkpr. Field descriptions are the user documentation."""
 
     model_config = SettingsConfigDict(env_prefix="MOCKKPR_", extra="forbid", frozen=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Flags (init), then the environment, then the ``--config`` file if one is given."""
+        path = _CONFIG_FILE.get()
+        if path is None:
+            return init_settings, env_settings
+        file_source: PydanticBaseSettingsSource = (
+            TomlConfigSettingsSource(settings_cls, toml_file=path)
+            if path.suffix == ".toml"
+            else YamlConfigSettingsSource(settings_cls, yaml_file=path)
+        )
+        return init_settings, env_settings, file_source
 
     data_dir: Path = Field(
         Path(".mockkpr"),
@@ -64,6 +94,11 @@ class Settings(BaseSettings):
     )
 
     # --- the embedded endpoint (mockkpr serve)
+    registry: Path | None = Field(
+        None,
+        description="Address registry file (YAML). Unset: MOCKKPR_DATA_DIR/pki/registry.yaml, "
+        "created with a test PKI and the default parties on first start.",
+    )
     host: str = Field(
         "localhost",
         description="Interface the AMQP listeners bind to (0.0.0.0 in the container image).",
@@ -95,18 +130,34 @@ class Settings(BaseSettings):
     )
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Build the settings from the environment, with command-line ``overrides`` on top.
+_CONFIG_FILE: ContextVar[Path | None] = ContextVar("mockkpr_config_file", default=None)
 
-    ``None`` values in ``overrides`` mean "flag not given" and are ignored. Invalid values raise
-    :class:`~mockkpr.errors.ConfigError` naming the variable.
+
+def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings: command-line ``overrides``, then the environment, then ``config``.
+
+    ``None`` values in ``overrides`` mean "flag not given" and are ignored. A missing or
+    unreadable configuration file, an unknown key and an invalid value raise
+    :class:`~mockkpr.errors.ConfigError` naming the file or the variable.
     """
     given = {key: value for key, value in overrides.items() if value is not None}
+    if config is not None and not config.is_file():
+        raise ConfigError(f"configuration file {config} does not exist")
+    token = _CONFIG_FILE.set(config)
     try:
         return Settings(**given)
-    except ValidationError as exc:
-        problems = "; ".join(
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, ValidationError):
+            raise _invalid(exc) from None
+        raise ConfigError(f"configuration file {config}: {exc}") from None
+    finally:
+        _CONFIG_FILE.reset(token)
+
+
+def _invalid(exc: ValidationError) -> ConfigError:
+    """One message naming every invalid variable."""
+    problems = "; ".join(
             f"MOCKKPR_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
             for err in exc.errors()
         )
-        raise ConfigError(f"invalid settings: {problems}") from None
+    return ConfigError(f"invalid settings: {problems}")

@@ -42,9 +42,10 @@ def main() -> None:
 
 def _register() -> None:
     # Imported here so that `mockkpr --help` stays one import chain per command module.
-    from mockkpr.cli import validate
+    from mockkpr.cli import pki, validate
 
     main.add_command(validate.validate)
+    main.add_command(pki.pki)
 
 
 _register()

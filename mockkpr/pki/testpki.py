@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import secrets
 import shutil
-from collections.abc import Collection, Sequence
+from collections.abc import Mapping, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
@@ -158,11 +158,14 @@ def create_test_pki(
     variants: Collection[Variant] = (),
     now: datetime | None = None,
     force: bool = False,
+    passwords: Mapping[int, str] | None = None,
 ) -> GeneratedPki:
     """Create the test PKI and ``registry.yaml`` in ``directory`` (layout in the module doc).
 
     Refuses a non-empty ``directory`` unless ``force``, which replaces only the files and
-    directories a test PKI consists of. Raises :class:`ConfigError` for unusable input.
+    directories a test PKI consists of. SASL passwords are random unless ``passwords`` gives
+    one for a HER-id (the documented defaults of a first start use that). Raises
+    :class:`ConfigError` for unusable input.
     """
     _check(parties, variants)
     now = now or datetime.now(UTC)
@@ -190,7 +193,8 @@ def create_test_pki(
     revoked: list[build.Issued] = []
     made: dict[int, tuple[int, Variant]] = {}
     for index, party in enumerate(parties):
-        entry = _party(writer, ca, party, now, receiver=index == 0)
+        entry = _party(writer, ca, party, now, receiver=index == 0,
+                       password=(passwords or {}).get(party.her_id))
         entries.append(entry)
         if index == 0:
             continue
@@ -237,7 +241,8 @@ def create_test_pki(
 
 
 def _party(
-    writer: _Writer, ca: build.Issued, party: PartySpec, now: datetime, *, receiver: bool
+    writer: _Writer, ca: build.Issued, party: PartySpec, now: datetime, *, receiver: bool,
+    password: str | None = None,
 ) -> dict[str, Any]:
     subject = build.party_name(party.her_id, party.name)
     start, end = now - timedelta(days=1), now + timedelta(days=VALID_DAYS)
@@ -268,7 +273,8 @@ def _party(
         )
         entry["previous_encryption_certificate"] = previous["certificate"]
         entry["previous_encryption_key"] = previous["key"]
-    entry["sasl"] = {"user": f"mockkpr-{party.her_id}", "password": secrets.token_urlsafe(24)}
+    entry["sasl"] = {"user": f"mockkpr-{party.her_id}",
+                     "password": password or secrets.token_urlsafe(24)}
     return entry
 
 

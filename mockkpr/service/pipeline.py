@@ -18,8 +18,8 @@ from mockkpr.cms import CmsError, RevocationStatusUnknown, protect, unprotect
 from mockkpr.envelope import (
     EnvelopeError,
     MsgHeadInfo,
-    OriginalMsg,
     Organisation,
+    OriginalMsg,
     ReceiptOutcome,
     Status,
     build_apprec,
@@ -313,7 +313,8 @@ class Receiver:
 
     # ------------------------------------------------------------------ answers
     def _answer(self, work: _Work, report: Report) -> Outcome:
-        assert work.msghead is not None and work.sender is not None
+        assert work.msghead is not None
+        assert work.sender is not None
         outcome = receipt_outcome(report)
         work.entry.apprec_status = outcome.status.value
         result = {Status.OK: Outcome.ACCEPTED, Status.AVVIST: Outcome.REJECTED,
@@ -325,7 +326,8 @@ class Receiver:
         return result
 
     def _apprec_message(self, work: _Work, outcome: ReceiptOutcome) -> OutboundMessage:
-        assert work.msghead is not None and work.sender is not None
+        assert work.msghead is not None
+        assert work.sender is not None
         now = self.clock()
         kpr_org = Organisation(self.kpr.name, self.kpr.her_id)
         apprec = build_apprec(

@@ -1,0 +1,61 @@
+"""``mockkpr serve``: run the KPR validation endpoint in the foreground."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from mockkpr.endpoint.app import Endpoint
+from mockkpr.log import configure
+from mockkpr.settings import load_settings
+
+
+@click.command("serve")
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
+              help="Settings file (YAML or TOML, keys as in README's table).")
+@click.option("--registry", type=click.Path(dir_okay=False, path_type=Path),
+              help="Address registry (default: a test PKI created in the data directory).")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Directory for the journal and the generated PKI (MOCKKPR_DATA_DIR).")
+@click.option("--host", help="Interface to listen on (MOCKKPR_HOST).")
+@click.option("--port", "amqps_port", type=click.IntRange(0, 65535),
+              help="AMQP over TLS port (MOCKKPR_AMQPS_PORT, default 5671).")
+@click.option("--amqp-port", type=click.IntRange(0, 65535),
+              help="Also listen for plain AMQP on this port (MOCKKPR_AMQP_PORT).")
+@click.option("--control-port", type=click.IntRange(0, 65535),
+              help="HTTP control API port (MOCKKPR_CONTROL_PORT, default 8080).")
+def serve(
+    config: Path | None,
+    registry: Path | None,
+    data_dir: Path | None,
+    host: str | None,
+    amqps_port: int | None,
+    amqp_port: int | None,
+    control_port: int | None,
+) -> None:
+    """Run the KPR validation endpoint (embedded AMQP 1.0 broker) until interrupted."""
+    settings = load_settings(config, registry=registry, data_dir=data_dir, host=host,
+                             amqps_port=amqps_port, amqp_port=amqp_port,
+                             control_port=control_port)
+    configure(settings)
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    with Endpoint(settings) as endpoint:
+        urls = endpoint.urls
+        click.echo(f"mockkpr: KPR endpoint (HER-id {settings.kpr_her_id}) listening on "
+                   f"{urls.amqps}" + (f" and {urls.amqp}" if urls.amqp else ""), err=True)
+        click.echo(f"mockkpr: control API {urls.control} (readiness: {urls.control}/readyz)",
+                   err=True)
+        assert endpoint.registry is not None
+        click.echo(f"mockkpr: registry {endpoint.registry.path}", err=True)
+        stop.wait()
+    click.echo("mockkpr: stopped", err=True)

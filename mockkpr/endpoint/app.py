@@ -1,0 +1,175 @@
+"""The embedded endpoint assembled: registry, journal, receiver, AMQP listeners, control API.
+
+``Endpoint(settings)`` is embeddable (start/stop, context manager, port 0 for tests, URL
+properties); ``mockkpr serve`` runs one in the foreground. On a first start without a
+registry it creates a test PKI and registry in ``MOCKKPR_DATA_DIR/pki`` with documented
+HER-ids and credentials (README.md, "Default parties").
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from mockkpr.control.app import create_app
+from mockkpr.control.metrics import Metrics
+from mockkpr.control.server import ControlServer
+from mockkpr.endpoint import sasl, tls
+from mockkpr.endpoint.broker import BrokerOptions, EmbeddedBroker
+from mockkpr.endpoint.queues import QueueInfo, Topology
+from mockkpr.endpoint.server import AmqpServer, Listen
+from mockkpr.errors import ConfigError
+from mockkpr.journal.store import Journal
+from mockkpr.log import get_logger
+from mockkpr.pki import PartySpec, create_test_pki
+from mockkpr.registry import REGISTRY_FILE, Registry, load_registry
+from mockkpr.service.pipeline import Receiver
+from mockkpr.settings import Settings
+
+log = get_logger(__name__)
+
+# The parties of a first start without configuration (documented in README.md).
+DEFAULT_PARTIES = (
+    PartySpec(131725, "KPR Validering"),
+    PartySpec(12345, "Testkommune Saksbehandling"),
+    PartySpec(23456, "Nabokommune Saksbehandling"),
+)
+DEFAULT_PASSWORDS = {party.her_id: f"test-{party.her_id}" for party in DEFAULT_PARTIES}
+
+
+def registry_path(settings: Settings) -> Path:
+    """The registry file in use: ``MOCKKPR_REGISTRY`` or the data directory's own."""
+    return settings.registry or settings.data_dir / "pki" / REGISTRY_FILE
+
+
+def ensure_registry(settings: Settings) -> Registry:
+    """Load the registry, creating the default test PKI first when none is configured."""
+    path = registry_path(settings)
+    if settings.registry is None and not path.exists():
+        log.info("pki.created", directory=str(path.parent),
+                 parties=[p.her_id for p in DEFAULT_PARTIES])
+        create_test_pki(path.parent, DEFAULT_PARTIES, passwords=DEFAULT_PASSWORDS)
+    registry = load_registry(path)
+    if registry.find(settings.kpr_her_id) is None:
+        raise ConfigError(f"{path}: no party for the KPR receiver HER-id "
+                          f"{settings.kpr_her_id} (MOCKKPR_KPR_HER_ID)")
+    kpr = registry.party(settings.kpr_her_id)
+    if kpr.signing is None or not kpr.own_keys():
+        raise ConfigError(f"{path}: the KPR receiver {kpr.her_id} needs its signing and "
+                          "encryption keys")
+    return registry
+
+
+def topology_of(registry: Registry, kpr_her_id: int) -> Topology:
+    """Every party's async, error and dead-letter queue; KPR's async queue is processed."""
+    queues: dict[str, QueueInfo] = {}
+    for party in registry.parties.values():
+        readers = frozenset({party.account} if party.account else set())
+        q = party.queues
+        for name, dead_letter in ((q.asynchronous, q.dead_letter), (q.error, q.dead_letter),
+                                  (q.dead_letter, None)):
+            if name in queues:  # inherited queues are shared with the parent
+                continue
+            queues[name] = QueueInfo(name, str(party.her_id), readers, dead_letter,
+                                     processed=party.her_id == kpr_her_id
+                                     and name == q.asynchronous)
+    return Topology(queues)
+
+
+@dataclass(frozen=True)
+class Urls:
+    """Where the running endpoint listens."""
+
+    amqps: str
+    amqp: str | None
+    control: str
+
+
+class Endpoint:
+    """The KPR validation endpoint (embedded mode)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.registry: Registry | None = None
+        self.journal: Journal | None = None
+        self.metrics = Metrics()
+        self._executor: ThreadPoolExecutor | None = None
+        self._amqp: AmqpServer | None = None
+        self._control: ControlServer | None = None
+
+    # ----------------------------------------------------------------- lifecycle
+    def start(self) -> Endpoint:
+        """Load everything, bind the listeners and start serving; errors surface here."""
+        settings = self.settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.registry = registry = ensure_registry(settings)
+        self.journal = journal = Journal.from_settings(settings)
+        sasl.install_plain_authenticator(registry.check_password)
+        receiver = Receiver(registry, journal, settings)
+        self._executor = ThreadPoolExecutor(settings.workers, thread_name_prefix="mockkpr-work")
+        broker = EmbeddedBroker(
+            topology_of(registry, settings.kpr_her_id), journal, receiver.process,
+            self._executor,
+            BrokerOptions(delivery_limit=settings.delivery_limit, prefetch=settings.prefetch,
+                          max_message_bytes=settings.max_message_bytes,
+                          allow_insecure_plain=True),
+            initial=journal.queued())
+        listeners = [Listen(settings.host, settings.amqps_port, self._tls_domain(registry))]
+        if settings.amqp_port is not None:
+            listeners.append(Listen(settings.host, settings.amqp_port, None))
+        self._amqp = AmqpServer(broker, listeners)
+        self._amqp.start()
+        app = create_app(journal, self.readiness, metrics=self.metrics, on_reset=None)
+        self._control = ControlServer(app, settings.control_host, settings.control_port)
+        self._control.start()
+        log.info("endpoint.ready", amqps=self.urls.amqps, amqp=self.urls.amqp,
+                 control=self.urls.control, registry=str(registry.path))
+        return self
+
+    def _tls_domain(self, registry: Registry) -> object:
+        if registry.tls is None:
+            raise ConfigError(f"{registry.path}: no tls certificate and key for the listener")
+        return tls.server_domain(registry.tls.certificate, registry.tls.key)
+
+    def stop(self) -> None:
+        """Stop serving; the journal keeps everything recorded."""
+        if self._control is not None:
+            self._control.stop()
+            self._control = None
+        if self._amqp is not None:
+            self._amqp.stop()
+            self._amqp = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+        if self.journal is not None:
+            self.journal.close()
+            self.journal = None
+
+    def __enter__(self) -> Endpoint:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.stop()
+
+    # ----------------------------------------------------------------- state
+    def readiness(self) -> dict[str, bool]:
+        """The checks behind ``/readyz``: every one must be true to be ready."""
+        return {
+            "registry": self.registry is not None,
+            "certificates": self.registry is not None and self.registry.tls is not None,
+            "journal": self.journal is not None and self.journal.ping(),
+            "amqp_listeners": self._amqp is not None and self._amqp.running,
+        }
+
+    @property
+    def urls(self) -> Urls:
+        """The URLs of the listeners (with the real ports when configured with 0)."""
+        assert self._amqp is not None and self._control is not None, "not started"
+        host = "localhost" if self.settings.host in ("0.0.0.0", "::") else self.settings.host
+        ports = self._amqp.ports
+        amqp = f"amqp://{host}:{ports[1]}" if len(ports) > 1 else None
+        return Urls(f"amqps://{host}:{ports[0]}", amqp, self._control.url)
