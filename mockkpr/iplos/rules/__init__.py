@@ -7,8 +7,10 @@ from mockkpr.iplos.rules import (
     event_service,
     event_unit,
     event_user,
+    identity,
+    identity_join,
 )
 from mockkpr.iplos.rules.registry import REGISTRY
 
 __all__ = ["REGISTRY", "annual_service", "document", "event_message", "event_service",
-           "event_unit", "event_user"]
+           "event_unit", "event_user", "identity", "identity_join"]
