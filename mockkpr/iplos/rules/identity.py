@@ -1,6 +1,6 @@
 """Rules of the identity message (KPR_IDE, ``urn:mockkpr:xmlstds:kpr-ide:1``).
 
-The message is mockkpr's own layout (docs/formats.md): a header with the annual format's
+The message is mockkpr's own layout (schemas/kpr-ide-1.xsd): a header with the annual format's
 INNHINFO fields and one ``PasientIdent`` per person (``@pePeID``, ``fid``, ``typeID``). Its
 rules follow the annual format's for the header (iplos-format.md §4: kommune and period 1, the
 rest 9) and the national-id checks of §5, shared with the 56.0.0 ``Bruker`` rules
@@ -27,7 +27,7 @@ from mockkpr.refdata.kommuner import bydeler, is_valid_kommune
 _IDE = frozenset({DocumentKind.IDENTITY})
 _S4 = "iplos-format.md §4 (annual table, applied to the identity header)"
 _S5 = "iplos-format.md §5"
-_FMT = "docs/formats.md (KPR_IDE 1.0)"
+_FMT = "kpr-ide-1.xsd (mockkpr's own KPR_IDE 1.0 layout)"
 _ROW = Consequence.REJECT_ROW
 VERSION = "1.0"
 NO_BYDEL = "00"
