@@ -35,6 +35,8 @@ _MISSING = re.compile(
     r"The attribute '([^']+)' is required but missing|"
     r"Missing child element\(s\)\. Expected is \( (?:\{[^}]*\})?(\w+) \)"
 )
+# "Element 'x': This element is not expected. Expected is ( {ns}y )."
+_NOT_EXPECTED = re.compile(r"This element is not expected\. Expected is \( (?:\{[^}]*\})?(\w+) \)")
 _GENERATION_YEAR = {Generation.ANNUAL_2018: 2018, Generation.ANNUAL_2019: 2019}
 
 
@@ -84,10 +86,12 @@ class DocumentValidator:
         report: Report,
         options: Options,
         identities: dict[str, Identity] | None = None,
+        identity_header: Row | None = None,
     ) -> None:
         self.report = report
         self.options = options
         self.identities = identities
+        self.identity_header = identity_header
         self.format: DocumentFormat | None = None
         self.ctx: Context | None = None
         self._schema: etree.XMLSchema | None = None
@@ -97,6 +101,8 @@ class DocumentValidator:
         self._repeats: dict[str, bool] = {}
         self._tags: frozenset[str] = frozenset()
         self.collected: dict[str, Identity] = {}
+        self.header: Row | None = None
+        self.finished = False
 
     # ----------------------------------------------------------------- findings
     def emit(self, rule: Rule, violation: Violation, row: Row | None) -> None:
@@ -249,6 +255,7 @@ class DocumentValidator:
             period_start=date(year, 1, 1), period_end=date(year, 12, 31),
             accept_synthetic_ids=self.options.accept_synthetic_ids,
             flag_real_ids=self.options.flag_real_ids, identities=self.identities,
+            identity_header=self.identity_header,
         )
         if root.text and root.text.strip():
             self.emit_document(doc_rules.XML_STRUCTURE, "only elements inside the root",
@@ -294,6 +301,7 @@ class DocumentValidator:
                 self.emit_document(doc_rules.XML_STRUCTURE, f"{bound} {name}",
                                    value=str(count), location=f"/{self.format.root}/{name}")
         self._run_rules(END, self._root_row)
+        self.finished = True
 
     # ----------------------------------------------------------------- rows
     def _top_level(self, element: etree._Element) -> None:
@@ -332,6 +340,7 @@ class DocumentValidator:
     def _set_header(self, innhinfo: Row) -> None:
         """Take the reporting year (unless forced) and the kommune from the header."""
         assert self.ctx is not None
+        self.header = innhinfo
         start = as_date8(innhinfo.get("iiFraDato"))
         end = as_date8(innhinfo.get("iiTilDato"))
         year = start.year if start else (end.year if end and end.year < 9999 else None)
@@ -358,9 +367,9 @@ class DocumentValidator:
 
     def _collect_identity(self, row: Row) -> None:
         key = row.attrs.get("pePeID")
-        if key and key not in self.collected and not row.is_dropped():
+        if key and key not in self.collected:
             self.collected[key] = Identity(row.fields.get("fid", ""), row.fields.get("typeID", ""),
-                                           row.path, row.line)
+                                           row.path, row.line, rejected=row.is_dropped())
 
     def _run_rules(self, scope: str, row: Row) -> None:
         assert self.ctx is not None
@@ -395,7 +404,8 @@ class DocumentValidator:
             elif len(target) == 0 and not target.attrib and target is not element:
                 parent = target.getparent()
                 assert parent is not None
-                holder, name = parent, etree.QName(target).localname
+                holder = parent
+                name = self._missing_before(target, detail) or etree.QName(target).localname
             elif missing is not None:
                 holder = target
                 name = f"@{missing.group(1)}" if missing.group(1) else missing.group(2)
@@ -403,6 +413,26 @@ class DocumentValidator:
                 holder, name = target, None
             marks.setdefault(holder, []).append((name, detail, violation.line))
         return marks
+
+    def _missing_before(self, field: etree._Element, detail: str) -> str | None:
+        """The field that is missing when a known ``field`` comes where it was expected.
+
+        libxml2 reports a missing required field in the middle of a sequence as the next field
+        being "not expected"; when that next field is one the schema declares and the row has
+        no field of the expected name, the expected field is the one that is missing.
+        """
+        match = _NOT_EXPECTED.search(detail)
+        if match is None or self.format is None:
+            return None
+        if etree.QName(field).localname not in schemas.declared_elements(self.format.schema):
+            return None  # an element the format does not have: it is the defect itself
+        wanted = match.group(1)
+        parent = field.getparent()
+        assert parent is not None
+        for sibling in parent:
+            if isinstance(sibling.tag, str) and etree.QName(sibling).localname == wanted:
+                return None  # present, so the field is out of order, not the other missing
+        return wanted
 
     def _report_schema_errors(
         self,

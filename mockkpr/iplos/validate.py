@@ -16,7 +16,7 @@ import mockkpr.iplos.rules  # noqa: F401  (registers every rule)
 from mockkpr.errors import InputError
 from mockkpr.iplos.engine import DocumentValidator, Options
 from mockkpr.iplos.findings import Report
-from mockkpr.iplos.formats import FORMATS, DocumentFormat
+from mockkpr.iplos.formats import FORMATS, DocumentFormat, DocumentKind
 from mockkpr.settings import Settings
 from mockkpr.xmlsafe import pull_parser
 
@@ -55,11 +55,17 @@ def validate(
     report = Report(source=name or _name_of(source), max_findings=settings.max_findings)
     with ExitStack() as stack:
         identities = None
+        header = None
         if identity is not None:
             checker = DocumentValidator(report, options)
             checker.run(stack.enter_context(_open(identity)))
-            identities = checker.collected
-        DocumentValidator(report, options, identities).run(stack.enter_context(_open(source)))
+            # Join only an identity message read to its end: one that could not be read has its
+            # own finding, and every person reported "without identity" would repeat it.
+            if (checker.finished and checker.format is not None
+                    and checker.format.kind is DocumentKind.IDENTITY):
+                identities, header = checker.collected, checker.header
+        DocumentValidator(report, options, identities, header).run(
+            stack.enter_context(_open(source)))
     return report
 
 

@@ -1,6 +1,16 @@
 """All validation rules. Importing this package registers every rule in ``REGISTRY``."""
 
-from mockkpr.iplos.rules import annual_service, document
+from mockkpr.iplos.rules import (
+    annual_service,
+    document,
+    event_message,
+    event_service,
+    event_unit,
+    event_user,
+    identity,
+    identity_join,
+)
 from mockkpr.iplos.rules.registry import REGISTRY
 
-__all__ = ["REGISTRY", "annual_service", "document"]
+__all__ = ["REGISTRY", "annual_service", "document", "event_message", "event_service",
+           "event_unit", "event_user", "identity", "identity_join"]

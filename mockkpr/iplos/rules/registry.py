@@ -53,13 +53,18 @@ class Violation:
 
 @dataclass
 class Identity:
-    """One entry of the identity message, as the IPLOS rules need it."""
+    """One entry of the identity message, as the IPLOS rules need it.
+
+    ``rejected`` marks an entry a rule of the identity message rejected (a wrong national id,
+    say): the person key is known, so the join does not report the person as missing too.
+    """
 
     national_id: str
     id_type: str
     location: str
     line: int
     matched: bool = False
+    rejected: bool = False
 
 
 @dataclass
@@ -75,6 +80,8 @@ class Context:
     accept_synthetic_ids: bool = True
     flag_real_ids: bool = True
     identities: dict[str, Identity] | None = None
+    identity_header: Row | None = None
+    """The identity message's INNHINFO when joining (to compare kommune and year)."""
     state: dict[str, Any] = field(default_factory=dict)
 
     def rule_state(self, rule_id: str, factory: Callable[[], Any]) -> Any:

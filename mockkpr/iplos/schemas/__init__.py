@@ -100,6 +100,21 @@ def load_schema(file_name: str) -> etree.XMLSchema:
     return compile_schema(resource.read_bytes(), file_name)
 
 
+@cache
+def declared_elements(file_name: str) -> frozenset[str]:
+    """The local names of all elements the shipped schema ``file_name`` declares.
+
+    The engine uses them to tell a known field that comes where another, missing field was
+    expected from an element the format does not have at all.
+    """
+    load_schema(file_name)  # checks the name and that the schema compiles
+    data = resources.files(__name__).joinpath(file_name).read_bytes()
+    root = etree.fromstring(data, _schema_parser())
+    return frozenset(str(element.get("name"))
+                     for element in root.iter(f"{{{XSD_NAMESPACE}}}element")
+                     if element.get("name"))
+
+
 def violations(
     schema: etree.XMLSchema, target: etree._Element | etree._ElementTree
 ) -> list[Violation]:
