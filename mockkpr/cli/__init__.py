@@ -42,10 +42,12 @@ def main() -> None:
 
 def _register() -> None:
     # Imported here so that `mockkpr --help` stays one import chain per command module.
-    from mockkpr.cli import pki, validate
+    from mockkpr.cli import pki, send, serve, validate
 
     main.add_command(validate.validate)
     main.add_command(pki.pki)
+    main.add_command(serve.serve)
+    main.add_command(send.send)
 
 
 _register()

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from proton import SSLDomain
+
 from mockkpr.control.app import create_app
 from mockkpr.control.metrics import Metrics
 from mockkpr.control.server import ControlServer
@@ -128,7 +130,7 @@ class Endpoint:
                  control=self.urls.control, registry=str(registry.path))
         return self
 
-    def _tls_domain(self, registry: Registry) -> object:
+    def _tls_domain(self, registry: Registry) -> SSLDomain:
         if registry.tls is None:
             raise ConfigError(f"{registry.path}: no tls certificate and key for the listener")
         return tls.server_domain(registry.tls.certificate, registry.tls.key)

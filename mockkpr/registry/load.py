@@ -267,6 +267,7 @@ def load_registry(path: Path) -> Registry:
     return Registry(
         path=path,
         ca_certificate=ca,
+        ca_path=loader.resolve(spec.ca_certificate),
         crl=crl,
         tls=_load_tls(loader, spec.tls),
         parties=MappingProxyType(parties),

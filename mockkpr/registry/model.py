@@ -99,10 +99,11 @@ class Party:
 
 @dataclass(frozen=True, slots=True)
 class Registry:
-    """The loaded address registry: trust anchor, CRL, optional TLS files and the parties."""
+    """The loaded address registry: trust anchor (object and file), CRL, TLS files, parties."""
 
     path: Path
     ca_certificate: x509.Certificate
+    ca_path: Path  # the CA certificate's file, for TLS libraries that want a file
     crl: x509.CertificateRevocationList
     tls: TlsFiles | None
     parties: Mapping[int, Party]

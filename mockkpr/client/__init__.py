@@ -1,0 +1,5 @@
+"""The reference sender (``mockkpr send``) as a Python client: :class:`KprClient`."""
+
+from mockkpr.client.sender import Answer, KprClient, SentMessage, Target, connected
+
+__all__ = ["Answer", "KprClient", "SentMessage", "Target", "connected"]
