@@ -51,6 +51,33 @@ class Settings(BaseSettings):
         description="Report national ids that look like ordinary (real) numbers, to guard "
         "against real personal data in test submissions.",
     )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the journal database (e.g. "
+        "`postgresql+psycopg://user:pw@host/mockkpr`); unset means the SQLite file "
+        "`journal.sqlite3` in the data directory.",
+    )
+    journal_max_messages: int = Field(
+        10_000,
+        gt=0,
+        description="Most inbound messages kept in the journal; the oldest are deleted beyond it.",
+    )
+    journal_max_age_days: float | None = Field(
+        30,
+        gt=0,
+        description="Journal entries older than this many days are deleted; unset keeps them "
+        "(up to `journal_max_messages`).",
+    )
+    control_host: str = Field(
+        "127.0.0.1",
+        description="Address the HTTP control API listens on (`0.0.0.0` in a container).",
+    )
+    control_port: int = Field(
+        8080,
+        ge=0,
+        le=65535,
+        description="TCP port of the HTTP control API (0 picks a free port).",
+    )
 
 
 def load_settings(**overrides: Any) -> Settings:
