@@ -16,6 +16,8 @@ Layout (schema version 1)::
 ``<message columns>`` hold one :class:`~mockkpr.service.messages.OutboundMessage`:
 ``to_queue`` (its ``queue``), ``message_id``, ``subject``, ``content_type``,
 ``application_properties`` (JSON), ``body``, ``correlation_id``, ``to_address``, ``reply_to``.
+Ids are never reused, not even after a reset (SQLite ``AUTOINCREMENT``, PostgreSQL sequences), so
+an ``after_id`` or a queue id held by a caller never points at a different row.
 Datetimes are stored in UTC. There is no migration framework yet: :data:`SCHEMA_VERSION` is
 written on creation and checked on open.
 """
@@ -111,6 +113,7 @@ entries = sa.Table(
     sa.Column("error_data", _json(), nullable=False),
     sa.Column("report", _json()),
     sa.Column("answered_at", UtcDateTime()),
+    sqlite_autoincrement=True,
 )
 
 answers = sa.Table(
@@ -127,6 +130,7 @@ answers = sa.Table(
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("sent_at", UtcDateTime(), nullable=False),
     *_message_columns(),
+    sqlite_autoincrement=True,
 )
 
 queued = sa.Table(
@@ -137,6 +141,7 @@ queued = sa.Table(
     sa.Column("enqueued_at", UtcDateTime(), nullable=False),
     sa.Column("delivery_count", sa.Integer(), nullable=False, default=0),
     *_message_columns(),
+    sqlite_autoincrement=True,
 )
 
 parts = sa.Table(
