@@ -166,7 +166,8 @@ class Journal:
         return [_rows.entry_from_row(row, answers.get(row["id"], [])) for row in rows]
 
     def _insert_entry(self, conn: sa.Connection, entry: JournalEntry) -> int:
-        return _new_id(conn.execute(t.entries.insert().values(**_rows.entry_values(entry))))
+        # Values as parameters (not .values()) so the compiled INSERT is cached.
+        return _new_id(conn.execute(t.entries.insert(), _rows.entry_values(entry)))
 
     @staticmethod
     def _insert_answers(conn: sa.Connection, entry_id: int, answers: list[AnswerRecord]) -> None:
@@ -358,10 +359,9 @@ class Journal:
     def enqueue(self, queue: str, message: OutboundMessage) -> int:
         """Append ``message`` to ``queue``; return its queue id."""
         with self._write() as conn:
-            result = conn.execute(
-                t.queued.insert().values(queue=queue, enqueued_at=datetime.now(UTC),
-                                         delivery_count=0, **_rows.message_values(message))
-            )
+            result = conn.execute(t.queued.insert(), {
+                "queue": queue, "enqueued_at": datetime.now(UTC), "delivery_count": 0,
+                **_rows.message_values(message)})
         return _new_id(result)
 
     def queued(self, queue: str | None = None) -> builtins.list[QueuedMessage]:
