@@ -78,10 +78,10 @@ class Journal:
         self.max_age_days = max_age_days
         self._poll_interval = poll_interval
         # SQLite has one writer at a time anyway; queueing in-process is cheaper than its
-        # busy-wait. Other databases lock rows themselves.
-        self._write_lock: threading.Lock | None = (
-            threading.Lock() if self._engine.dialect.name == "sqlite" else None
-        )
+        # busy-wait. Other databases lock rows themselves, except for add_part's
+        # check-then-insert, which always takes this lock (see add_part).
+        self._serial = threading.Lock()
+        self._sqlite = self._engine.dialect.name == "sqlite"
         self._changed = threading.Condition()
         self._generation = 0
         self._inserts = 0
@@ -123,9 +123,14 @@ class Journal:
             )
 
     @contextmanager
-    def _write(self) -> Iterator[sa.Connection]:
-        """One write transaction (``BEGIN IMMEDIATE`` on SQLite), committed on success."""
-        with self._write_lock or nullcontext(), self._engine.connect() as conn:
+    def _write(self, *, serial: bool = False) -> Iterator[sa.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE`` on SQLite), committed on success.
+
+        On SQLite, and with ``serial`` on any database, write transactions of this process run
+        one at a time.
+        """
+        lock = self._serial if self._sqlite or serial else nullcontext()
+        with lock, self._engine.connect() as conn:
             mark_write(conn)
             with conn.begin():
                 yield conn
@@ -414,8 +419,12 @@ class Journal:
         Raises :class:`~mockkpr.errors.InputError` for a sequence outside ``0..count-1`` or a
         count that differs from an earlier part's. Incomplete groups are deleted by
         :meth:`prune` after ``max_age_days``.
+
+        Parts of one group are stored one at a time within this process. Two processes sharing
+        a PostgreSQL database could each store a different last part without seeing the other's
+        (READ COMMITTED); one endpoint process per database avoids that.
         """
-        with self._write() as conn:
+        with self._write(serial=True) as conn:
             return _parts.add_part(conn, group_id, sender_her_id, sequence, count, body, meta)
 
     # -- maintenance ----------------------------------------------------------------------------

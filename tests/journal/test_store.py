@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 
 from mockkpr.journal.models import JournalEntry, MessageFilter, Outcome
 from mockkpr.journal.store import Journal
@@ -93,10 +93,20 @@ def _fail_on_queue_insert(journal: Journal) -> None:
     """A real database failure after the entry and answer rows were written."""
     engine = sa.create_engine(journal.url)
     with engine.begin() as conn:
-        conn.exec_driver_sql(
-            "CREATE TRIGGER fail_queue BEFORE INSERT ON queued "
-            "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
-        )
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql(
+                "CREATE TRIGGER fail_queue BEFORE INSERT ON queued "
+                "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
+            )
+        else:
+            conn.exec_driver_sql(
+                "CREATE FUNCTION fail_queue() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'disk on fire'; END $$"
+            )
+            conn.exec_driver_sql(
+                "CREATE TRIGGER fail_queue BEFORE INSERT ON queued "
+                "FOR EACH ROW EXECUTE FUNCTION fail_queue()"
+            )
     engine.dispose()
 
 
@@ -104,7 +114,7 @@ def test_failed_record_writes_nothing(journal: Journal) -> None:
     """When queueing the answer fails, the entry and answer rows are rolled back too."""
     _fail_on_queue_insert(journal)
     entry = make_entry()
-    with pytest.raises(IntegrityError, match="disk on fire"):
+    with pytest.raises(DBAPIError, match="disk on fire"):
         journal.record(entry)
     assert entry.id is None
     assert journal.count(MessageFilter()) == 0
@@ -117,7 +127,7 @@ def test_failed_answer_insert_writes_nothing(journal: Journal) -> None:
     """A bad answer (no body) fails the whole record, not just the answer."""
     bad = make_answer()
     object.__setattr__(bad.message, "body", None)
-    with pytest.raises(IntegrityError, match="NOT NULL"):
+    with pytest.raises(IntegrityError, match=r"(NOT NULL|not-null)"):
         journal.record(make_entry(answers=[make_answer(), bad]))
     assert _table_count(journal, "entries") == 0
     assert _table_count(journal, "answers") == 0
@@ -172,7 +182,7 @@ def test_failed_complete_leaves_entry_pending(journal: Journal) -> None:
     _fail_on_queue_insert(journal)
     entry.outcome = Outcome.ACCEPTED
     entry.answers = [make_answer()]
-    with pytest.raises(IntegrityError, match="disk on fire"):
+    with pytest.raises(DBAPIError, match="disk on fire"):
         journal.complete(entry)
     stored = journal.get(entry.id or 0)
     assert stored is not None

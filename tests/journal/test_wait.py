@@ -6,7 +6,6 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from mockkpr.journal.models import MessageFilter, Outcome
 from mockkpr.journal.store import Journal
@@ -100,10 +99,9 @@ def test_wait_with_since_filter(journal: Journal) -> None:
     assert journal.wait(MessageFilter(since=since), timeout=0.2) is not None
 
 
-def test_wait_sees_entries_of_another_journal_by_polling(tmp_path: Path) -> None:
+def test_wait_sees_entries_of_another_journal_by_polling(journal_url: str) -> None:
     """Two journals on one database (as two processes would be): polling finds the entry."""
-    url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
-    with Journal(url, poll_interval=0.05) as waiter, Journal(url) as writer, \
+    with Journal(journal_url, poll_interval=0.05) as waiter, Journal(journal_url) as writer, \
             ThreadPoolExecutor(1) as pool:
         pool.submit(_record_later, writer, 0.3, message_id="from-elsewhere")
         found = waiter.wait(MessageFilter(message_id="from-elsewhere"), timeout=30)
