@@ -128,6 +128,33 @@ class Settings(BaseSettings):
     apprec_version: Literal["1.0", "1.1"] = Field(
         "1.0", description="AppRec version of the receipts (1.0 2004-11-21 or v1.1 2012-02-15)."
     )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the journal database (e.g. "
+        "`postgresql+psycopg://user:pw@host/mockkpr`); unset means the SQLite file "
+        "`journal.sqlite3` in the data directory.",
+    )
+    journal_max_messages: int = Field(
+        10_000,
+        gt=0,
+        description="Most inbound messages kept in the journal; the oldest are deleted beyond it.",
+    )
+    journal_max_age_days: float | None = Field(
+        30,
+        gt=0,
+        description="Journal entries older than this many days are deleted; unset keeps them "
+        "(up to `journal_max_messages`).",
+    )
+    control_host: str = Field(
+        "127.0.0.1",
+        description="Address the HTTP control API listens on (`0.0.0.0` in a container).",
+    )
+    control_port: int = Field(
+        8080,
+        ge=0,
+        le=65535,
+        description="TCP port of the HTTP control API (0 picks a free port).",
+    )
 
 
 _CONFIG_FILE: ContextVar[Path | None] = ContextVar("mockkpr_config_file", default=None)

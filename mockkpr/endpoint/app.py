@@ -38,6 +38,7 @@ DEFAULT_PARTIES = (
     PartySpec(12345, "Testkommune Saksbehandling"),
     PartySpec(23456, "Nabokommune Saksbehandling"),
 )
+_ANY_INTERFACE = ("0.0.0.0", "::")  # noqa: S104  (recognised, never bound here)
 DEFAULT_PASSWORDS = {party.her_id: f"test-{party.her_id}" for party in DEFAULT_PARTIES}
 
 
@@ -170,8 +171,10 @@ class Endpoint:
     @property
     def urls(self) -> Urls:
         """The URLs of the listeners (with the real ports when configured with 0)."""
-        assert self._amqp is not None and self._control is not None, "not started"
-        host = "localhost" if self.settings.host in ("0.0.0.0", "::") else self.settings.host
+        assert self._amqp is not None, "not started"
+        assert self._control is not None, "not started"
+        wildcard = self.settings.host in _ANY_INTERFACE
+        host = "localhost" if wildcard else self.settings.host
         ports = self._amqp.ports
         amqp = f"amqp://{host}:{ports[1]}" if len(ports) > 1 else None
         return Urls(f"amqps://{host}:{ports[0]}", amqp, self._control.url)

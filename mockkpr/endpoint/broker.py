@@ -13,6 +13,7 @@ import queue as queue_module
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial, wraps
 from typing import Any
 
@@ -228,7 +229,8 @@ class EmbeddedBroker(MessagingHandler):
             application_properties=inbound.application_properties, body=inbound.body,
             correlation_id=inbound.correlation_id, to=inbound.to, reply_to=inbound.reply_to)
         queued_id = self.backend.enqueue(queue.info.name, message)
-        queue.ready.append(QueuedMessage(queued_id, queue.info.name, message))
+        queue.ready.append(QueuedMessage(queued_id, queue.info.name, message, 0,
+                                         datetime.now(UTC)))
         self._settle(delivery, Delivery.ACCEPTED)
         self._dispatch(queue)
 

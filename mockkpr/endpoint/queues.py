@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from mockkpr.journal.models import QueuedMessage
 from mockkpr.service.messages import OutboundMessage
-from mockkpr.service.results import QueuedMessage
 
 
 @dataclass(frozen=True)
@@ -46,11 +46,11 @@ class QueueBackend(Protocol):
 
     def enqueue(self, queue: str, message: OutboundMessage) -> int: ...
 
-    def remove_queued(self, queued_id: int) -> None: ...
+    def remove_queued(self, queued_id: int) -> bool: ...
 
-    def requeue(self, queued_id: int, delivery_count: int) -> None: ...
+    def requeue(self, queued_id: int, delivery_count: int) -> bool: ...
 
-    def move_queued(self, queued_id: int, queue: str) -> None: ...
+    def move_queued(self, queued_id: int, queue: str) -> bool: ...
 
 
 @dataclass

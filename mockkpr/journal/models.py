@@ -40,6 +40,11 @@ class JournalEntry:
     subject, content-type, group-id, group-sequence) and ``application_properties`` the
     application properties, all as strings. ``report`` is the validator's JSON report
     (``docs/report-schema.json``, one item of ``reports``) when the payload was validated.
+
+    ``msghead`` and ``report`` must be JSON-serialisable (strings, numbers, booleans, lists,
+    dicts; dates as ISO strings). ``msghead["msg_id"]`` (the MsgHead ``MsgInfo/MsgId``), when
+    present, is indexed so that an entry can be found by it as well as by the AMQP message-id.
+    Datetimes are timezone-aware; the journal stores them in UTC and returns them in UTC.
     """
 
     message_id: str
@@ -63,6 +68,12 @@ class JournalEntry:
     answers: list[AnswerRecord] = field(default_factory=list)
     answered_at: datetime | None = None
     id: int | None = None
+
+    @property
+    def msg_id(self) -> str | None:
+        """The MsgHead ``MsgInfo/MsgId``, when the envelope was read and carried one."""
+        value = (self.msghead or {}).get("msg_id")
+        return value if isinstance(value, str) and value else None
 
 
 @dataclass(frozen=True)
@@ -88,3 +99,19 @@ class MessageFilter:
             and (self.until is None or entry.received_at <= self.until)
             and (self.after_id is None or (entry.id is not None and entry.id > self.after_id))
         )
+
+
+@dataclass(frozen=True)
+class QueuedMessage:
+    """A message waiting in one of the endpoint's durable queues.
+
+    ``queue`` is the queue it waits in now (a dead-letter queue after
+    :meth:`~mockkpr.journal.store.Journal.move_queued`); ``message.queue`` stays the queue it was
+    addressed to. ``delivery_count`` counts the deliveries that were not accepted.
+    """
+
+    id: int
+    queue: str
+    message: OutboundMessage
+    delivery_count: int
+    enqueued_at: datetime

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import secrets
 import shutil
-from collections.abc import Mapping, Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum

@@ -61,7 +61,7 @@ APPLICATION_TIMESTAMP = "%Y-%m-%dT%H:%M:%SZ"
 class JournalPort(Protocol):
     """What the receiver needs of the journal."""
 
-    def record(self, entry: JournalEntry) -> list[QueuedMessage]: ...
+    def record_answered(self, entry: JournalEntry) -> list[QueuedMessage]: ...
 
     def find(self, message_id: str, sender_her_id: str | None) -> JournalEntry | None: ...
 
@@ -132,7 +132,7 @@ class Receiver:
             return ProcessResult(Settle.RETRY, description=str(exc))
         work.entry.outcome = outcome
         work.entry.answered_at = self.clock()
-        queued = self.journal.record(work.entry)
+        queued = self.journal.record_answered(work.entry)
         log.info("message.processed", message_id=inbound.message_id, sender=sender_id,
                  subject=inbound.subject, outcome=outcome.value, answers=len(queued))
         return ProcessResult(Settle.ACCEPT, entry_id=work.entry.id, queued=tuple(queued))
@@ -156,7 +156,7 @@ class Receiver:
         entry.report = earlier.report
         entry.apprec_status = earlier.apprec_status
         entry.answered_at = self.clock()
-        queued = self.journal.record(entry)
+        queued = self.journal.record_answered(entry)
         log.info("message.duplicate", message_id=inbound.message_id, earlier=earlier.id)
         return ProcessResult(Settle.ACCEPT, entry_id=entry.id, queued=tuple(queued))
 
@@ -177,7 +177,7 @@ class Receiver:
                                       ("group-sequence", sequence is not None)) if not ok))
             work = _Work(inbound, self._entry(inbound))
             work.entry.outcome = self._transport_error(work, raise_missing)
-            self.journal.record(work.entry)
+            self.journal.record_answered(work.entry)
             return None
         try:
             bodies = self.journal.add_part(inbound.group_id, inbound.prop("fromHerId"),
@@ -216,8 +216,9 @@ class Receiver:
         self._check_headers(inbound)
         work.sender = self._sender(inbound)
         payload = self._open(work)
-        work.entry.payload = payload
+        work.entry.payload = payload  # the decrypted MsgHead, until its content is known
         work.msghead = self._msghead(payload)
+        work.entry.payload = work.msghead.payload  # the IPLOS or identity document itself
         work.entry.msghead = _msghead_summary(work.msghead)
         self._check_spoofing(inbound, work.msghead)
         report = self._validate(work)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import StrEnum
 
-from mockkpr.service.messages import OutboundMessage
+from mockkpr.journal.models import QueuedMessage
+
+__all__ = ["ProcessResult", "QueuedMessage", "Settle"]
 
 
 class Settle(StrEnum):
@@ -16,17 +17,6 @@ class Settle(StrEnum):
     REJECT = "reject"  # refused before processing (authorisation, size): the sender must act
     RETRY = "retry"  # unexpected failure or unknown revocation status: modified(failed)
     HOLD = "hold"  # a part of a split message: accepted once stored, answered with the group
-
-
-@dataclass(frozen=True)
-class QueuedMessage:
-    """A message waiting in a durable queue of the embedded endpoint."""
-
-    id: int
-    queue: str
-    message: OutboundMessage
-    delivery_count: int = 0
-    enqueued_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -46,16 +47,18 @@ class MemoryBackend:
             self.rows[queued_id] = (queue, message, 0)
             return queued_id
 
-    def remove_queued(self, queued_id: int) -> None:
-        self.rows.pop(queued_id, None)
+    def remove_queued(self, queued_id: int) -> bool:
+        return self.rows.pop(queued_id, None) is not None
 
-    def requeue(self, queued_id: int, delivery_count: int) -> None:
+    def requeue(self, queued_id: int, delivery_count: int) -> bool:
         queue, message, _ = self.rows[queued_id]
         self.rows[queued_id] = (queue, message, delivery_count)
+        return True
 
-    def move_queued(self, queued_id: int, queue: str) -> None:
+    def move_queued(self, queued_id: int, queue: str) -> bool:
         _, message, count = self.rows[queued_id]
         self.rows[queued_id] = (queue, message, count)
+        return True
 
 
 def _topology() -> Topology:
@@ -88,7 +91,8 @@ class Echo:
                                  {"originalMessageId": inbound.message_id or ""}, b"receipt",
                                  correlation_id=inbound.message_id)
         queued_id = self.backend.enqueue(queue, answer)
-        return ProcessResult(Settle.ACCEPT, queued=(QueuedMessage(queued_id, queue, answer),))
+        return ProcessResult(Settle.ACCEPT, queued=(
+            QueuedMessage(queued_id, queue, answer, 0, datetime.now(UTC)),))
 
 
 @dataclass

@@ -1,0 +1,99 @@
+"""Opening the journal database: URL resolution, SQLite pragmas and write transactions.
+
+SQLite is set up for a journal that several threads (and possibly processes) write to:
+
+- ``journal_mode=WAL``: readers never block the writer and the writer never blocks readers;
+- ``synchronous=NORMAL``: a commit is in the WAL file (in the operating system's cache) before
+  ``commit()`` returns, so a committed entry survives the process being killed (``kill -9``,
+  a crash, an out-of-memory kill). Only a power loss or operating-system crash can lose the last
+  few commits; a test endpoint accepts that for the speed it gives (``FULL`` would fsync every
+  commit);
+- ``busy_timeout``: a writer from another process waits for the lock instead of failing;
+- ``foreign_keys=ON``: answers cannot outlive their entry;
+- write transactions start with ``BEGIN IMMEDIATE`` (taking the write lock at once), so two
+  transactions can never both read and then deadlock on upgrading to a write. pysqlite's own
+  implicit transaction handling is switched off for that; SQLAlchemy emits ``BEGIN``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+from mockkpr.errors import ConfigError
+from mockkpr.settings import Settings
+
+#: How long a writer waits for another process's write lock before failing.
+BUSY_TIMEOUT_S = 30.0
+#: File name of the default SQLite journal inside the data directory.
+SQLITE_FILE = "journal.sqlite3"
+_WRITE_OPTION = "mockkpr_write"
+
+
+def database_url(settings: Settings) -> str:
+    """``settings.database_url``, or the SQLite file in ``settings.data_dir`` when unset."""
+    if settings.database_url:
+        return settings.database_url
+    path = settings.data_dir / SQLITE_FILE
+    return URL.create("sqlite", database=str(path)).render_as_string()
+
+
+def create_engine(url: str) -> sa.Engine:
+    """An engine for ``url``; SQLite files get the pragmas and locking described above.
+
+    Raises :class:`ConfigError` for an unparseable URL, a missing driver or an in-memory SQLite
+    database (each connection would see a different, empty database).
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"invalid MOCKKPR_DATABASE_URL {url!r}: {exc}") from None
+    shown = parsed.render_as_string(hide_password=True)
+    try:
+        if parsed.get_backend_name() != "sqlite":
+            return sa.create_engine(parsed, pool_pre_ping=True)
+        if parsed.database in (None, "", ":memory:") or "memory" in str(parsed.query):
+            raise ConfigError(
+                f"journal database {shown}: in-memory SQLite is not supported; "
+                "use a file (it may live in a temporary directory)"
+            )
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(
+            parsed, connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False}
+        )
+    except (NoSuchModuleError, ModuleNotFoundError) as exc:
+        raise ConfigError(f"journal database {shown}: driver not installed ({exc})") from None
+    except OSError as exc:
+        raise ConfigError(f"journal database {shown}: {exc}") from None
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    """Per-connection pragmas; hand transaction control to SQLAlchemy's ``begin`` event."""
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
+def _sqlite_begin(connection: sa.Connection) -> None:
+    """``BEGIN IMMEDIATE`` for write transactions, a deferred ``BEGIN`` for reads."""
+    write = connection.get_execution_options().get(_WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def mark_write(connection: sa.Connection) -> sa.Connection:
+    """Mark ``connection`` (before its transaction begins) as about to write."""
+    return connection.execution_options(**{_WRITE_OPTION: True})

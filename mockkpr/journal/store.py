@@ -1,0 +1,529 @@
+"""The durable journal: entries, answers, the endpoint's queues and split-message parts.
+
+One :class:`Journal` per process, shared by every thread: the endpoint's workers record and
+complete entries and use the queues, the control API lists, reads, waits and resets. Every
+method runs in its own transaction and is safe to call from any thread. See
+:mod:`mockkpr.journal.engine` for SQLite's durability (committed entries survive ``kill -9``)
+and :mod:`mockkpr.journal.tables` for the table layout.
+
+Configuration (registry, scenario, certificates) is never stored here, so :meth:`Journal.reset`
+empties the database and keeps the configuration by construction.
+"""
+
+from __future__ import annotations
+
+import builtins
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
+
+from mockkpr.errors import ConfigError
+from mockkpr.journal import _parts, _rows
+from mockkpr.journal import tables as t
+from mockkpr.journal.engine import create_engine, database_url, mark_write
+from mockkpr.journal.models import (
+    AnswerRecord,
+    JournalEntry,
+    MessageFilter,
+    Outcome,
+    QueuedMessage,
+)
+from mockkpr.log import get_logger
+from mockkpr.service.messages import OutboundMessage
+from mockkpr.settings import Settings
+
+log = get_logger(__name__)
+
+#: :meth:`Journal.record` prunes after this many inserts.
+PRUNE_EVERY = 100
+#: How often a waiting :meth:`Journal.wait` looks at the database without a notification
+#: (entries written by another process sharing the database).
+POLL_INTERVAL_S = 0.2
+
+
+def _new_id(result: sa.CursorResult[Any]) -> int:
+    """The primary key of the row an INSERT created."""
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+class Journal:
+    """Durable store of journal entries, answers, queued messages and parts.
+
+    ``url`` is any SQLAlchemy URL (a SQLite file or PostgreSQL). ``max_messages`` and
+    ``max_age_days`` bound the journal (see :meth:`prune`). Tables are created on open.
+    Raises :class:`ConfigError` when the database cannot be opened or has another schema
+    version.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        max_messages: int = 10_000,
+        max_age_days: float | None = 30,
+        poll_interval: float = POLL_INTERVAL_S,
+    ) -> None:
+        self._engine = create_engine(url)
+        self._url = self._engine.url.render_as_string(hide_password=True)
+        self.max_messages = max_messages
+        self.max_age_days = max_age_days
+        self._poll_interval = poll_interval
+        # SQLite has one writer at a time anyway; queueing in-process is cheaper than its
+        # busy-wait. Other databases lock rows themselves, except for add_part's
+        # check-then-insert, which always takes this lock (see add_part).
+        self._serial = threading.Lock()
+        self._sqlite = self._engine.dialect.name == "sqlite"
+        self._changed = threading.Condition()
+        self._generation = 0
+        self._inserts = 0
+        self._closed = False
+        self._create_schema()
+        self.prune()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Journal:
+        """The journal at ``settings.database_url`` (or in ``data_dir``), bounded as set."""
+        return cls(
+            database_url(settings),
+            max_messages=settings.journal_max_messages,
+            max_age_days=settings.journal_max_age_days,
+        )
+
+    @property
+    def url(self) -> str:
+        """The database URL, password hidden."""
+        return self._url
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _create_schema(self) -> None:
+        try:
+            with self._write() as conn:
+                t.metadata.create_all(conn)
+                found = conn.execute(sa.select(t.schema_version.c.version)).scalars().all()
+                if not found:
+                    conn.execute(t.schema_version.insert().values(version=t.SCHEMA_VERSION))
+        except SQLAlchemyError as exc:
+            self._engine.dispose()
+            raise ConfigError(f"cannot open the journal database {self._url}: {exc}") from None
+        if found and found != [t.SCHEMA_VERSION]:
+            self._engine.dispose()
+            raise ConfigError(
+                f"journal database {self._url} has schema version {found}, this mockkpr "
+                f"uses {t.SCHEMA_VERSION}; delete it or point MOCKKPR_DATABASE_URL elsewhere"
+            )
+
+    @contextmanager
+    def _write(self, *, serial: bool = False) -> Iterator[sa.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE`` on SQLite), committed on success.
+
+        On SQLite, and with ``serial`` on any database, write transactions of this process run
+        one at a time.
+        """
+        lock = self._serial if self._sqlite or serial else nullcontext()
+        with lock, self._engine.connect() as conn:
+            mark_write(conn)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[sa.Connection]:
+        with self._engine.connect() as conn, conn.begin():
+            yield conn
+
+    def _notify(self) -> None:
+        with self._changed:
+            self._generation += 1
+            self._changed.notify_all()
+
+    def _load(
+        self,
+        conn: sa.Connection,
+        where: list[sa.ColumnElement[bool]],
+        *,
+        order: list[sa.ColumnElement[Any]],
+        limit: int | None = None,
+        offset: int = 0,
+        with_payload: bool = True,
+        with_report: bool = True,
+    ) -> list[JournalEntry]:
+        columns = _rows.entry_columns(with_payload=with_payload, with_report=with_report)
+        query = sa.select(*columns).where(*where).order_by(*order).offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
+        rows = conn.execute(query).mappings().all()
+        if not rows:
+            return []
+        a = t.answers.c
+        answer_rows = conn.execute(
+            sa.select(t.answers).where(a.entry_id.in_([r["id"] for r in rows])).order_by(a.id)
+        ).mappings()
+        answers = _rows.group_answers(answer_rows)
+        return [_rows.entry_from_row(row, answers.get(row["id"], [])) for row in rows]
+
+    def _insert_entry(self, conn: sa.Connection, entry: JournalEntry) -> int:
+        # Values as parameters (not .values()) so the compiled INSERT is cached.
+        return _new_id(conn.execute(t.entries.insert(), _rows.entry_values(entry)))
+
+    @staticmethod
+    def _insert_answers(
+        conn: sa.Connection, entry_id: int, answers: list[AnswerRecord]
+    ) -> builtins.list[QueuedMessage]:
+        """Store the answers and put each one's message on its queue (same transaction)."""
+        if not answers:
+            return []
+        conn.execute(t.answers.insert(), [_rows.answer_values(entry_id, a) for a in answers])
+        now = datetime.now(UTC)
+        queued = []
+        for answer in answers:  # one by one: the queue ids go back to the endpoint
+            result = conn.execute(t.queued.insert(), {
+                "queue": answer.message.queue, "enqueued_at": now, "delivery_count": 0,
+                **_rows.message_values(answer.message)})
+            queued.append(QueuedMessage(_new_id(result), answer.message.queue, answer.message,
+                                        0, now))
+        return queued
+
+    def _inserted(self) -> None:
+        self._notify()
+        with self._changed:
+            self._inserts += 1
+            due = self._inserts % PRUNE_EVERY == 0
+        if due:
+            self.prune()
+
+    # -- entries --------------------------------------------------------------------------------
+
+    def record(self, entry: JournalEntry) -> int:
+        """Insert ``entry`` with its answers, and queue each answer's message, atomically.
+
+        After a crash an answer exists (and is queued) if and only if its entry does. Sets and
+        returns ``entry.id``. Raises ValueError when the entry was already stored.
+        """
+        self.record_answered(entry)
+        assert entry.id is not None
+        return entry.id
+
+    def record_answered(self, entry: JournalEntry) -> builtins.list[QueuedMessage]:
+        """:meth:`record`, returning the queued messages (with their queue ids) instead."""
+        if entry.id is not None:
+            raise ValueError(f"journal entry {entry.id} is already stored")
+        with self._write() as conn:
+            entry_id = self._insert_entry(conn, entry)
+            queued = self._insert_answers(conn, entry_id, entry.answers)
+        entry.id = entry_id
+        self._inserted()
+        return queued
+
+    def begin(self, entry: JournalEntry) -> int:
+        """Insert ``entry`` (normally PENDING) before it is processed; answers come later.
+
+        Sets and returns ``entry.id``. Raises ValueError when the entry was already stored or
+        already has answers (use :meth:`record` for the one-step case).
+        """
+        if entry.id is not None:
+            raise ValueError(f"journal entry {entry.id} is already stored")
+        if entry.answers:
+            raise ValueError("begin() stores no answers; pass them to complete()")
+        with self._write() as conn:
+            entry.id = self._insert_entry(conn, entry)
+        self._inserted()
+        return entry.id
+
+    def complete(self, entry: JournalEntry) -> None:
+        """Store the outcome of an entry from :meth:`begin`, with its answers, atomically.
+
+        Every column is updated from ``entry`` (outcome, payload, msghead, report, errors,
+        apprec status, answered_at, and sender or subject learnt while processing); the answers
+        are inserted and queued in the same transaction. When the entry is gone (a reset
+        happened while it was processed) it is inserted again with a new id, so the answer
+        that is sent is never without its entry. Raises ValueError for an entry never stored,
+        one already completed or a PENDING outcome.
+        """
+        if entry.id is None:
+            raise ValueError("complete() needs an entry stored by begin()")
+        if entry.outcome is Outcome.PENDING:
+            raise ValueError(f"journal entry {entry.id}: complete() needs a final outcome")
+        e = t.entries.c
+        with self._write() as conn:
+            stored = conn.execute(sa.select(e.outcome).where(e.id == entry.id)).scalar()
+            if stored is None:
+                entry.id = self._insert_entry(conn, entry)
+            elif stored != Outcome.PENDING.value:
+                raise ValueError(f"journal entry {entry.id} is already complete ({stored})")
+            else:
+                values = _rows.entry_values(entry)
+                del values["received_at"]
+                conn.execute(t.entries.update().where(e.id == entry.id).values(**values))
+            self._insert_answers(conn, entry.id, entry.answers)
+        self._notify()
+
+    def get(self, entry_id: int) -> JournalEntry | None:
+        """The entry with journal id ``entry_id``, with payload, report and answers."""
+        with self._read() as conn:
+            found = self._load(conn, [t.entries.c.id == entry_id], order=[t.entries.c.id])
+        return found[0] if found else None
+
+    def _preferred(self, where: sa.ColumnElement[bool], *,
+                   settled_only: bool) -> JournalEntry | None:
+        """The newest entry matching ``where``, an original before a DUPLICATE record."""
+        e = t.entries.c
+        conds = [where]
+        if settled_only:
+            conds.append(e.outcome != Outcome.PENDING.value)
+        is_duplicate = sa.case((e.outcome == Outcome.DUPLICATE.value, 1), else_=0)
+        with self._read() as conn:
+            found = self._load(conn, conds, order=[is_duplicate, e.id.desc()], limit=1)
+        return found[0] if found else None
+
+    def find(self, message_id: str, sender_her_id: str | None) -> JournalEntry | None:
+        """The answered entry for a repeated ``message_id`` from the same sender, or None.
+
+        For duplicate detection: the newest non-PENDING entry with that AMQP message-id whose
+        sender is ``sender_her_id`` (None matches entries without a sender), preferring the
+        original over DUPLICATE records of it. Its answers are what was sent the first time.
+        """
+        e = t.entries.c
+        sender = e.sender_her_id.is_(None) if sender_her_id is None else (
+            e.sender_her_id == sender_her_id)
+        return self._preferred(sa.and_(e.message_id == message_id, sender), settled_only=True)
+
+    def latest_identity(self, sender_her_id: str) -> bytes | None:
+        """The newest accepted identity document (``KPR_IDE``) a sender sent, or None.
+
+        The receiver joins an annual IPLOS file with it (KPR_IPL and KPR_IDE travel apart).
+        """
+        c = t.entries.c
+        query = (sa.select(c.payload)
+                 .where(c.sender_her_id == sender_her_id, c.subject == "KPR_IDE",
+                        c.outcome.in_([Outcome.ACCEPTED.value, Outcome.PARTIAL.value,
+                                       Outcome.NO_RECEIPT_REQUESTED.value]))
+                 .order_by(c.id.desc()).limit(1))
+        with self._read() as conn:
+            payload = conn.execute(query).scalar_one_or_none()
+        return bytes(payload) if payload is not None else None
+
+    def get_by_message_id(self, message_id: str) -> JournalEntry | None:
+        """The entry for an AMQP message-id, or else for a MsgHead MsgId; None when unknown.
+
+        When several entries match (a message sent again), the newest original is returned,
+        not a DUPLICATE record of it.
+        """
+        e = t.entries.c
+        entry = self._preferred(e.message_id == message_id, settled_only=False)
+        return entry or self._preferred(e.msg_id == message_id, settled_only=False)
+
+    def list(
+        self,
+        flt: MessageFilter,
+        *,
+        limit: int = 100,
+        offset: int = 0,
+        newest_first: bool = True,
+        with_payload: bool = False,
+        with_report: bool = True,
+    ) -> list[JournalEntry]:
+        """Entries matching ``flt``, with their answers, by journal id.
+
+        ``payload`` is None unless ``with_payload``; ``report`` is None when not
+        ``with_report``. Use :meth:`get` for one complete entry.
+        """
+        e = t.entries.c
+        with self._read() as conn:
+            return self._load(
+                conn,
+                _rows.conditions(flt),
+                order=[e.id.desc() if newest_first else e.id],
+                limit=limit,
+                offset=offset,
+                with_payload=with_payload,
+                with_report=with_report,
+            )
+
+    def count(self, flt: MessageFilter) -> int:
+        """The number of entries matching ``flt``."""
+        query = sa.select(sa.func.count()).select_from(t.entries).where(*_rows.conditions(flt))
+        with self._read() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def wait(
+        self, flt: MessageFilter, timeout: float, *, cancel: threading.Event | None = None
+    ) -> JournalEntry | None:
+        """Block until an entry matching ``flt`` exists; return it, or None after ``timeout``.
+
+        Unless ``flt.outcome`` is PENDING, only entries that have an outcome count (a PENDING
+        one is still being processed). When several match, the oldest is returned, so a caller
+        can wait for each in turn with ``after_id`` set to the previous one's id. Wakes at once
+        when this process records or completes an entry, and polls every ``poll_interval``
+        seconds for entries written by other processes. Returns None early when the journal
+        is closed or ``cancel`` is set.
+        """
+        deadline = time.monotonic() + timeout
+        where = _rows.conditions(flt, settled_only=True)
+        while True:
+            with self._changed:
+                seen = self._generation
+            with self._read() as conn:
+                found = self._load(conn, where, order=[t.entries.c.id], limit=1)
+            if found:
+                return found[0]
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self._closed or (cancel is not None and cancel.is_set()):
+                return None
+            with self._changed:
+                if self._generation == seen and not self._closed:
+                    self._changed.wait(min(remaining, self._poll_interval))
+
+    # -- durable queues -------------------------------------------------------------------------
+
+    def enqueue(self, queue: str, message: OutboundMessage) -> int:
+        """Append ``message`` to ``queue``; return its queue id."""
+        with self._write() as conn:
+            result = conn.execute(t.queued.insert(), {
+                "queue": queue, "enqueued_at": datetime.now(UTC), "delivery_count": 0,
+                **_rows.message_values(message)})
+        return _new_id(result)
+
+    def queued(self, queue: str | None = None) -> builtins.list[QueuedMessage]:
+        """The messages in ``queue`` (or in every queue), oldest first."""
+        q = t.queued.c
+        query = sa.select(t.queued).order_by(q.id)
+        if queue is not None:
+            query = query.where(q.queue == queue)
+        with self._read() as conn:
+            return [_rows.queued_from_row(row) for row in conn.execute(query).mappings()]
+
+    def remove_queued(self, queued_id: int) -> bool:
+        """Delete a delivered message; False when it was not (or no longer) queued."""
+        with self._write() as conn:
+            result = conn.execute(t.queued.delete().where(t.queued.c.id == queued_id))
+        return result.rowcount > 0
+
+    def requeue(self, queued_id: int, delivery_count: int) -> bool:
+        """Keep a message that was not accepted in place, with its new ``delivery_count``."""
+        q = t.queued.c
+        with self._write() as conn:
+            result = conn.execute(
+                t.queued.update().where(q.id == queued_id).values(delivery_count=delivery_count)
+            )
+        return result.rowcount > 0
+
+    def move_queued(self, queued_id: int, queue: str) -> bool:
+        """Move a message to another queue (dead-lettering), keeping its id and count."""
+        q = t.queued.c
+        with self._write() as conn:
+            result = conn.execute(t.queued.update().where(q.id == queued_id).values(queue=queue))
+        return result.rowcount > 0
+
+    # -- split messages -------------------------------------------------------------------------
+
+    def add_part(
+        self,
+        group_id: str,
+        sender_her_id: str | None,
+        sequence: int,
+        count: int,
+        body: bytes,
+        meta: dict[str, str],
+    ) -> builtins.list[bytes] | None:
+        """Store one part of a split message; all bodies in order once the group is complete.
+
+        ``sequence`` is 0-based (the caller maps the wire's numbering), ``count`` the number of
+        parts; ``meta`` (e.g. the part's AMQP properties) is kept with the part for inspection.
+        The parts are deleted when the complete group is returned. A repeated part is ignored.
+        Raises :class:`~mockkpr.errors.InputError` for a sequence outside ``0..count-1`` or a
+        count that differs from an earlier part's. Incomplete groups are deleted by
+        :meth:`prune` after ``max_age_days``.
+
+        Parts of one group are stored one at a time within this process. Two processes sharing
+        a PostgreSQL database could each store a different last part without seeing the other's
+        (READ COMMITTED); one endpoint process per database avoids that.
+        """
+        with self._write(serial=True) as conn:
+            return _parts.add_part(conn, group_id, sender_her_id, sequence, count, body, meta)
+
+    # -- maintenance ----------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Delete every entry, answer, queued message and part, in one transaction.
+
+        Nothing else is stored in the database (configuration lives in files and settings), so
+        a reset keeps the configuration.
+        """
+        with self._write() as conn:
+            for table in (t.answers, t.entries, t.queued, t.parts):
+                conn.execute(table.delete())
+        log.info("journal.reset", url=self._url)
+        self._notify()
+
+    def prune(self) -> int:
+        """Delete entries beyond ``max_messages`` (oldest first) or older than ``max_age_days``.
+
+        Incomplete split-message parts older than ``max_age_days`` go too. Queued messages are
+        never pruned: they are deliveries still owed. Returns the number of entries deleted.
+        """
+        e = t.entries.c
+        with self._write() as conn:
+            conds: list[sa.ColumnElement[bool]] = []
+            cutoff_id = conn.execute(
+                sa.select(e.id).order_by(e.id.desc()).offset(self.max_messages).limit(1)
+            ).scalar()
+            if cutoff_id is not None:
+                conds.append(e.id <= cutoff_id)
+            if self.max_age_days is not None:
+                cutoff = datetime.now(UTC) - timedelta(days=self.max_age_days)
+                conds.append(e.received_at < cutoff)
+                conn.execute(t.parts.delete().where(t.parts.c.received_at < cutoff))
+            if not conds:
+                return 0
+            doomed = sa.select(e.id).where(sa.or_(*conds))
+            conn.execute(t.answers.delete().where(t.answers.c.entry_id.in_(doomed)))
+            deleted = conn.execute(t.entries.delete().where(sa.or_(*conds))).rowcount
+        if deleted:
+            log.info("journal.pruned", entries=deleted)
+        return int(deleted)
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        """``{"entries": {outcome: n}, "queued": {queue: n}}`` for metrics (zeros left out)."""
+        e, q = t.entries.c, t.queued.c
+        with self._read() as conn:
+            entries = conn.execute(sa.select(e.outcome, sa.func.count()).group_by(e.outcome))
+            per_outcome = {str(outcome): int(n) for outcome, n in entries}
+            queues = conn.execute(sa.select(q.queue, sa.func.count()).group_by(q.queue))
+            per_queue = {str(queue): int(n) for queue, n in queues}
+        return {"entries": per_outcome, "queued": per_queue}
+
+    def ping(self) -> bool:
+        """True when the database answers a trivial query (for readiness)."""
+        try:
+            with self._read() as conn:
+                conn.execute(sa.select(1))
+        except SQLAlchemyError:
+            return False
+        return not self._closed
+
+    def close(self) -> None:
+        """Wake every waiter and release the database connections."""
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+        self._engine.dispose()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,160 @@
+"""The journal's tables, in portable SQLAlchemy Core (SQLite and PostgreSQL).
+
+Layout (schema version 1)::
+
+    schema_version  version
+    entries         id, message_id, msg_id, received_at, queue, user_name, sender_her_id,
+                    receiver_her_id, subject, properties (JSON), application_properties (JSON),
+                    body_size, outcome, payload (binary), msghead (JSON), apprec_status,
+                    error_condition, error_description, error_data (JSON list), report (JSON),
+                    answered_at
+    answers         id, entry_id -> entries.id, kind, sent_at, <message columns>
+    queued          id, queue, enqueued_at, delivery_count, <message columns>
+    parts           id, group_id, sender_key, sequence, part_count, body, meta (JSON),
+                    received_at; unique (group_id, sender_key, sequence)
+
+``<message columns>`` hold one :class:`~mockkpr.service.messages.OutboundMessage`:
+``to_queue`` (its ``queue``), ``message_id``, ``subject``, ``content_type``,
+``application_properties`` (JSON), ``body``, ``correlation_id``, ``to_address``, ``reply_to``.
+Ids are never reused, not even after a reset (SQLite ``AUTOINCREMENT``, PostgreSQL sequences), so
+an ``after_id`` or a queue id held by a caller never points at a different row.
+Datetimes are stored in UTC. There is no migration framework yet: :data:`SCHEMA_VERSION` is
+written on creation and checked on open.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+#: Bumped whenever a table changes; an existing database with another version is refused.
+SCHEMA_VERSION = 1
+
+metadata = sa.MetaData()
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """A timezone-aware datetime stored in UTC; naive values are refused.
+
+    SQLite keeps no offset, so values are converted to UTC before they are written and marked
+    UTC when read; PostgreSQL's ``timestamptz`` does the same by itself.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Convert to UTC (without offset on SQLite, whose column cannot hold one)."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given to the journal")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """Return an aware datetime in UTC."""
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _json() -> sa.JSON:
+    # none_as_null: Python None is SQL NULL, not the JSON text 'null'.
+    return sa.JSON(none_as_null=True)
+
+
+def _message_columns() -> list[sa.Column[Any]]:
+    """The columns of one OutboundMessage (answers and queued messages)."""
+    return [
+        sa.Column("to_queue", sa.String(255), nullable=False),
+        sa.Column("message_id", sa.String(255), nullable=False),
+        sa.Column("subject", sa.String(255), nullable=False),
+        sa.Column("content_type", sa.String(255), nullable=False),
+        sa.Column("application_properties", _json(), nullable=False),
+        sa.Column("body", sa.LargeBinary(), nullable=False),
+        sa.Column("correlation_id", sa.String(255)),
+        sa.Column("to_address", sa.String(255)),
+        sa.Column("reply_to", sa.String(255)),
+    ]
+
+
+schema_version = sa.Table(
+    "schema_version",
+    metadata,
+    sa.Column("version", sa.Integer(), primary_key=True, autoincrement=False),
+)
+
+entries = sa.Table(
+    "entries",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("message_id", sa.String(255), nullable=False, index=True),
+    sa.Column("msg_id", sa.String(255), index=True),
+    sa.Column("received_at", UtcDateTime(), nullable=False, index=True),
+    sa.Column("queue", sa.String(255), nullable=False),
+    sa.Column("user_name", sa.String(255)),
+    sa.Column("sender_her_id", sa.String(64), index=True),
+    sa.Column("receiver_her_id", sa.String(64)),
+    sa.Column("subject", sa.String(255), index=True),
+    sa.Column("properties", _json(), nullable=False),
+    sa.Column("application_properties", _json(), nullable=False),
+    sa.Column("body_size", sa.BigInteger(), nullable=False),
+    sa.Column("outcome", sa.String(32), nullable=False, index=True),
+    sa.Column("payload", sa.LargeBinary()),
+    sa.Column("msghead", _json()),
+    sa.Column("apprec_status", sa.String(8)),
+    sa.Column("error_condition", sa.String(255)),
+    sa.Column("error_description", sa.Text()),
+    sa.Column("error_data", _json(), nullable=False),
+    sa.Column("report", _json()),
+    sa.Column("answered_at", UtcDateTime()),
+    sqlite_autoincrement=True,
+)
+
+answers = sa.Table(
+    "answers",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column(
+        "entry_id",
+        sa.Integer(),
+        sa.ForeignKey("entries.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("sent_at", UtcDateTime(), nullable=False),
+    *_message_columns(),
+    sqlite_autoincrement=True,
+)
+
+queued = sa.Table(
+    "queued",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("queue", sa.String(255), nullable=False, index=True),
+    sa.Column("enqueued_at", UtcDateTime(), nullable=False),
+    sa.Column("delivery_count", sa.Integer(), nullable=False, default=0),
+    *_message_columns(),
+    sqlite_autoincrement=True,
+)
+
+parts = sa.Table(
+    "parts",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("group_id", sa.String(255), nullable=False),
+    # The sender's HER-id, or '' when unknown: NULL would defeat the unique constraint.
+    sa.Column("sender_key", sa.String(64), nullable=False),
+    sa.Column("sequence", sa.Integer(), nullable=False),
+    sa.Column("part_count", sa.Integer(), nullable=False),
+    sa.Column("body", sa.LargeBinary(), nullable=False),
+    sa.Column("meta", _json(), nullable=False),
+    sa.Column("received_at", UtcDateTime(), nullable=False, index=True),
+    sa.UniqueConstraint("group_id", "sender_key", "sequence", name="uq_parts_group_sequence"),
+)
