@@ -27,11 +27,15 @@ from mockkpr.iplos.values import as_date8, as_datetime
 _SNIFF_LIMIT = 1 << 20  # bytes read while looking for the root element
 _CHUNK = 1 << 16
 _XSD_MESSAGE = re.compile(r"^Element '(?:\{[^}]*\})?([^']+)'(?:, attribute '([^']+)')?: (.*)$", re.S)
-# "The attribute 'x' is required but missing." / "Missing child element(s). Expected is ( {ns}x )."
-_MISSING = re.compile(
-    r"The attribute '([^']+)' is required but missing|"
-    r"Missing child element\(s\)\. Expected is \( (?:\{[^}]*\})?(\w+) \)"
+# "The attribute 'x' is required but missing."
+_MISSING_ATTRIBUTE = re.compile(r"The attribute '([^']+)' is required but missing")
+# "Missing child element(s). Expected is ( {ns}x )." / "This element is not expected. Expected
+# is one of ( {ns}a, {ns}x )."; the last name listed is the first one the sequence needs.
+_EXPECTED = re.compile(
+    r"^(Missing child element\(s\)|This element is not expected)\. Expected is (?:one of )?"
+    r"\( ([^)]*) \)"
 )
+_NAME = re.compile(r"(?:\{[^}]*\})?([\w.-]+)")
 _GENERATION_YEAR = {Generation.ANNUAL_2018: 2018, Generation.ANNUAL_2019: 2019}
 
 
@@ -371,51 +375,82 @@ class DocumentValidator:
     # ----------------------------------------------------------------- schema errors
     def _schema_errors(
         self, element: etree._Element
-    ) -> dict[etree._Element, list[tuple[str | None, str, int]]]:
+    ) -> dict[etree._Element, list[tuple[str | None, bool, str, int]]]:
         """Schema errors of one top-level element, keyed by the element of the row they hit.
 
         Each error names a field (``tjTimerUke``), an attribute (``@tjTjID``) or, for content
-        errors that name no single field, nothing; missing required attributes and children
-        are attributed to the field they name so that the field's owning rule reports them.
+        errors that name no single field, nothing, and says whether the field is missing (see
+        :func:`place_schema_error`).
         """
-        assert self._schema is not None
-        marks: dict[etree._Element, list[tuple[str | None, str, int]]] = {}
+        assert self._schema is not None and self.format is not None
+        required = schemas.required_children(self.format.schema)
+        marks: dict[etree._Element, list[tuple[str | None, bool, str, int]]] = {}
         for violation in schemas.violations(self._schema, element):
             target = violation.element if violation.element is not None else element
-            match = _XSD_MESSAGE.match(violation.message)
-            detail = (match.group(3) if match else violation.message).strip()
-            attribute = match.group(2) if match else None
-            missing = _MISSING.search(detail)
-            if attribute is not None:
-                holder, name = target, f"@{attribute}"
-            elif len(target) == 0 and not target.attrib and target is not element:
-                parent = target.getparent()
-                assert parent is not None
-                holder, name = parent, etree.QName(target).localname
-            elif missing is not None:
-                holder = target
-                name = f"@{missing.group(1)}" if missing.group(1) else missing.group(2)
-            else:
-                holder, name = target, None
-            marks.setdefault(holder, []).append((name, detail, violation.line))
+            holder, name, missing, detail = place_schema_error(
+                element, target, violation.message, required)
+            marks.setdefault(holder, []).append((name, missing, detail, violation.line))
         return marks
 
     def _report_schema_errors(
         self,
         index: dict[etree._Element, Row],
-        marks: dict[etree._Element, list[tuple[str | None, str, int]]],
+        marks: dict[etree._Element, list[tuple[str | None, bool, str, int]]],
     ) -> None:
         assert self.ctx is not None
+        generation, kind = self.ctx.generation, self.ctx.kind
         for holder, problems in marks.items():
             row = index[holder]
-            for name, detail, line in problems:
-                owner = (REGISTRY.owner_of(self.ctx.generation, self.ctx.kind, row.kind, name)
-                         if name is not None else None)
+            for name, missing, detail, line in problems:
+                owner = None
+                if name is not None:
+                    if missing:
+                        owner = REGISTRY.owner_of(generation, kind, row.kind, f"+{name}")
+                    owner = owner or REGISTRY.owner_of(generation, kind, row.kind, name)
                 if owner is None:
                     owner = doc_rules.XSD_ROW if _data_row(row) is not None \
                         else doc_rules.XSD_HEADER
                 value = row.get(name) if name is not None else None
                 self.emit(owner, Violation(name, value, detail, line=line), row)
+
+
+def place_schema_error(
+    top: etree._Element, target: etree._Element, message: str, required: frozenset[str]
+) -> tuple[etree._Element, str | None, bool, str]:
+    """Where a schema error belongs: ``(holder element, field name or None, missing?, detail)``.
+
+    ``top`` is the validated top-level element, ``target`` the element libxml2 names,
+    ``required`` the schema's :func:`~mockkpr.iplos.schemas.required_children`. The field is
+    ``@attr`` for attribute errors; a leaf element's error belongs to its parent's row under
+    the leaf's name. A missing attribute or child is blamed on what is missing: libxml2 reports
+    a required child that is absent as "not expected" on the element after it, so when the last
+    element it expected is required and does not follow, that element is the one missing
+    (otherwise the elements are out of order or repeated, and the unexpected one is blamed).
+    """
+    match = _XSD_MESSAGE.match(message)
+    detail = (match.group(3) if match else message).strip()
+    attribute = match.group(2) if match else None
+    if attribute is not None:
+        return target, f"@{attribute}", False, detail
+    if (absent := _MISSING_ATTRIBUTE.search(detail)) is not None:
+        return target, f"@{absent.group(1)}", True, detail
+    expected = _EXPECTED.match(detail)
+    if expected is not None:
+        names = _NAME.findall(expected.group(2))
+        wanted = names[-1] if names else None
+        if expected.group(1).startswith("Missing"):
+            return target, wanted, wanted is not None, detail
+        parent = target.getparent()
+        if wanted in required and parent is not None and target is not top and not any(
+            isinstance(later.tag, str) and etree.QName(later).localname == wanted
+            for later in target.itersiblings()
+        ):
+            return parent, wanted, True, detail
+    if len(target) == 0 and not target.attrib and target is not top:
+        parent = target.getparent()
+        assert parent is not None
+        return parent, etree.QName(target).localname, False, detail
+    return target, None, False, detail
 
 
 def _data_row(row: Row) -> Row | None:
