@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from enum import Enum
 from typing import BinaryIO
 
 from lxml import etree
@@ -373,38 +374,42 @@ class DocumentValidator:
                     self.emit(rule, violation, row)
 
     # ----------------------------------------------------------------- schema errors
-    def _schema_errors(
-        self, element: etree._Element
-    ) -> dict[etree._Element, list[tuple[str | None, bool, str, int]]]:
+    def _schema_errors(self, element: etree._Element) -> dict[etree._Element, list[_Mark]]:
         """Schema errors of one top-level element, keyed by the element of the row they hit.
 
         Each error names a field (``tjTimerUke``), an attribute (``@tjTjID``) or, for content
-        errors that name no single field, nothing, and says whether the field is missing (see
+        errors that name no single field, nothing, and says what kind of error it is (see
         :func:`place_schema_error`).
         """
         assert self._schema is not None and self.format is not None
         required = schemas.required_children(self.format.schema)
-        marks: dict[etree._Element, list[tuple[str | None, bool, str, int]]] = {}
+        marks: dict[etree._Element, list[_Mark]] = {}
         for violation in schemas.violations(self._schema, element):
             target = violation.element if violation.element is not None else element
-            holder, name, missing, detail = place_schema_error(
+            holder, name, how, detail = place_schema_error(
                 element, target, violation.message, required)
-            marks.setdefault(holder, []).append((name, missing, detail, violation.line))
+            marks.setdefault(holder, []).append((name, how, detail, violation.line))
         return marks
 
     def _report_schema_errors(
         self,
         index: dict[etree._Element, Row],
-        marks: dict[etree._Element, list[tuple[str | None, bool, str, int]]],
+        marks: dict[etree._Element, list[_Mark]],
     ) -> None:
+        """Report each schema error under the rule owning its field, else as XSD-ROW/HEADER.
+
+        A missing field goes to the owner of ``+name`` (a required-field rule) if there is
+        one, else to the owner of ``name``; a bad value to the owner of ``name``; an element
+        out of place (unknown, repeated, out of order) to the generic schema rule.
+        """
         assert self.ctx is not None
         generation, kind = self.ctx.generation, self.ctx.kind
         for holder, problems in marks.items():
             row = index[holder]
-            for name, missing, detail, line in problems:
+            for name, how, detail, line in problems:
                 owner = None
-                if name is not None:
-                    if missing:
+                if name is not None and how is not Placement.STRUCTURE:
+                    if how is Placement.MISSING:
                         owner = REGISTRY.owner_of(generation, kind, row.kind, f"+{name}")
                     owner = owner or REGISTRY.owner_of(generation, kind, row.kind, name)
                 if owner is None:
@@ -414,43 +419,56 @@ class DocumentValidator:
                 self.emit(owner, Violation(name, value, detail, line=line), row)
 
 
+class Placement(Enum):
+    """What a schema error says about the field it names."""
+
+    VALUE = "value"  # the field's value (or the attribute's) has the wrong type
+    MISSING = "missing"  # a required field or attribute is absent
+    STRUCTURE = "structure"  # the element is out of place: unknown, repeated or out of order
+
+
+_Mark = tuple[str | None, Placement, str, int]
+
+
 def place_schema_error(
     top: etree._Element, target: etree._Element, message: str, required: frozenset[str]
-) -> tuple[etree._Element, str | None, bool, str]:
-    """Where a schema error belongs: ``(holder element, field name or None, missing?, detail)``.
+) -> tuple[etree._Element, str | None, Placement, str]:
+    """Where a schema error belongs: ``(holder element, field name or None, placement, detail)``.
 
     ``top`` is the validated top-level element, ``target`` the element libxml2 names,
     ``required`` the schema's :func:`~mockkpr.iplos.schemas.required_children`. The field is
     ``@attr`` for attribute errors; a leaf element's error belongs to its parent's row under
     the leaf's name. A missing attribute or child is blamed on what is missing: libxml2 reports
     a required child that is absent as "not expected" on the element after it, so when the last
-    element it expected is required and does not follow, that element is the one missing
-    (otherwise the elements are out of order or repeated, and the unexpected one is blamed).
+    element it expected is required and does not follow, that element is the one missing.
+    Otherwise an unexpected element is out of place (unknown, repeated or out of order).
     """
     match = _XSD_MESSAGE.match(message)
     detail = (match.group(3) if match else message).strip()
     attribute = match.group(2) if match else None
     if attribute is not None:
-        return target, f"@{attribute}", False, detail
+        return target, f"@{attribute}", Placement.VALUE, detail
     if (absent := _MISSING_ATTRIBUTE.search(detail)) is not None:
-        return target, f"@{absent.group(1)}", True, detail
+        return target, f"@{absent.group(1)}", Placement.MISSING, detail
+    placement = Placement.VALUE
     expected = _EXPECTED.match(detail)
     if expected is not None:
         names = _NAME.findall(expected.group(2))
         wanted = names[-1] if names else None
         if expected.group(1).startswith("Missing"):
-            return target, wanted, wanted is not None, detail
+            return target, wanted, Placement.MISSING, detail
         parent = target.getparent()
         if wanted in required and parent is not None and target is not top and not any(
             isinstance(later.tag, str) and etree.QName(later).localname == wanted
             for later in target.itersiblings()
         ):
-            return parent, wanted, True, detail
+            return parent, wanted, Placement.MISSING, detail
+        placement = Placement.STRUCTURE
     if len(target) == 0 and not target.attrib and target is not top:
         parent = target.getparent()
         assert parent is not None
-        return parent, etree.QName(target).localname, False, detail
-    return target, None, False, detail
+        return parent, etree.QName(target).localname, placement, detail
+    return target, None, placement, detail
 
 
 def _data_row(row: Row) -> Row | None:
