@@ -381,7 +381,8 @@ class DocumentValidator:
         errors that name no single field, nothing, and says what kind of error it is (see
         :func:`place_schema_error`).
         """
-        assert self._schema is not None and self.format is not None
+        assert self._schema is not None
+        assert self.format is not None
         required = schemas.required_children(self.format.schema)
         marks: dict[etree._Element, list[_Mark]] = {}
         for violation in schemas.violations(self._schema, element):

@@ -1,6 +1,23 @@
 """All validation rules. Importing this package registers every rule in ``REGISTRY``."""
 
-from mockkpr.iplos.rules import annual_service, document
+from mockkpr.iplos.rules import (
+    annual_dates,
+    annual_details,
+    annual_header,
+    annual_ids,
+    annual_person,
+    annual_service,
+    document,
+)
 from mockkpr.iplos.rules.registry import REGISTRY
 
-__all__ = ["REGISTRY", "annual_service", "document"]
+__all__ = [
+    "REGISTRY",
+    "annual_dates",
+    "annual_details",
+    "annual_header",
+    "annual_ids",
+    "annual_person",
+    "annual_service",
+    "document",
+]

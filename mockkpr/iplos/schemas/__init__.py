@@ -122,7 +122,8 @@ def required_children(file_name: str) -> frozenset[str]:
                                      f"{{{XSD_NAMESPACE}}}element[@name]"):
         name = declaration.get("name")
         parent = declaration.getparent()
-        assert name is not None and parent is not None
+        assert name is not None
+        assert parent is not None
         alternative = parent.tag == f"{{{XSD_NAMESPACE}}}choice"
         (optional if alternative or declaration.get("minOccurs") == "0" else required).add(name)
     return frozenset(required - optional)
