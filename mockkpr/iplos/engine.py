@@ -22,7 +22,16 @@ from mockkpr.iplos.findings import Consequence, Finding, Report
 from mockkpr.iplos.formats import FORMATS, DocumentFormat, DocumentKind, Generation
 from mockkpr.iplos.rows import DATA_ROWS, Row, row_from_element
 from mockkpr.iplos.rules import document as doc_rules
-from mockkpr.iplos.rules.registry import END, REGISTRY, ROOT, Context, Identity, Rule, Violation
+from mockkpr.iplos.rules.registry import (
+    END,
+    REGISTRY,
+    ROOT,
+    Check,
+    Context,
+    Identity,
+    Rule,
+    Violation,
+)
 from mockkpr.iplos.values import as_date8, as_datetime
 
 _SNIFF_LIMIT = 1 << 20  # bytes read while looking for the root element
@@ -103,6 +112,7 @@ class DocumentValidator:
         self._order = 0
         self._repeats: dict[str, bool] = {}
         self._tags: frozenset[str] = frozenset()
+        self._checks: dict[str, tuple[tuple[Rule, Check], ...]] = {}
         self.collected: dict[str, Identity] = {}
 
     # ----------------------------------------------------------------- findings
@@ -366,9 +376,14 @@ class DocumentValidator:
     def _run_rules(self, scope: str, row: Row) -> None:
         assert self.ctx is not None
         ctx = self.ctx
-        for rule in REGISTRY.for_scope(ctx.generation, ctx.kind, scope):
-            assert rule.check is not None
-            found = rule.check(row, ctx)
+        checks = self._checks.get(scope)
+        if checks is None:
+            # Hot path: look the rules of a scope up once per document, with their functions.
+            checks = self._checks[scope] = tuple(
+                (rule, rule.check) for rule in REGISTRY.for_scope(ctx.generation, ctx.kind, scope)
+                if rule.check is not None)
+        for rule, check in checks:
+            found = check(row, ctx)
             if found:
                 for violation in found:
                     self.emit(rule, violation, row)

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 
+from mockkpr.iplos.identifiers import iplos_orgnr_problem
 from mockkpr.iplos.rows import Row
 from mockkpr.iplos.rules.registry import Context
-from mockkpr.iplos.values import DATE8, OPEN_END
+from mockkpr.iplos.values import OPEN_END
 from mockkpr.refdata import kommuner as kommune_table
 from mockkpr.refdata.codelists import SERVICE_TYPE
 
@@ -80,6 +81,30 @@ def hours(text: str | None) -> Decimal | None:
         return None
 
 
+MIN_HOURS = Decimal("0.01")
+MAX_HOURS = Decimal("168")
+_MIN_HOURS_FLOAT = float(MIN_HOURS)
+_MAX_HOURS_FLOAT = float(MAX_HOURS)
+
+
+def hours_in_range(text: str) -> bool:
+    """True when an hours value lies in 0.01..168 (iplos-format.md §4) or is not a value the
+    schema accepts (then the schema reports it).
+
+    The common case (a plain number in range) costs one ``float()``: for values of at most
+    two decimals, which is all the schema accepts, comparing floats with 0.01 and 168 gives
+    the decimal answer.
+    """
+    try:
+        number = float(text)
+    except ValueError:
+        return True  # not a number: the schema's finding
+    if _MIN_HOURS_FLOAT <= number <= _MAX_HOURS_FLOAT:
+        return True
+    value = hours(text)
+    return value is None or MIN_HOURS <= value <= MAX_HOURS
+
+
 # ----------------------------------------------------------------------------- row ids
 
 
@@ -115,12 +140,24 @@ def is_real_date8(text: str) -> bool:
 
 def last_date(ctx: Context) -> str:
     """The last date an annual file may carry: 31 December of the reporting year (iiTilDato)."""
-    return _year_end(ctx.year)
+    end = _YEAR_END.get(ctx.year)
+    if end is None:
+        end = _YEAR_END[ctx.year] = f"{ctx.year:04d}1231"
+    return end
 
 
-@cache
-def _year_end(year: int) -> str:
-    return f"{year:04d}1231"
+def first_date(ctx: Context) -> str:
+    """1 January of the reporting year as ``YYYYMMDD``."""
+    return f"{last_date(ctx)[:4]}0101"
+
+
+_YEAR_END: dict[int, str] = {}
+
+
+def _schema_shaped(text: str) -> bool:
+    """True when ``text`` matches the schema's date pattern (YYYY, month 01-12, day 01-31)."""
+    return (len(text) == 8 and text.isdigit() and text.isascii()
+            and "01" <= text[4:6] <= "12" and "01" <= text[6:] <= "31")
 
 
 def date_problem(text: str, last: str, open_end: bool) -> str | None:
@@ -130,9 +167,9 @@ def date_problem(text: str, last: str, open_end: bool) -> str | None:
     accepted where ``open_end`` (the ``*TilDato`` fields). Values the schema rejects are not
     judged here (None).
     """
-    if not DATE8.fullmatch(text):
-        return None
     if open_end and text == OPEN_END:
+        return None
+    if not _schema_shaped(text):
         return None
     if EARLIEST_DATE <= text <= last and is_real_date8(text):
         return None
@@ -147,21 +184,48 @@ def usable_date(text: str | None, last: str, open_end: bool) -> str | None:
     ``99991231`` after every other date), so a date already reported as out of range or
     malformed gives no second finding.
     """
-    if text is None or not DATE8.fullmatch(text):
+    if text is None:
         return None
     if open_end and text == OPEN_END:
         return text
-    return text if EARLIEST_DATE <= text <= last and is_real_date8(text) else None
+    if _schema_shaped(text) and EARLIEST_DATE <= text <= last and is_real_date8(text):
+        return text
+    return None
+
+
+# ----------------------------------------------------------------------------- orgnr
+
+
+@lru_cache(maxsize=4096)
+def orgnr_problem(text: str) -> str | None:
+    r"""Why an IPLOS orgnr field (``\d{9}0?`` with the mod-11 check digit) is not acceptable,
+    or None. Cached: a kommune's files name the same few providers over and over."""
+    return iplos_orgnr_problem(text)
 
 
 # ----------------------------------------------------------------------------- kommuner
 
 
-@cache
 def bydel_codes(kommune: str, year: int, include_statistical: bool) -> frozenset[str]:
     """The 2-digit bydel codes of ``kommune`` in ``year`` (empty when it has none)."""
-    return frozenset(kommune_table.bydeler(kommune, year,
-                                           include_statistical=include_statistical))
+    key = (kommune, year, include_statistical)
+    codes = _BYDELER.get(key)
+    if codes is None:
+        codes = _BYDELER[key] = frozenset(
+            kommune_table.bydeler(kommune, year, include_statistical=include_statistical))
+    return codes
+
+
+def kommune_numbers(year: int) -> frozenset[str]:
+    """The kommune numbers valid in ``year`` (a per-year lookup for the hot path)."""
+    numbers = _KOMMUNER.get(year)
+    if numbers is None:
+        numbers = _KOMMUNER[year] = kommune_table.kommuner(year)
+    return numbers
+
+
+_BYDELER: dict[tuple[str, int, bool], frozenset[str]] = {}
+_KOMMUNER: dict[int, frozenset[str]] = {}
 
 
 def is_two_digits(text: str) -> bool:

@@ -19,8 +19,14 @@ from collections.abc import Callable
 from mockkpr.iplos.findings import Consequence
 from mockkpr.iplos.formats import Generation
 from mockkpr.iplos.rows import Row
-from mockkpr.iplos.rules.annual_common import date_problem, last_date, usable_date
+from mockkpr.iplos.rules.annual_common import (
+    EARLIEST_DATE,
+    date_problem,
+    last_date,
+    usable_date,
+)
 from mockkpr.iplos.rules.registry import ANNUAL, Context, Violation, rule
+from mockkpr.iplos.values import OPEN_END
 
 # The date fields of each row kind: name -> may it be 99991231 (an open end)?
 DATE_FIELDS: dict[str, dict[str, bool]] = {
@@ -55,10 +61,15 @@ def date_range(row: Row, ctx: Context) -> list[Violation] | None:
     found: list[Violation] | None = None
     for name, open_end in _ITEMS[row.kind]:
         text = fields.get(name)
-        if text is None:
+        if text is None or (open_end and text == OPEN_END):
             continue
         if not last:
             last = last_date(ctx)
+        # The common case without a function call: 8 ASCII digits in range, a month, and a
+        # day every month has.
+        if (EARLIEST_DATE <= text <= last and len(text) == 8 and text.isdigit()
+                and text.isascii() and "01" <= text[4:6] <= "12" and "01" <= text[6:] <= "28"):
+            continue
         problem = date_problem(text, last, open_end)
         if problem is not None:
             found = found or []

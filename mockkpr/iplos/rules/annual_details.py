@@ -12,9 +12,8 @@ import re
 
 from mockkpr.iplos.findings import Consequence
 from mockkpr.iplos.formats import Generation
-from mockkpr.iplos.identifiers import iplos_orgnr_problem
 from mockkpr.iplos.rows import Row
-from mockkpr.iplos.rules.annual_common import SHORT, xs_integer
+from mockkpr.iplos.rules.annual_common import SHORT, orgnr_problem, xs_integer
 from mockkpr.iplos.rules.registry import Context, Violation, rule
 from mockkpr.refdata.codelists import (
     COORDINATOR,
@@ -65,8 +64,11 @@ PO_CODES_2018: dict[str, CodeList] = {
 PO_CODES_2019: dict[str, CodeList] = {
     **PO_CODES_2018, "poVenteliste": YES_NO, "poHeldg": YES_NO, "poHab": YES_NO,
 }
-_PO_CODES = {Generation.ANNUAL_2018: tuple(PO_CODES_2018.items()),
-             Generation.ANNUAL_2019: tuple(PO_CODES_2019.items())}
+_PO_CODES = {
+    generation: {name: (codes, frozenset(codes.codes)) for name, codes in lists.items()}
+    for generation, lists in ((Generation.ANNUAL_2018, PO_CODES_2018),
+                              (Generation.ANNUAL_2019, PO_CODES_2019))
+}
 _PO_LISTS = ", ".join(f"{name} {cl.number}" for name, cl in PO_CODES_2019.items())
 
 
@@ -79,14 +81,14 @@ _PO_LISTS = ", ".join(f"{name} {cl.number}" for name, cl in PO_CODES_2019.items(
     xsd_fields=tuple(PO_CODES_2019),
 )
 def personal_codes(row: Row, ctx: Context) -> list[Violation] | None:
-    fields = row.fields
     assert ctx.generation is not None
+    lists = _PO_CODES[ctx.generation]
     found: list[Violation] | None = None
-    for name, codes in _PO_CODES[ctx.generation]:
-        value = fields.get(name)
-        if value is not None and value not in codes.codes:
+    for name, value in row.fields.items():
+        known = lists.get(name)
+        if known is not None and value not in known[1]:
             found = found or []
-            found.append(Violation(name, value, codes.expected(ctx.year)))
+            found.append(Violation(name, value, known[0].expected(ctx.year)))
     return found
 
 
@@ -117,6 +119,11 @@ def assessment_month(row: Row, ctx: Context) -> list[Violation] | None:
 # ----------------------------------------------------------------------------- FUNKSJON
 
 _SCORES = frozenset(FUNCTIONAL_SCORE.codes)
+_SCALES: dict[str, tuple[CodeList, frozenset[str]]] = {
+    variable: (scale, frozenset(scale.codes))
+    for variable in FUNCTIONAL_VARIABLE.codes
+    for scale in (scale_for_variable(variable),)
+}
 
 
 @rule(
@@ -147,9 +154,10 @@ def functional_score(row: Row, ctx: Context) -> list[Violation] | None:
     if value is None:
         return None
     variable = row.fields.get("fnFunkType")
-    if variable in FUNCTIONAL_VARIABLE.codes:
-        scale = scale_for_variable(variable)  # type: ignore[arg-type]
-        if value in scale.codes:
+    known = _SCALES.get(variable) if variable is not None else None
+    if known is not None:
+        scale, codes = known
+        if value in codes:
             return None
         return [Violation("fnFunkVerdi", value, scale.expected(ctx.year))]
     if value in _SCORES:
@@ -217,7 +225,7 @@ def offer_orgnr(row: Row, ctx: Context) -> list[Violation] | None:
     value = row.fields.get("dgInstOrgnr")
     if value is None:
         return None
-    problem = iplos_orgnr_problem(value)
+    problem = orgnr_problem(value)
     if problem is None:
         return None
     return [Violation("dgInstOrgnr", value, f"an organisation number \\d{{9}}0? ({problem})")]

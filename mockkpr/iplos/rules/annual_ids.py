@@ -13,9 +13,11 @@ Ids are compared as numbers (``017`` is ``17``); malformed ids are left to ID-FO
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from mockkpr.iplos.findings import Consequence
 from mockkpr.iplos.rows import KEY_ATTRIBUTES, Row
-from mockkpr.iplos.rules.annual_common import LONG, is_row_id, row_id, xs_integer
+from mockkpr.iplos.rules.annual_common import LONG, ROW_ID_DIGITS, row_id, xs_integer
 from mockkpr.iplos.rules.registry import Context, Violation, rule
 
 _REJECT = Consequence.REJECT_ROW
@@ -43,8 +45,10 @@ def id_format(row: Row, ctx: Context) -> list[Violation] | None:
     attrs = row.attrs
     for name in ID_ATTRIBUTES[row.kind]:
         value = attrs.get(name)
-        if value is None or is_row_id(value) or xs_integer(value, LONG) is None:
-            continue  # absent (the schema says if it may be), fine, or the schema's finding
+        if value is None or (len(value) <= ROW_ID_DIGITS and value.isdigit() and value.isascii()):
+            continue  # absent (the schema says whether it may be) or fine
+        if xs_integer(value, LONG) is None:
+            continue  # not even an xs:long: the schema's finding
         found = found or []
         found.append(Violation(f"@{name}", value, "1 to 10 digits"))
     return found
@@ -85,6 +89,63 @@ def duplicate_person(row: Row, ctx: Context) -> list[Violation] | None:
     return [Violation("@pePeID", row.attrs["pePeID"], f"an id not used before (line {first})")]
 
 
+@dataclass(slots=True)
+class _ChildFindings:
+    """What one pass over a person's child rows found, for the rules that share the pass."""
+
+    person: Row | None = None
+    wrong_person: list[Violation] | None = None
+    duplicates: dict[str, list[Violation]] | None = None
+
+
+def check_children(row: Row) -> _ChildFindings:
+    """One pass over a person's children: ``*PeID`` not the person's, and row ids already
+    used by an earlier row of the same kind (per kind). Malformed ids are skipped."""
+    out = _ChildFindings(row)
+    person = row_id(row.attrs.get("pePeID"))
+    seen: dict[tuple[str, int], int] = {}
+    for child in row.children:
+        kind = child.kind
+        names = _CHILD_KEYS.get(kind)
+        if names is None:
+            continue
+        attrs = child.attrs
+        person_name, key_name = names
+        value = attrs.get(person_name)
+        # row_id() inlined: this loop runs for every child row of every person
+        if (person is not None and value is not None and len(value) <= ROW_ID_DIGITS
+                and value.isdigit() and value.isascii() and int(value) != person):
+            out.wrong_person = out.wrong_person or []
+            out.wrong_person.append(Violation(
+                f"@{person_name}", value, f"{person} (the person's pePeID)", row=child))
+        value = attrs.get(key_name)
+        if (value is None or not value or len(value) > ROW_ID_DIGITS or not value.isdigit()
+                or not value.isascii()):
+            continue
+        key = (kind, int(value))
+        first = seen.get(key)
+        if first is None:
+            seen[key] = child.line
+        else:
+            out.duplicates = out.duplicates or {}
+            out.duplicates.setdefault(kind, []).append(Violation(
+                f"@{key_name}", value, f"an id not used before in this person (line {first})",
+                row=child))
+    return out
+
+
+_CHILD_KEYS = {kind: (PERSON_KEY[kind], KEY_ATTRIBUTES[kind]) for kind in PERSON_KEY}
+
+
+def _children(row: Row, ctx: Context) -> _ChildFindings:
+    """The shared pass for this person, made by the first rule that asks for it."""
+    memo: _ChildFindings = ctx.rule_state("annual-child-rows", _ChildFindings)
+    if memo.person is not row:
+        memo = check_children(row)
+        ctx.state["annual-child-rows"] = memo
+    return memo
+
+
 @rule(
     "PE-CHILD-PEID", scope="PERSON", consequence=_REJECT,
     requirement="iplos-format.md §1: each child row repeats its person's key (poPeID, fnPeID, "
@@ -93,46 +154,13 @@ def duplicate_person(row: Row, ctx: Context) -> list[Violation] | None:
     en="The row's person id (*PeID) differs from the person it is filed under.",
 )
 def child_person_key(row: Row, ctx: Context) -> list[Violation] | None:
-    person = row_id(row.attrs.get("pePeID"))
-    if person is None:
-        return None
-    found: list[Violation] | None = None
-    for child in row.children:
-        name = PERSON_KEY.get(child.kind)
-        if name is None:
-            continue
-        value = child.attrs.get(name)
-        key = row_id(value)
-        if key is not None and key != person:
-            found = found or []
-            found.append(Violation(f"@{name}", value, f"{person} (the person's pePeID)",
-                                   row=child))
-    return found
+    return _children(row, ctx).wrong_person
 
 
 def duplicate_child(row: Row, ctx: Context, kind: str) -> list[Violation] | None:
-    """Child rows of ``kind`` under this person whose id was used by an earlier one."""
-    name = KEY_ATTRIBUTES[kind]
-    seen: dict[int, int] | None = None
-    found: list[Violation] | None = None
-    for child in row.children:
-        if child.kind != kind:
-            continue
-        value = child.attrs.get(name)
-        key = row_id(value)
-        if key is None:
-            continue
-        if seen is None:
-            seen = {}
-        first = seen.get(key)
-        if first is None:
-            seen[key] = child.line
-        else:
-            found = found or []
-            found.append(Violation(f"@{name}", value,
-                                   f"an id not used before in this person (line {first})",
-                                   row=child))
-    return found
+    """Child rows of ``kind`` under this person whose id an earlier one of the kind has."""
+    duplicates = _children(row, ctx).duplicates
+    return duplicates.get(kind) if duplicates is not None else None
 
 
 def _register_duplicate(rule_id: str, kind: str, what: str) -> None:

@@ -19,17 +19,14 @@ from mockkpr.iplos.rules.annual_common import (
     bydel_codes,
     is_granted,
     is_two_digits,
+    kommune_numbers,
     last_date,
     usable_date,
     xs_integer,
 )
 from mockkpr.iplos.rules.registry import Context, Violation, rule
 from mockkpr.refdata.codelists import FUNCTIONAL_VARIABLE, GENDER
-from mockkpr.refdata.kommuner import (
-    SPECIAL_HOME_KOMMUNER,
-    is_valid_home_kommune,
-    is_valid_kommune,
-)
+from mockkpr.refdata.kommuner import SPECIAL_HOME_KOMMUNER
 
 _REPORT = Consequence.REPORT_ONLY
 MAX_AGE = 130
@@ -63,7 +60,7 @@ def gender(row: Row, ctx: Context) -> list[Violation] | None:
 )
 def age(row: Row, ctx: Context) -> list[Violation] | None:
     value = row.fields.get("peAlder")
-    if value is None:
+    if value is None or (len(value) <= 2 and value.isdigit() and value.isascii()):
         return None
     years = xs_integer(value, SHORT)
     if years is None or 0 <= years <= MAX_AGE:
@@ -81,7 +78,7 @@ def age(row: Row, ctx: Context) -> list[Violation] | None:
 )
 def home_kommune(row: Row, ctx: Context) -> list[Violation] | None:
     value = row.fields.get("peKomnr")
-    if value is None or is_valid_home_kommune(value, ctx.year):
+    if value is None or value in kommune_numbers(ctx.year) or value in SPECIAL_HOME_KOMMUNER:
         return None
     return [Violation("peKomnr", value, f"a kommune valid in {ctx.year}, or {_SPECIAL}")]
 
@@ -103,7 +100,7 @@ def home_bydel(row: Row, ctx: Context) -> list[Violation] | None:
     if not is_two_digits(value):
         return [Violation("peBydelsnr", value, "2 digits")]
     kommune = row.fields.get("peKomnr")
-    if kommune is None or not is_valid_kommune(kommune, ctx.year):
+    if kommune is None or kommune not in kommune_numbers(ctx.year):
         return None
     codes = bydel_codes(kommune, ctx.year, True)
     if value in codes:

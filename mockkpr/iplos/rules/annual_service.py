@@ -13,11 +13,8 @@ rolling-respite flag are required whatever the decision.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from mockkpr.iplos.findings import Consequence
 from mockkpr.iplos.formats import Generation
-from mockkpr.iplos.identifiers import iplos_orgnr_problem
 from mockkpr.iplos.rows import Row
 from mockkpr.iplos.rules.annual_common import (
     LONG,
@@ -29,9 +26,11 @@ from mockkpr.iplos.rules.annual_common import (
     NEEDS_VEDTDATO,
     NO_ORGNR,
     SHORT,
-    hours,
+    first_date,
+    hours_in_range,
     is_granted,
     last_date,
+    orgnr_problem,
     service_type,
     usable_date,
     xs_integer,
@@ -39,8 +38,6 @@ from mockkpr.iplos.rules.annual_common import (
 from mockkpr.iplos.rules.registry import Context, Violation, rule
 from mockkpr.refdata.codelists import DECISION, SERVICE_TYPE, YES_NO
 
-MIN_HOURS = Decimal("0.01")
-MAX_HOURS = Decimal("168")
 _REPORT = Consequence.REPORT_ONLY
 _NULL = Consequence.SET_NULL
 _REJECT = Consequence.REJECT_ROW
@@ -220,10 +217,9 @@ def rolling_code(row: Row, ctx: Context) -> list[Violation] | None:
 
 def _hours_range(row: Row, name: str) -> list[Violation] | None:
     text = row.fields.get(name)
-    value = hours(text)
-    if value is not None and not MIN_HOURS <= value <= MAX_HOURS:
-        return [Violation(name, text, "0.01..168")]
-    return None
+    if text is None or hours_in_range(text):
+        return None
+    return [Violation(name, text, "0.01..168")]
 
 
 @rule(
@@ -261,7 +257,7 @@ def orgnr_format(row: Row, ctx: Context) -> list[Violation] | None:
     value = row.fields.get("tjInstOrgnr")
     if value is None:
         return None
-    problem = iplos_orgnr_problem(value)
+    problem = orgnr_problem(value)
     if problem is None or service_type(row, ctx) in NO_ORGNR:
         return None
     return [Violation("tjInstOrgnr", value, f"an organisation number \\d{{9}}0? ({problem})")]
@@ -294,7 +290,7 @@ def period_outside_year(row: Row, ctx: Context) -> list[Violation] | None:
     end_text = row.fields.get("tjTilDato")
     if end_text is None:
         return None
-    first = f"{ctx.year:04d}0101"
+    first = first_date(ctx)
     if end_text >= first:
         return None
     last = last_date(ctx)

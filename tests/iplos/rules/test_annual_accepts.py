@@ -65,6 +65,7 @@ ACCEPTED: dict[str, tuple[int, list[tuple[str, str]]]] = {
     "ten-digit-id": (2018, [(P, '<PERSON pePeID="1234567890">'),
                             ('fnPeID="17"', 'fnPeID="1234567890"'),
                             ('tjPeID="17"', 'tjPeID="1234567890"')]),
+    "same-id-in-two-kinds": (2018, [('fnFnID="1"', 'fnFnID="3"')]),
     "id-zero": (2019, [(P, '<PERSON pePeID="0">'), ('fnPeID="17"', 'fnPeID="0"'),
                        ('tjPeID="17"', 'tjPeID="000"')]),
     "no-person-fields-2019": (2019, drop(2019, "peAlder", "peKjonn", "peKomnr", "peBydelsnr",
@@ -125,6 +126,15 @@ ACCEPTED: dict[str, tuple[int, list[tuple[str, str]]]] = {
                                      "</poVenteliste><poHab>2</poHab><poHabDato>20191231"
                                      "</poHabDato></PERSONOPPL>\n    <FUNKSJON ")]),
 }
+
+
+def _second_person(year: int) -> list[tuple[str, str]]:
+    text = (BASE / f"minimal-{year}.xml").read_text(encoding="utf-8")
+    person = text[text.index("  <PERSON "):text.index("</IPLOS>")]
+    return [("</IPLOS>", person.replace('PeID="17"', 'PeID="18"') + "</IPLOS>")]
+
+
+ACCEPTED["same-child-ids-in-two-persons"] = (2019, _second_person(2019))
 
 
 @pytest.mark.parametrize("case", sorted(ACCEPTED))

@@ -20,6 +20,7 @@ from mockkpr.iplos.rules.annual_common import (
     date_problem,
     fits_decimal,
     hours,
+    hours_in_range,
     is_granted,
     is_real_date8,
     is_row_id,
@@ -29,6 +30,7 @@ from mockkpr.iplos.rules.annual_common import (
     xs_integer,
 )
 from mockkpr.iplos.rules.registry import Context
+from mockkpr.iplos.values import DATE8
 
 _TYPES_XSD = b"""<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
   <xs:element name="hours"><xs:simpleType><xs:restriction base="xs:decimal">
@@ -172,3 +174,35 @@ def test_service_types_per_year() -> None:
     assert "29" not in service_types(2018)
     assert "29" in service_types(2019)
     assert not {"10", "12", "13", "16"} & service_types(2019)
+
+
+# ----------------------------------------------------------------------------- fast paths
+
+_DATEISH = st.text(alphabet="0123456789٠١x", min_size=0, max_size=9) | st.dates(
+    min_value=date(2004, 1, 1), max_value=date(2021, 12, 31)).map(lambda d: d.strftime("%Y%m%d"))
+
+
+@given(_DATEISH, st.booleans())
+def test_date_fast_paths_agree_with_the_schema_pattern_and_the_calendar(
+        text: str, open_end: bool) -> None:
+    """usable_date/date_problem avoid the regex; they must still match the schema pattern."""
+    shaped = DATE8.fullmatch(text) is not None
+    real = shaped and (text == "99991231" or is_real_date8(text))
+    in_range = "20050101" <= text <= "20191231" or (open_end and text == "99991231")
+    usable = shaped and real and in_range
+    assert (usable_date(text, "20191231", open_end) is not None) is usable
+    assert (date_problem(text, "20191231", open_end) is None) is (usable or not shaped)
+
+
+@given(st.text(alphabet="0123456789.+-e_ ", max_size=9))
+def test_hours_in_range_agrees_with_the_decimal_rule(text: str) -> None:
+    value = hours(text)
+    expected = value is None or Decimal("0.01") <= value <= Decimal("168")
+    assert hours_in_range(text) is expected
+
+
+@pytest.mark.parametrize(("text", "fine"), [("0.01", True), ("168", True), ("168.00", True),
+                                            ("0", False), ("0.00", False), ("168.01", False),
+                                            ("-1", False), ("x", True), ("1234.567", True)])
+def test_hours_in_range(text: str, fine: bool) -> None:
+    assert hours_in_range(text) is fine
