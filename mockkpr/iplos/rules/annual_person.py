@@ -158,23 +158,31 @@ def score_minimum(row: Row, ctx: Context) -> list[Violation] | None:
 
 
 @rule(
-    "PE-DEATH-BEFORE-SERVICE", scope="TJENESTE", consequence=_REPORT,
+    "PE-DEATH-BEFORE-SERVICE", scope="PERSON", consequence=_REPORT,
     requirement="iplos-format.md §4 (reasonable further checks): a death date before service "
-                "dates: the service starts (tjFraDato) after peDodDato",
-    no="Tjenesten starter etter personens dødsdato.",
-    en="The service starts after the person's date of death.",
+                "dates. Decision: one finding per person, on peDodDato, when a service starts "
+                "(tjFraDato) after it; the expected value names the latest such start",
+    no="Dødsdatoen (peDodDato) er før starten på en av personens tjenester.",
+    en="The date of death (peDodDato) is before the start of one of the person's services.",
 )
 def death_before_service(row: Row, ctx: Context) -> list[Violation] | None:
-    start_text = row.fields.get("tjFraDato")
-    person = row.parent
-    if start_text is None or person is None:
-        return None
-    death_text = person.fields.get("peDodDato")
-    if death_text is None or start_text <= death_text:
+    death_text = row.fields.get("peDodDato")
+    if death_text is None:
         return None
     last = last_date(ctx)
     death = usable_date(death_text, last, False)
-    start = usable_date(start_text, last, False)
-    if death is None or start is None:
+    if death is None:
+        return None  # PE-DATE-RANGE's finding
+    latest: str | None = None
+    for child in row.children:
+        if child.kind != "TJENESTE":
+            continue
+        start_text = child.fields.get("tjFraDato")
+        if start_text is None or start_text <= death or (latest and start_text <= latest):
+            continue
+        if usable_date(start_text, last, False) is not None:
+            latest = start_text
+    if latest is None:
         return None
-    return [Violation("tjFraDato", start, f"on or before peDodDato {death}")]
+    return [Violation("peDodDato", death, f"on or after the last service start tjFraDato "
+                                          f"{latest}")]
