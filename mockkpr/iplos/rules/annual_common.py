@@ -116,7 +116,9 @@ def is_row_id(text: str | None) -> bool:
 
 def row_id(text: str | None) -> int | None:
     """A well-formed row id as a number (``017`` and ``17`` are the same id), or None."""
-    return int(text) if is_row_id(text) else None  # type: ignore[arg-type]
+    if text is None or not is_row_id(text):
+        return None
+    return int(text)
 
 
 # ----------------------------------------------------------------------------- dates
