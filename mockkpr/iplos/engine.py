@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from enum import Enum
 from typing import BinaryIO
 
 from lxml import etree
@@ -21,7 +22,16 @@ from mockkpr.iplos.findings import Consequence, Finding, Report
 from mockkpr.iplos.formats import FORMATS, DocumentFormat, DocumentKind, Generation
 from mockkpr.iplos.rows import DATA_ROWS, Row, row_from_element
 from mockkpr.iplos.rules import document as doc_rules
-from mockkpr.iplos.rules.registry import END, REGISTRY, ROOT, Context, Identity, Rule, Violation
+from mockkpr.iplos.rules.registry import (
+    END,
+    REGISTRY,
+    ROOT,
+    Check,
+    Context,
+    Identity,
+    Rule,
+    Violation,
+)
 from mockkpr.iplos.values import as_date8, as_datetime
 from mockkpr.xmlsafe import PARSER_OPTIONS, attributes_of, doctype_of, line_of, pull_parser, tag_of
 
@@ -30,13 +40,15 @@ _CHUNK = 1 << 16
 _XSD_MESSAGE = re.compile(
     r"^Element '(?:\{[^}]*\})?([^']+)'(?:, attribute '([^']+)')?: (.*)$", re.S
 )
-# "The attribute 'x' is required but missing." / "Missing child element(s). Expected is ( {ns}x )."
-_MISSING = re.compile(
-    r"The attribute '([^']+)' is required but missing|"
-    r"Missing child element\(s\)\. Expected is \( (?:\{[^}]*\})?(\w+) \)"
+# "The attribute 'x' is required but missing."
+_MISSING_ATTRIBUTE = re.compile(r"The attribute '([^']+)' is required but missing")
+# "Missing child element(s). Expected is ( {ns}x )." / "This element is not expected. Expected
+# is one of ( {ns}a, {ns}x )."; the last name listed is the first one the sequence needs.
+_EXPECTED = re.compile(
+    r"^(Missing child element\(s\)|This element is not expected)\. Expected is (?:one of )?"
+    r"\( ([^)]*) \)"
 )
-# "Element 'x': This element is not expected. Expected is ( {ns}y )."
-_NOT_EXPECTED = re.compile(r"This element is not expected\. Expected is \( (?:\{[^}]*\})?(\w+) \)")
+_NAME = re.compile(r"(?:\{[^}]*\})?([\w.-]+)")
 _GENERATION_YEAR = {Generation.ANNUAL_2018: 2018, Generation.ANNUAL_2019: 2019}
 
 
@@ -100,6 +112,7 @@ class DocumentValidator:
         self._order = 0
         self._repeats: dict[str, bool] = {}
         self._tags: frozenset[str] = frozenset()
+        self._checks: dict[str, tuple[tuple[Rule, Check], ...]] = {}
         self.collected: dict[str, Identity] = {}
         self.header: Row | None = None
         self.finished = False
@@ -374,82 +387,115 @@ class DocumentValidator:
     def _run_rules(self, scope: str, row: Row) -> None:
         assert self.ctx is not None
         ctx = self.ctx
-        for rule in REGISTRY.for_scope(ctx.generation, ctx.kind, scope):
-            assert rule.check is not None
-            found = rule.check(row, ctx)
+        checks = self._checks.get(scope)
+        if checks is None:
+            # Hot path: look the rules of a scope up once per document, with their functions.
+            checks = self._checks[scope] = tuple(
+                (rule, rule.check) for rule in REGISTRY.for_scope(ctx.generation, ctx.kind, scope)
+                if rule.check is not None)
+        for rule, check in checks:
+            found = check(row, ctx)
             if found:
                 for violation in found:
                     self.emit(rule, violation, row)
 
     # ----------------------------------------------------------------- schema errors
-    def _schema_errors(
-        self, element: etree._Element
-    ) -> dict[etree._Element, list[tuple[str | None, str, int]]]:
+    def _schema_errors(self, element: etree._Element) -> dict[etree._Element, list[_Mark]]:
         """Schema errors of one top-level element, keyed by the element of the row they hit.
 
         Each error names a field (``tjTimerUke``), an attribute (``@tjTjID``) or, for content
-        errors that name no single field, nothing; missing required attributes and children
-        are attributed to the field they name so that the field's owning rule reports them.
+        errors that name no single field, nothing, and says what kind of error it is (see
+        :func:`place_schema_error`).
         """
         assert self._schema is not None
-        marks: dict[etree._Element, list[tuple[str | None, str, int]]] = {}
+        assert self.format is not None
+        required = schemas.required_children(self.format.schema)
+        marks: dict[etree._Element, list[_Mark]] = {}
         for violation in schemas.violations(self._schema, element):
             target = violation.element if violation.element is not None else element
-            match = _XSD_MESSAGE.match(violation.message)
-            detail = (match.group(3) if match else violation.message).strip()
-            attribute = match.group(2) if match else None
-            missing = _MISSING.search(detail)
-            if attribute is not None:
-                holder, name = target, f"@{attribute}"
-            elif len(target) == 0 and not target.attrib and target is not element:
-                parent = target.getparent()
-                assert parent is not None
-                holder = parent
-                name = self._missing_before(target, detail) or etree.QName(target).localname
-            elif missing is not None:
-                holder = target
-                name = f"@{missing.group(1)}" if missing.group(1) else missing.group(2)
-            else:
-                holder, name = target, None
-            marks.setdefault(holder, []).append((name, detail, violation.line))
+            holder, name, how, detail = place_schema_error(
+                element, target, violation.message, required)
+            marks.setdefault(holder, []).append((name, how, detail, violation.line))
         return marks
-
-    def _missing_before(self, field: etree._Element, detail: str) -> str | None:
-        """The field that is missing when a known ``field`` comes where it was expected.
-
-        libxml2 reports a missing required field in the middle of a sequence as the next field
-        being "not expected"; when that next field is one the schema declares and the row has
-        no field of the expected name, the expected field is the one that is missing.
-        """
-        match = _NOT_EXPECTED.search(detail)
-        if match is None or self.format is None:
-            return None
-        if etree.QName(field).localname not in schemas.declared_elements(self.format.schema):
-            return None  # an element the format does not have: it is the defect itself
-        wanted = match.group(1)
-        parent = field.getparent()
-        assert parent is not None
-        for sibling in parent:
-            if isinstance(sibling.tag, str) and etree.QName(sibling).localname == wanted:
-                return None  # present, so the field is out of order, not the other missing
-        return wanted
 
     def _report_schema_errors(
         self,
         index: dict[etree._Element, Row],
-        marks: dict[etree._Element, list[tuple[str | None, str, int]]],
+        marks: dict[etree._Element, list[_Mark]],
     ) -> None:
+        """Report each schema error under the rule owning its field, else as XSD-ROW/HEADER.
+
+        A missing field goes to the owner of ``+name`` (a required-field rule) if there is
+        one, else to the owner of ``name``; a bad value to the owner of ``name``; an element
+        out of place (unknown, repeated, out of order) to the generic schema rule.
+        """
         assert self.ctx is not None
+        generation, kind = self.ctx.generation, self.ctx.kind
         for holder, problems in marks.items():
             row = index[holder]
-            for name, detail, line in problems:
-                owner = (REGISTRY.owner_of(self.ctx.generation, self.ctx.kind, row.kind, name)
-                         if name is not None else None)
+            for name, how, detail, line in problems:
+                owner = None
+                if name is not None and how is not Placement.STRUCTURE:
+                    if how is Placement.MISSING:
+                        owner = REGISTRY.owner_of(generation, kind, row.kind, f"+{name}")
+                    owner = owner or REGISTRY.owner_of(generation, kind, row.kind, name)
                 if owner is None:
                     owner = doc_rules.XSD_ROW if _data_row(row) is not None \
                         else doc_rules.XSD_HEADER
                 value = row.get(name) if name is not None else None
                 self.emit(owner, Violation(name, value, detail, line=line), row)
+
+
+class Placement(Enum):
+    """What a schema error says about the field it names."""
+
+    VALUE = "value"  # the field's value (or the attribute's) has the wrong type
+    MISSING = "missing"  # a required field or attribute is absent
+    STRUCTURE = "structure"  # the element is out of place: unknown, repeated or out of order
+
+
+_Mark = tuple[str | None, Placement, str, int]
+
+
+def place_schema_error(
+    top: etree._Element, target: etree._Element, message: str, required: frozenset[str]
+) -> tuple[etree._Element, str | None, Placement, str]:
+    """Where a schema error belongs: ``(holder element, field name or None, placement, detail)``.
+
+    ``top`` is the validated top-level element, ``target`` the element libxml2 names,
+    ``required`` the schema's :func:`~mockkpr.iplos.schemas.required_children`. The field is
+    ``@attr`` for attribute errors; a leaf element's error belongs to its parent's row under
+    the leaf's name. A missing attribute or child is blamed on what is missing: libxml2 reports
+    a required child that is absent as "not expected" on the element after it, so when the last
+    element it expected is required and does not follow, that element is the one missing.
+    Otherwise an unexpected element is out of place (unknown, repeated or out of order).
+    """
+    match = _XSD_MESSAGE.match(message)
+    detail = (match.group(3) if match else message).strip()
+    attribute = match.group(2) if match else None
+    if attribute is not None:
+        return target, f"@{attribute}", Placement.VALUE, detail
+    if (absent := _MISSING_ATTRIBUTE.search(detail)) is not None:
+        return target, f"@{absent.group(1)}", Placement.MISSING, detail
+    placement = Placement.VALUE
+    expected = _EXPECTED.match(detail)
+    if expected is not None:
+        names = _NAME.findall(expected.group(2))
+        wanted = names[-1] if names else None
+        if expected.group(1).startswith("Missing"):
+            return target, wanted, Placement.MISSING, detail
+        parent = target.getparent()
+        if wanted in required and parent is not None and target is not top and not any(
+            isinstance(later.tag, str) and etree.QName(later).localname == wanted
+            for later in target.itersiblings()
+        ):
+            return parent, wanted, Placement.MISSING, detail
+        placement = Placement.STRUCTURE
+    if len(target) == 0 and not target.attrib and target is not top:
+        parent = target.getparent()
+        assert parent is not None
+        return parent, etree.QName(target).localname, placement, detail
+    return target, None, placement, detail
 
 
 def _data_row(row: Row) -> Row | None:

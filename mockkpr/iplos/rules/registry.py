@@ -12,6 +12,8 @@ no function: the engine raises them for documents it cannot read (not well-forme
 
 A rule may *own* fields (``xsd_fields``): a schema type error on such a field in such a row is
 reported under that rule, with the rule's consequence, instead of as a generic schema error.
+A missing required field or attribute is reported by the rule owning ``+name`` when there is
+one (a "required" rule: ``xsd_fields=("+tjVedtDato",)``), otherwise by the owner of ``name``.
 Value rules skip values that are malformed, so that each defect gives exactly one finding.
 """
 

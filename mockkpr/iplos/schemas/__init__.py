@@ -10,7 +10,8 @@ Every direct child of a root element is also a global element, so a streaming va
 check one top-level row alone: ``violations(schema, element)`` validates the element as if it
 were the document root (attached to its document or detached) and returns typed results that
 name the offending element. Identity constraints (``xs:unique`` in 56.0.0) fire only when a
-whole document is validated.
+whole document is validated. ``required_children(file_name)`` names the child elements a schema
+always requires, so that an error can be blamed on the element that is missing.
 """
 
 from __future__ import annotations
@@ -92,12 +93,40 @@ def load_schema(file_name: str) -> etree.XMLSchema:
     Raises :class:`ConfigError` for a name that is not a schema file of this package or a
     schema that cannot be compiled.
     """
+    return compile_schema(_schema_bytes(file_name), file_name)
+
+
+def _schema_bytes(file_name: str) -> bytes:
     if "/" in file_name or "\\" in file_name or not file_name.endswith(".xsd"):
         raise ConfigError(f"not a schema file name: {file_name!r}")
     resource = resources.files(__name__).joinpath(file_name)
     if not resource.is_file():
         raise ConfigError(f"no schema {file_name!r} in {__name__}")
-    return compile_schema(resource.read_bytes(), file_name)
+    return resource.read_bytes()
+
+
+@cache
+def required_children(file_name: str) -> frozenset[str]:
+    """Local names of the elements the schema ``file_name`` declares inside a complex type and
+    requires (``minOccurs`` not 0) wherever it declares them.
+
+    libxml2 reports a missing element as "This element is not expected" on the element that
+    follows it; this set lets the validator blame the missing one instead. A name declared
+    optional anywhere in the schema (or as one alternative of an ``xs:choice``) is left out, so
+    the answer never depends on the parent.
+    """
+    root = etree.fromstring(_schema_bytes(file_name), _schema_parser())
+    required: set[str] = set()
+    optional: set[str] = set()
+    for declaration in root.iterfind(f".//{{{XSD_NAMESPACE}}}complexType//"
+                                     f"{{{XSD_NAMESPACE}}}element[@name]"):
+        name = declaration.get("name")
+        parent = declaration.getparent()
+        assert name is not None
+        assert parent is not None
+        alternative = parent.tag == f"{{{XSD_NAMESPACE}}}choice"
+        (optional if alternative or declaration.get("minOccurs") == "0" else required).add(name)
+    return frozenset(required - optional)
 
 
 @cache
