@@ -11,6 +11,7 @@ generated document against the schema as a whole with lxml.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from xml.sax.saxutils import escape
 
 from mockkpr import __version__
@@ -48,6 +49,12 @@ def _leaves(pairs: Iterable[tuple[str, str | None]], row: Editable, indent: str)
     return "".join(out)
 
 
+@lru_cache(maxsize=512)
+def _score_lines(variable: int, score: str) -> str:
+    return (f"      <fnFunkType>{variable}</fnFunkType>\n"
+            f"      <fnFunkVerdi>{score}</fnFunkVerdi>\n")
+
+
 def _d(ordinal: int | None) -> str | None:
     return None if ordinal is None else date8(ordinal)
 
@@ -55,7 +62,7 @@ def _d(ordinal: int | None) -> str | None:
 def header(world: World, contacts: list[Contact], hooks: Hooks, document: str) -> str:
     """The XML declaration, the root start tag and INNHINFO."""
     generation = world.spec.generation
-    namespace = hooks.namespace(DocumentKind.IPLOS, _NAMESPACE[generation])
+    namespace = hooks.namespace(DocumentKind.IPLOS, _NAMESPACE[generation], document)
     parts = [
         '<?xml version="1.0" encoding="UTF-8"?>\n',
         hooks.prolog(DocumentKind.IPLOS, document),
@@ -100,21 +107,20 @@ def render_person(person: Person) -> str:
         out.append(f'    <PERSONOPPL poPeID="{key}" poPoID="{po.row_id}">\n')
         out.append(_leaves(po.values, po, "      "))
         out.append("    </PERSONOPPL>\n")
-    for fn in person.assessments:
-        if fn.overrides is None and fn.extra is None:
-            out.append(
-                f'    <FUNKSJON fnPeID="{key}" fnFnID="{fn.row_id}">\n'
-                f"      <fnFunkType>{fn.variable}</fnFunkType>\n"
-                f"      <fnFunkVerdi>{fn.score}</fnFunkVerdi>\n"
-                f"      <fnFraDato>{date8(fn.start)}</fnFraDato>\n"
-                f"      <fnTilDato>{date8(fn.end)}</fnTilDato>\n"
+    if person.assessments:
+        head = f'    <FUNKSJON fnPeID="{key}" fnFnID="'
+        tail = (f"      <fnFraDato>{date8(person.assessed_from)}</fnFraDato>\n"
+                f"      <fnTilDato>{date8(person.assessed_to)}</fnTilDato>\n"
                 "    </FUNKSJON>\n")
-            continue
-        out.append(f'    <FUNKSJON fnPeID="{key}" fnFnID="{fn.row_id}">\n')
-        out.append(_leaves((("fnFunkType", str(fn.variable)), ("fnFunkVerdi", fn.score),
-                            ("fnFraDato", date8(fn.start)), ("fnTilDato", date8(fn.end))),
-                           fn, "      "))
-        out.append("    </FUNKSJON>\n")
+        for fn in person.assessments:
+            if isinstance(fn, tuple):
+                out.append(f"{head}{fn[0]}\">\n{_score_lines(fn[1], fn[2])}{tail}")
+                continue
+            out.append(f'    <FUNKSJON fnPeID="{key}" fnFnID="{fn.row_id}">\n')
+            out.append(_leaves((("fnFunkType", str(fn.variable)), ("fnFunkVerdi", fn.score),
+                                ("fnFraDato", date8(fn.start)), ("fnTilDato", date8(fn.end))),
+                               fn, "      "))
+            out.append("    </FUNKSJON>\n")
     for tj in person.services:
         series = (f' tjVeID="{tj.series}" tjVeNrID="{tj.series_no}"'
                   if tj.series is not None else "")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 
 from mockkpr.generator import realism as R
-from mockkpr.generator.model import ROW_ID_FACTOR, World, uniform_day
+from mockkpr.generator.model import NORMAL_TABLE, ROW_ID_FACTOR, World, gauss, uniform_day
 from mockkpr.generator.rows import (
     FIRST_DATE,
     OPEN,
@@ -22,6 +22,7 @@ from mockkpr.generator.rows import (
     Identity,
     Person,
     RoundTheClock,
+    ScoreRow,
     Service,
     Situation,
     date8,
@@ -29,19 +30,29 @@ from mockkpr.generator.rows import (
 from mockkpr.iplos.formats import Generation
 
 _NOT_RELEVANT_FOR_CHILDREN = frozenset({2, 6, 9, 18})
-_SENSORY = (13, 14)
 _SENSORY_WEIGHTS = (0.6, 0.25, 0.1, 0.05)  # scores 2..5 once reduced (assumption)
+_DIGITS = ("0", "1", "2", "3", "4", "5")
 
 
 class _Ids:
     """Row ids of one person: key x 32 + a running number per row kind."""
 
+    __slots__ = ("base", "next")
+
     def __init__(self, key: int) -> None:
         self.base = key * ROW_ID_FACTOR
-        self.next = {"tj": 1, "fn": 1, "di": 1, "po": 1, "dg": 1}
+        self.next: dict[str, int] = {}
+
+    def take_many(self, kind: str, count: int) -> int:
+        """Reserve ``count`` consecutive ids; returns the first."""
+        first = self.next.get(kind, 1)
+        if first + count > ROW_ID_FACTOR:
+            raise OverflowError(f"more than {ROW_ID_FACTOR - 1} {kind} rows on one person")
+        self.next[kind] = first + count
+        return self.base + first
 
     def take(self, kind: str) -> int:
-        n = self.next[kind]
+        n = self.next.get(kind, 1)
         if n >= ROW_ID_FACTOR:
             raise OverflowError(f"more than {ROW_ID_FACTOR - 1} {kind} rows on one person")
         self.next[kind] = n + 1
@@ -83,9 +94,14 @@ class _Timeline:
         return self.last
 
 
-def draw_annual_person(world: World, identity: Identity) -> Person:
-    """The person's annual record: rows in schema order, each rule of §4 kept."""
-    rng = world.care_rng(identity.index)
+def draw_annual_person(world: World, index: int) -> Person:
+    """Person ``index``'s annual record: rows in schema order, each rule of §4 kept.
+
+    The identity is drawn first and the care draws continue the same stream
+    (:meth:`World.identity`), so the person depends on nothing but (seed, index).
+    """
+    identity = world.identity(index)
+    rng = world.current_rng
     group = identity.group
     types = world.choose_types(rng, group)
     refused = {t for t in types if rng.random() < R.REFUSAL_SHARE.get(t, 0.0)}
@@ -102,13 +118,14 @@ def draw_annual_person(world: World, identity: Identity) -> Person:
     assessed = min(s.decided if s.decided is not None else (s.start or line.year_start)
                    for s in services)
     assessed = max(assessed, line.earliest)
-    person = Person(identity, home_kommune, bydel, first_date=0, changed=0, death=line.death)
     end = line.death if line.death is not None else OPEN
+    person = Person(identity, home_kommune, bydel, first_date=0, changed=0, death=line.death,
+                    assessed_from=assessed, assessed_to=end)
     institution = any(s.type == 21 and s.granted for s in services)
     if rng.random() < R.PERSONOPPL_SHARE:
         person.situations.append(_situation(world, identity, rng, ids, assessed, end,
                                             line.last))
-    person.assessments = _assessments(world, identity, rng, ids, assessed, end, institution)
+    person.assessments = _assessments(world, identity, rng, ids, institution)
     person.services = services
     person.diagnoses = _diagnoses(identity, rng, ids, line.earliest, assessed, end)
     person.round_the_clock = _round_the_clock(world, rng, ids, services)
@@ -250,19 +267,24 @@ def _extend(world: World, group: int, rng: random.Random, ids: _Ids, first: Serv
 
 # ---------------------------------------------------------------------- other rows
 def _assessments(world: World, identity: Identity, rng: random.Random, ids: _Ids,
-                 start: int, end: int, institution: bool) -> list[Assessment]:
+                 institution: bool) -> list[ScoreRow | Assessment]:
+    """One score per variable: a latent need (age, institution, noise) plus each variable's
+    offset; sight and hearing on their own scales; 9 where a variable is not relevant."""
     group = identity.group
     need = R.NEED_BASE[group] + (R.NEED_INSTITUTION if institution else 0.0)
-    need += rng.gauss(0.0, R.NEED_NOISE)
+    need += gauss(rng, R.NEED_NOISE)
     child = identity.age < R.CHILD_NOT_RELEVANT_AGE
     sensory_p = min(1.0, R.SENSORY_REDUCED[group] + (0.1 if institution else 0.0))
-    rows: list[Assessment] = []
-    best: tuple[float, int] | None = None
-    for variable in world.variables:
-        if variable in _SENSORY:
+    rows: list[ScoreRow | Assessment] = []
+    best_raw, best_at, top = -9.0, -1, 0
+    random_ = rng.random
+    normal, steps, noise = NORMAL_TABLE, len(NORMAL_TABLE), R.ITEM_NOISE
+    first_id = ids.take_many("fn", len(world.variable_offsets))
+    for position, (variable, offset) in enumerate(world.variable_offsets):
+        if variable == 13 or variable == 14:
             score = 1
-            if rng.random() < sensory_p:
-                pick = rng.random()
+            if random_() < sensory_p:
+                pick = random_()
                 score = 2
                 for weight in _SENSORY_WEIGHTS:
                     pick -= weight
@@ -270,19 +292,23 @@ def _assessments(world: World, identity: Identity, rng: random.Random, ids: _Ids
                         break
                     score += 1
                 score = min(score, 5)
-            text = str(score)
+            text = _DIGITS[score]
         elif child and variable in _NOT_RELEVANT_FOR_CHILDREN:
             text = "9"
         else:
-            raw = need + R.VARIABLE_OFFSET.get(variable, 0.0) + rng.gauss(0.0, R.ITEM_NOISE)
-            text = str(1 + int(min(max(raw, 0.0), 0.999) * 5))
-            if best is None or raw > best[0]:
-                best = (raw, len(rows))
-        rows.append(Assessment(ids.take("fn"), variable, text, start, end))
+            raw = need + offset + normal[int(random_() * steps)] * noise
+            score = 1 + int((0.0 if raw < 0.0 else (0.999 if raw > 0.999 else raw)) * 5)
+            if score > top:
+                top = score
+            text = _DIGITS[score]
+            if raw > best_raw:
+                best_raw, best_at = raw, position
+        rows.append((first_id + position, variable, text))
     # Local practice: a person with a service has at least one score of 3 or more.
-    scores = [int(r.score) for r in rows if r.variable not in _SENSORY and r.score != "9"]
-    if best is not None and max(scores) < 3:
-        rows[best[1]].score = "3"
+    if top < 3 and best_at >= 0:
+        row = rows[best_at]
+        assert isinstance(row, tuple)
+        rows[best_at] = (row[0], row[1], "3")
     return rows
 
 
@@ -355,7 +381,7 @@ def _set_person_dates(world: World, person: Person) -> None:
     for s in person.services:
         dates.extend(d for d in (s.applied, s.decided, s.start, s.end, s.appeal_received,
                                  s.appeal_answered) if d is not None and d != OPEN)
-    dates.extend(a.start for a in person.assessments[:1])
+    dates.append(person.assessed_from)
     dates.extend(d.start for d in person.diagnoses)
     first = max(FIRST_DATE, min(dates))
     in_year = [d for d in dates if world.year_start <= d <= world.year_end]

@@ -6,7 +6,7 @@ overrides them to change exactly one thing per injected defect and to record whe
 
 from __future__ import annotations
 
-from mockkpr.generator.rows import IdentityRow, Person
+from mockkpr.generator.rows import IdentityRow, Notice, Person
 from mockkpr.iplos.formats import DocumentKind
 
 
@@ -17,7 +17,7 @@ class Hooks:
         """Markup between the XML declaration and the root element (a DOCTYPE, say)."""
         return ""
 
-    def namespace(self, kind: DocumentKind, namespace: str) -> str:
+    def namespace(self, kind: DocumentKind, namespace: str, document: str) -> str:
         """The root element's namespace."""
         return namespace
 
@@ -30,3 +30,7 @@ class Hooks:
 
     def identity(self, row: IdentityRow, document: str) -> None:
         """Change an identity row before it is written."""
+
+    def notification(self, notice: Notice, position: int, document: str,
+                     namespace: str) -> None:
+        """Change a 56.0.0 notification (``position`` counts from 0 across messages)."""

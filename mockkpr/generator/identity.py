@@ -19,7 +19,7 @@ from mockkpr.iplos.formats import NS_IDENTITY, DocumentKind
 def identity_header(world: World, hooks: Hooks, document: str) -> str:
     """Declaration, root and INNHINFO (same kommune, period, date and running number as the
     partner IPLOS file)."""
-    namespace = hooks.namespace(DocumentKind.IDENTITY, NS_IDENTITY)
+    namespace = hooks.namespace(DocumentKind.IDENTITY, NS_IDENTITY, document)
     return "".join((
         '<?xml version="1.0" encoding="UTF-8"?>\n',
         hooks.prolog(DocumentKind.IDENTITY, document),

@@ -131,6 +131,12 @@ class RoundTheClock(Editable):
     end: int
 
 
+ScoreRow = tuple[int, int, str]
+"""A FUNKSJON row as (row id, variable, score) with the person's assessment period: plain
+tuples because every person has one per variable. :meth:`Person.assessment` turns one into an
+editable :class:`Assessment`."""
+
+
 @dataclass(slots=True)
 class Person(Editable):
     """One PERSON with all its rows, in the order the schema wants them."""
@@ -141,13 +147,24 @@ class Person(Editable):
     first_date: int
     changed: int
     death: int | None = None
+    assessed_from: int = 0
+    assessed_to: int = OPEN
     situations: list[Situation] = field(default_factory=list)
-    assessments: list[Assessment] = field(default_factory=list)
+    assessments: list[ScoreRow | Assessment] = field(default_factory=list)
     services: list[Service] = field(default_factory=list)
     diagnoses: list[Diagnosis] = field(default_factory=list)
     round_the_clock: list[RoundTheClock] = field(default_factory=list)
     after: str | None = None
     """Markup written after this PERSON (at the root level), for structure defects."""
+
+    def assessment(self, position: int) -> Assessment:
+        """The FUNKSJON row at ``position`` as an editable :class:`Assessment`."""
+        row = self.assessments[position]
+        if isinstance(row, Assessment):
+            return row
+        editable = Assessment(row[0], row[1], row[2], self.assessed_from, self.assessed_to)
+        self.assessments[position] = editable
+        return editable
 
 
 @dataclass(slots=True)
@@ -155,3 +172,27 @@ class IdentityRow(Editable):
     """One PasientIdent row of the identity file."""
 
     identity: Identity
+
+
+@dataclass(slots=True)
+class Notice:
+    """One 56.0.0 notification as written: pre-rendered parts plus what the writer fills in
+    (previous GUID, running number) and defect hooks (``attributes`` added to the
+    Notifikasjon start tag, ``after`` markup written after it at the root level)."""
+
+    guid: str
+    head: str
+    body: str
+    previous: str = ""
+    number: int = 0
+    attributes: str = ""
+    after: str = ""
+
+    @property
+    def path(self) -> str:
+        """The validator's keyed path of this notification."""
+        return f"/Melding/Notifikasjon[@notifikasjonGUID={self.guid}]"
+
+    def render(self) -> str:
+        return (f'{self.head} notifikasjonForrigeGUID="{self.previous}" '
+                f'notifikasjonLopeNr="{self.number}"{self.attributes}{self.body}{self.after}')

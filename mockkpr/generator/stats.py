@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockkpr.generator.rows import Person
+from mockkpr.generator.rows import Identity, Person
 
 
 @dataclass
@@ -29,14 +29,17 @@ class Stats:
     notifications: Counter[str] = field(default_factory=Counter)
     events: Counter[str] = field(default_factory=Counter)
 
-    def add_person(self, person: Person) -> None:
-        """Count one annual person and its rows."""
-        ident = person.identity
+    def add_identity(self, ident: Identity) -> None:
+        """Count one person (age group, gender, id type)."""
         self.persons += 1
         self.women += ident.gender.value == "K"
         self.d_numbers += ident.id_type == 2
-        self.deaths += person.death is not None
         self.age_groups[_age_group(ident.age)] += 1
+
+    def add_person(self, person: Person) -> None:
+        """Count one annual person and its rows."""
+        self.add_identity(person.identity)
+        self.deaths += person.death is not None
         for service in person.services:
             self.services[service.type] += 1
             self.refusals += service.decision == 1
