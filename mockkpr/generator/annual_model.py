@@ -250,7 +250,9 @@ def _appeal(rng: random.Random, service: Service, line: _Timeline) -> None:
 def _extend(world: World, group: int, rng: random.Random, ids: _Ids, first: Service,
             line: _Timeline) -> list[Service]:
     """Split an ongoing decision into the original and its renewal in the same series."""
-    assert first.start is not None and first.end is not None and first.decided is not None
+    assert first.start is not None
+    assert first.end is not None
+    assert first.decided is not None
     last_day = min(first.end, line.year_end)
     cut_low = max(line.year_start + 30, first.decided + 1)
     if last_day - cut_low < 14:

@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
+from typing import Any, cast
 
 from mockkpr.errors import ConfigError
 from mockkpr.generator.hooks import Hooks
@@ -77,7 +78,7 @@ class Injector:
     rule_id: str
     target: Target
     generations: frozenset[Generation]
-    apply: Callable[..., object]
+    apply: Callable[..., Any]
     description: str
     exclusive: bool = False
     per_document: int | None = None
@@ -89,6 +90,20 @@ class Injector:
 
 INJECTORS: dict[str, list[Injector]] = {}
 """Injectors by rule id: one per set of generations."""
+
+
+RowResult = tuple[str, str | None] | None
+DocumentResult = tuple[str, str, str | None]
+
+
+def apply_to_row(found: Injector, target: object, variant: int) -> RowResult:
+    """Run a PERSON, IDENTITY or NOTIFICATION injector: (location, value) or None."""
+    return cast(RowResult, found.apply(target, variant))
+
+
+def apply_to_document(found: Injector, root: str, generation: str) -> DocumentResult:
+    """Run a HEADER, PROLOG or NAMESPACE injector: (markup, location, value)."""
+    return cast(DocumentResult, found.apply(root, generation))
 
 
 def injector_for(rule_id: str, generation: Generation) -> Injector | None:
@@ -110,10 +125,10 @@ UNKNOWN_NAMESPACE = "urn:mockkpr:unknown-format"
 def injector(rule_id: str, target: Target, generations: frozenset[Generation], description: str,
              *, exclusive: bool = False, per_document: int | None = None,
              last_only: bool = False
-             ) -> Callable[[Callable[..., object]], Callable[..., object]]:
+             ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated function as the injector of ``rule_id`` for ``generations``."""
 
-    def register(apply: Callable[..., object]) -> Callable[..., object]:
+    def register(apply: Callable[..., Any]) -> Callable[..., Any]:
         existing = INJECTORS.setdefault(rule_id, [])
         if any(generations & other.generations for other in existing):
             raise ValueError(f"injector for {rule_id} registered twice for a generation")
@@ -370,7 +385,7 @@ class DefectPlan(Hooks):
         for found, variant in self._wanted(_DOCUMENT_TARGETS):
             document = documents[headers % len(documents)]
             headers += found.target is Target.HEADER
-            markup, location, value = found.apply(root, self.generation.value)  # type: ignore[misc]
+            markup, location, value = apply_to_document(found, root, self.generation.value)
             record = Injected(found.rule_id, document, location, value)
             self._document.append(_Placed(found, variant, record, markup))
             self._records.append(record)
@@ -403,11 +418,11 @@ class DefectPlan(Hooks):
         for index in order:
             person = draw_person(index)
             for placed in self._by_index.get((Target.PERSON, index), []):
-                placed.injector.apply(person, placed.variant)
-            result = found.apply(person, variant)
+                apply_to_row(placed.injector, person, placed.variant)
+            result = apply_to_row(found, person, variant)
             if result is None:
                 continue
-            location, value = result  # type: ignore[misc]
+            location, value = result
             if found.rule_id == "XML-STRUCTURE" and value is not None:
                 value = f"{{{namespace}}}{value}"
             record = Injected(found.rule_id, document, location, value)
@@ -441,24 +456,24 @@ class DefectPlan(Hooks):
 
     def person(self, person: Person, document: str) -> None:
         for placed in self._by_index.get((Target.PERSON, person.identity.index), []):
-            result = placed.injector.apply(person, placed.variant)
+            result = apply_to_row(placed.injector, person, placed.variant)
             assert placed.record is not None
-            if result is None or result[0] != placed.record.location:  # type: ignore[index]
+            if result is None or result[0] != placed.record.location:
                 raise AssertionError(f"defect {placed.record} not reproduced: {result}")
 
     def identity(self, row: IdentityRow, document: str) -> None:
         for placed in self._by_index.get((Target.IDENTITY, row.identity.index), []):
-            placed.injector.apply(row, placed.variant)
+            apply_to_row(placed.injector, row, placed.variant)
 
     def notification(self, notice: Notice, position: int, document: str,
                      namespace: str) -> None:
         """Apply the NOTIFICATION defects placed at ``position`` and record them."""
         for placed in self._by_position.get(position, []):
-            result = placed.injector.apply(notice, placed.variant)
+            result = apply_to_row(placed.injector, notice, placed.variant)
             if result is None:
                 raise AssertionError(f"{placed.injector.rule_id} cannot be applied to "
                                      f"notification {position}")
-            location, value = result  # type: ignore[misc]
+            location, value = result
             if placed.injector.rule_id == "XML-STRUCTURE" and value is not None:
                 value = f"{{{namespace}}}{value}"
             self._records.append(Injected(placed.injector.rule_id, document, location, value))

@@ -57,7 +57,7 @@ class _Clock:
     """Minutes since 1 January 00:00 local time -> ``xs:dateTime`` with the Oslo offset."""
 
     def __init__(self, year: int) -> None:
-        self.origin = datetime(year, 1, 1)  # noqa: DTZ001 - local wall time, zone added below
+        self.origin = datetime(year, 1, 1)
         self._cache: dict[int, str] = {}
 
     def stamp(self, minute: int) -> str:
@@ -154,9 +154,9 @@ class _Person:
             if rng.random() < R.PAUSE_SHARE and cursor + 30 < high:
                 pause = uniform_day(rng, cursor + 1, min(high - 25, cursor + 90))
                 resume = pause + uniform_day(rng, 3, 20)
-                stop_id = f"S-{service_id}-1"
-                events.append(("MidlertidigStoppFra", pause, orgnr, stop_id))
-                events.append(("MidlertidigStoppTil", resume, orgnr, stop_id))
+                pause_id = f"S-{service_id}-1"
+                events.append(("MidlertidigStoppFra", pause, orgnr, pause_id))
+                events.append(("MidlertidigStoppTil", resume, orgnr, pause_id))
                 cursor = resume
             if rng.random() < R.END_SHARE_LONG_TERM and cursor + 1 < high:
                 events.append(("TjenesteSlutt", uniform_day(rng, cursor + 1, high), orgnr, None))

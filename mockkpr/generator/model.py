@@ -20,10 +20,10 @@ from itertools import accumulate
 from statistics import NormalDist
 
 from mockkpr.generator import realism as R
+from mockkpr.generator.ids import fast_synthetic_id
 from mockkpr.generator.rows import Identity
 from mockkpr.generator.spec import GenerationSpec
 from mockkpr.iplos.formats import Generation
-from mockkpr.generator.ids import fast_synthetic_id
 from mockkpr.iplos.identifiers import Gender, synthetic_orgnr
 from mockkpr.refdata import codelists, kommuner
 

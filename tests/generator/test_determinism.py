@@ -1,0 +1,33 @@
+"""Same arguments and seed -> byte-identical documents and manifest; another seed differs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mockkpr.generator.api import write
+from mockkpr.generator.spec import GenerationSpec
+from mockkpr.iplos.formats import Generation
+
+
+@pytest.mark.parametrize(("generation", "year"), [(Generation.ANNUAL_2018, 2018),
+                                             (Generation.ANNUAL_2019, 2020),
+                                             (Generation.EVENT_56, 2021)])
+def test_same_seed_gives_byte_identical_files(tmp_path: Path, generation: Generation,
+                                              year: int) -> None:
+    def spec(seed: int) -> GenerationSpec:
+        return GenerationSpec("0301", year, 120, seed=seed, generation=generation,
+                              defects={"XML-STRUCTURE": 2, "XSD-HEADER": 1})
+
+    first = write(spec(9), tmp_path / "a")
+    second = write(spec(9), tmp_path / "b")
+    other = write(spec(10), tmp_path / "c")
+    names = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "b").iterdir())
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    assert first == second
+    assert json.loads((tmp_path / "a" / "manifest.json").read_text()) == first
+    assert [d["sha256"] for d in other["documents"]] != [d["sha256"] for d in first["documents"]]
