@@ -11,14 +11,13 @@ generated document against the schema as a whole with lxml.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
 from xml.sax.saxutils import escape
 
 from mockkpr import __version__
 from mockkpr.generator.contacts import Contact
 from mockkpr.generator.hooks import Hooks
 from mockkpr.generator.model import World
-from mockkpr.generator.rows import Editable, Person, date8, hours_text
+from mockkpr.generator.rows import Editable, Person, Service, date8, hours_text
 from mockkpr.generator.stats import Stats
 from mockkpr.iplos.formats import NS_2018, NS_2019, DocumentKind, Generation
 
@@ -49,10 +48,13 @@ def _leaves(pairs: Iterable[tuple[str, str | None]], row: Editable, indent: str)
     return "".join(out)
 
 
-@lru_cache(maxsize=512)
 def _score_lines(variable: int, score: str) -> str:
     return (f"      <fnFunkType>{variable}</fnFunkType>\n"
-            f"      <fnFunkVerdi>{score}</fnFunkVerdi>\n")
+            f"      <fnFunkVerdi>{escape(score)}</fnFunkVerdi>\n")
+
+
+_SCORE_LINES = {(variable, score): _score_lines(variable, score)
+                for variable in range(1, 19) for score in ("1", "2", "3", "4", "5", "9")}
 
 
 def _d(ordinal: int | None) -> str | None:
@@ -90,57 +92,112 @@ def header(world: World, contacts: list[Contact], hooks: Hooks, document: str) -
     return "".join(parts)
 
 
+def _service_fields(tj: Service) -> tuple[tuple[str, str | None], ...]:
+    return (
+        ("tjTjenType", str(tj.type)),
+        ("tjSoknadDato", _d(tj.applied)),
+        ("tjVedtDato", _d(tj.decided)),
+        ("tjVedtak", None if tj.decision is None else str(tj.decision)),
+        ("tjTimerUke", None if tj.hours is None else hours_text(tj.hours)),
+        ("tjResTimerUke", None if tj.two_staff_hours is None
+         else hours_text(tj.two_staff_hours)),
+        ("tjRullerende", None if tj.rolling is None else str(tj.rolling)),
+        ("tjInstOrgnr", tj.orgnr),
+        ("tjFraDato", _d(tj.start)),
+        ("tjTilDato", _d(tj.end)),
+        ("tjKlageMottatt", _d(tj.appeal_received)),
+        ("tjKlageBesvart", _d(tj.appeal_answered)),
+    )
+
+
+def _service(key: int, tj: Service) -> str:
+    """One TJENESTE; the common case without defects is built directly (hot path)."""
+    series = (f' tjVeID="{tj.series}" tjVeNrID="{tj.series_no}"'
+              if tj.series is not None else "")
+    start = f'    <TJENESTE tjPeID="{key}" tjTjID="{tj.row_id}"{series}>\n'
+    if tj.overrides is not None or tj.extra is not None:
+        return f"{start}{_leaves(_service_fields(tj), tj, '      ')}    </TJENESTE>\n"
+    out = [start, f"      <tjTjenType>{tj.type}</tjTjenType>\n"]
+    if tj.applied is not None:
+        out.append(f"      <tjSoknadDato>{date8(tj.applied)}</tjSoknadDato>\n")
+    if tj.decided is not None:
+        out.append(f"      <tjVedtDato>{date8(tj.decided)}</tjVedtDato>\n")
+    if tj.decision is not None:
+        out.append(f"      <tjVedtak>{tj.decision}</tjVedtak>\n")
+    if tj.hours is not None:
+        out.append(f"      <tjTimerUke>{hours_text(tj.hours)}</tjTimerUke>\n")
+    if tj.two_staff_hours is not None:
+        out.append(f"      <tjResTimerUke>{hours_text(tj.two_staff_hours)}</tjResTimerUke>\n")
+    if tj.rolling is not None:
+        out.append(f"      <tjRullerende>{tj.rolling}</tjRullerende>\n")
+    if tj.orgnr is not None:
+        out.append(f"      <tjInstOrgnr>{tj.orgnr}</tjInstOrgnr>\n")
+    if tj.start is not None:
+        out.append(f"      <tjFraDato>{date8(tj.start)}</tjFraDato>\n")
+    if tj.end is not None:
+        out.append(f"      <tjTilDato>{date8(tj.end)}</tjTilDato>\n")
+    if tj.appeal_received is not None:
+        out.append(f"      <tjKlageMottatt>{date8(tj.appeal_received)}</tjKlageMottatt>\n")
+    if tj.appeal_answered is not None:
+        out.append(f"      <tjKlageBesvart>{date8(tj.appeal_answered)}</tjKlageBesvart>\n")
+    out.append("    </TJENESTE>\n")
+    return "".join(out)
+
+
+def _assessments(person: Person) -> str:
+    key = person.identity.key
+    head = f'    <FUNKSJON fnPeID="{key}" fnFnID="'
+    tail = (f"      <fnFraDato>{date8(person.assessed_from)}</fnFraDato>\n"
+            f"      <fnTilDato>{date8(person.assessed_to)}</fnTilDato>\n"
+            "    </FUNKSJON>\n")
+    lines = _SCORE_LINES
+    out = []
+    for fn in person.assessments:
+        if isinstance(fn, tuple):
+            middle = lines.get((fn[1], fn[2])) or _score_lines(fn[1], fn[2])
+            out.append(f'{head}{fn[0]}">\n{middle}{tail}')
+            continue
+        out.append(f'    <FUNKSJON fnPeID="{key}" fnFnID="{fn.row_id}">\n')
+        out.append(_leaves((("fnFunkType", str(fn.variable)), ("fnFunkVerdi", fn.score),
+                            ("fnFraDato", date8(fn.start)), ("fnTilDato", date8(fn.end))),
+                           fn, "      "))
+        out.append("    </FUNKSJON>\n")
+    return "".join(out)
+
+
 def render_person(person: Person) -> str:
     """One PERSON element with its rows, indented like the fixtures."""
     ident = person.identity
     key = ident.key
-    out = [f'  <PERSON pePeID="{key}">\n', _leaves((
-        ("peAlder", str(ident.age)),
-        ("peKjonn", ident.gender.value),
-        ("peKomnr", person.home_kommune),
-        ("peBydelsnr", person.bydel),
-        ("peFraDato", date8(person.first_date)),
-        ("peDodDato", _d(person.death)),
-        ("peEndrDato", date8(person.changed)),
-    ), person, "    ")]
+    if person.overrides is None and person.extra is None:
+        death = (f"    <peDodDato>{date8(person.death)}</peDodDato>\n"
+                 if person.death is not None else "")
+        out = [f'  <PERSON pePeID="{key}">\n'
+               f"    <peAlder>{ident.age}</peAlder>\n"
+               f"    <peKjonn>{ident.gender.value}</peKjonn>\n"
+               f"    <peKomnr>{person.home_kommune}</peKomnr>\n"
+               f"    <peBydelsnr>{person.bydel}</peBydelsnr>\n"
+               f"    <peFraDato>{date8(person.first_date)}</peFraDato>\n"
+               f"{death}"
+               f"    <peEndrDato>{date8(person.changed)}</peEndrDato>\n"]
+    else:
+        out = [f'  <PERSON pePeID="{key}">\n', _leaves((
+            ("peAlder", str(ident.age)),
+            ("peKjonn", ident.gender.value),
+            ("peKomnr", person.home_kommune),
+            ("peBydelsnr", person.bydel),
+            ("peFraDato", date8(person.first_date)),
+            ("peDodDato", _d(person.death)),
+            ("peEndrDato", date8(person.changed)),
+        ), person, "    ")]
     for po in person.situations:
         out.append(f'    <PERSONOPPL poPeID="{key}" poPoID="{po.row_id}">\n')
         out.append(_leaves(po.values, po, "      "))
         out.append("    </PERSONOPPL>\n")
     if person.assessments:
-        head = f'    <FUNKSJON fnPeID="{key}" fnFnID="'
-        tail = (f"      <fnFraDato>{date8(person.assessed_from)}</fnFraDato>\n"
-                f"      <fnTilDato>{date8(person.assessed_to)}</fnTilDato>\n"
-                "    </FUNKSJON>\n")
-        for fn in person.assessments:
-            if isinstance(fn, tuple):
-                out.append(f"{head}{fn[0]}\">\n{_score_lines(fn[1], fn[2])}{tail}")
-                continue
-            out.append(f'    <FUNKSJON fnPeID="{key}" fnFnID="{fn.row_id}">\n')
-            out.append(_leaves((("fnFunkType", str(fn.variable)), ("fnFunkVerdi", fn.score),
-                                ("fnFraDato", date8(fn.start)), ("fnTilDato", date8(fn.end))),
-                               fn, "      "))
-            out.append("    </FUNKSJON>\n")
+        out.append(_assessments(person))
     for tj in person.services:
-        series = (f' tjVeID="{tj.series}" tjVeNrID="{tj.series_no}"'
-                  if tj.series is not None else "")
-        out.append(f'    <TJENESTE tjPeID="{key}" tjTjID="{tj.row_id}"{series}>\n')
-        out.append(_leaves((
-            ("tjTjenType", str(tj.type)),
-            ("tjSoknadDato", _d(tj.applied)),
-            ("tjVedtDato", _d(tj.decided)),
-            ("tjVedtak", None if tj.decision is None else str(tj.decision)),
-            ("tjTimerUke", None if tj.hours is None else hours_text(tj.hours)),
-            ("tjResTimerUke", None if tj.two_staff_hours is None
-             else hours_text(tj.two_staff_hours)),
-            ("tjRullerende", None if tj.rolling is None else str(tj.rolling)),
-            ("tjInstOrgnr", tj.orgnr),
-            ("tjFraDato", _d(tj.start)),
-            ("tjTilDato", _d(tj.end)),
-            ("tjKlageMottatt", _d(tj.appeal_received)),
-            ("tjKlageBesvart", _d(tj.appeal_answered)),
-        ), tj, "      "))
-        out.append("    </TJENESTE>\n")
+        out.append(_service(key, tj))
     for di in person.diagnoses:
         out.append(f'    <DIAGNOSE diPeID="{key}" diDiID="{di.row_id}">\n')
         out.append(_leaves((("diKodeVersjon", di.system), ("diDiagKode", di.code),

@@ -20,6 +20,7 @@ messages the running numbers and GUID chain continue from one message into the n
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -40,7 +41,7 @@ from mockkpr.generator.contacts import (
     make_contacts,
 )
 from mockkpr.generator.document import GeneratedDocument
-from mockkpr.generator.identity import identity_chunks
+from mockkpr.generator.identity import IdentityWriter, identity_chunks
 from mockkpr.generator.model import World
 from mockkpr.generator.rows import Person, iso_date
 from mockkpr.generator.spec import GenerationSpec, check_spec
@@ -136,6 +137,39 @@ class GenerationRun:
         self.documents_made.append(identity)
         yield identity
 
+    def write_annual(self, iplos: IO[bytes], identity: IO[bytes]) -> None:
+        """Write both annual documents in one pass over the persons (what :func:`write`
+        does): the same bytes as streaming :meth:`documents` one after the other, in about
+        two thirds of the time, since each person is drawn once."""
+        assert self._events is None
+        spec, world = self.spec, self.world
+        names = (self.iplos_name, self.identity_name)
+        digests = [hashlib.sha256(), hashlib.sha256()]
+        sizes = [0, 0]
+
+        def put(n: int, chunk: bytes) -> None:
+            (iplos if n == 0 else identity).write(chunk)
+            digests[n].update(chunk)
+            sizes[n] += len(chunk)
+
+        ide = IdentityWriter(world, self.plan, names[1])
+
+        def persons() -> Iterator[Person]:
+            for person in self._persons():
+                chunk = ide.add(person.identity)
+                if chunk is not None:
+                    put(1, chunk)
+                yield person
+
+        for chunk in annual_chunks(world, persons(), self.contacts, self.plan, self.stats,
+                                   names[0]):
+            put(0, chunk)
+        put(1, ide.finish())
+        for n, kind in enumerate((DocumentKind.IPLOS, DocumentKind.IDENTITY)):
+            done = GeneratedDocument(names[n], kind, spec.generation, lambda: iter(()),
+                                     size=sizes[n], sha256=digests[n].hexdigest())
+            self.documents_made.append(done)
+
     # ------------------------------------------------------------------ manifest
     def manifest(self) -> dict[str, Any]:
         """What was generated: spec, documents (size, sha256), counts, providers, contacts
@@ -188,12 +222,39 @@ def write(spec: GenerationSpec, out_dir: Path, progress: Progress | None = None
     except OSError as exc:
         raise InputError(f"{out_dir}: cannot create the output directory ({exc.strerror})"
                          ) from None
-    for document in run.documents():
-        _atomic(out_dir / document.name, document.write_to)
+    if spec.generation is Generation.EVENT_56:
+        for document in run.documents():
+            _atomic(out_dir / document.name, document.write_to)
+    else:
+        with _Partial(out_dir / run.identity_name) as identity:
+            _atomic(out_dir / run.iplos_name,
+                    lambda iplos: run.write_annual(iplos, identity.stream))
     manifest = run.manifest()
     text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
     _atomic(out_dir / MANIFEST_NAME, lambda stream: stream.write(text.encode()))
     return manifest
+
+
+class _Partial:
+    """A file written under a temporary name and renamed into place on success."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.partial = path.with_name(f".{path.name}.partial")
+
+    def __enter__(self) -> _Partial:
+        try:
+            self.stream: IO[bytes] = self.partial.open("wb")
+        except OSError as exc:
+            raise InputError(f"{self.path}: cannot write ({exc.strerror})") from None
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        self.stream.close()
+        if kind is None:
+            os.replace(self.partial, self.path)
+        else:
+            self.partial.unlink(missing_ok=True)
 
 
 def _atomic(path: Path, writer: Callable[[IO[bytes]], object]) -> None:

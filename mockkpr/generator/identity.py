@@ -47,20 +47,43 @@ def render_identity(row: IdentityRow) -> str:
             "  </PasientIdent>\n")
 
 
+class IdentityWriter:
+    """Push-style writer of the identity document: :meth:`add` one identity at a time (it
+    returns a chunk when enough text has gathered), then :meth:`finish`. Lets the annual run
+    write the IPLOS and identity files in one pass over the persons."""
+
+    def __init__(self, world: World, hooks: Hooks, document: str) -> None:
+        self.hooks = hooks
+        self.document = document
+        self.buffer = [identity_header(world, hooks, document)]
+        self.size = 0
+
+    def add(self, identity: Identity) -> bytes | None:
+        row = IdentityRow(identity)
+        self.hooks.identity(row, self.document)
+        text = render_identity(row)
+        self.buffer.append(text)
+        self.size += len(text)
+        if self.size < CHUNK_CHARS:
+            return None
+        chunk = "".join(self.buffer).encode()
+        self.buffer.clear()
+        self.size = 0
+        return chunk
+
+    def finish(self) -> bytes:
+        self.buffer.append("</IdentMelding>\n")
+        chunk = "".join(self.buffer).encode()
+        self.buffer.clear()
+        return chunk
+
+
 def identity_chunks(world: World, identities: Iterable[Identity], hooks: Hooks,
                     document: str) -> Iterator[bytes]:
     """The whole KPR_IDE document as UTF-8 chunks."""
-    buffer = [identity_header(world, hooks, document)]
-    size = 0
+    writer = IdentityWriter(world, hooks, document)
     for identity in identities:
-        row = IdentityRow(identity)
-        hooks.identity(row, document)
-        text = render_identity(row)
-        buffer.append(text)
-        size += len(text)
-        if size >= CHUNK_CHARS:
-            yield "".join(buffer).encode()
-            buffer.clear()
-            size = 0
-    buffer.append("</IdentMelding>\n")
-    yield "".join(buffer).encode()
+        chunk = writer.add(identity)
+        if chunk is not None:
+            yield chunk
+    yield writer.finish()

@@ -105,6 +105,7 @@ class World:
         self.variables = tuple(int(c) for c in codelists.FUNCTIONAL_VARIABLE.codes_in(spec.year))
         self.variable_offsets = tuple((v, R.VARIABLE_OFFSET.get(v, 0.0))
                                       for v in self.variables)
+        self.sensory_positions = tuple(n for n, v in enumerate(self.variables) if v in (13, 14))
 
     # ------------------------------------------------------------------ streams
     def person_rng(self, index: int) -> random.Random:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mockkpr.generator.api import write
+from mockkpr.generator.api import generate, write
 from mockkpr.generator.spec import GenerationSpec
 from mockkpr.iplos.formats import Generation
 
@@ -31,3 +31,14 @@ def test_same_seed_gives_byte_identical_files(tmp_path: Path, generation: Genera
     assert first == second
     assert json.loads((tmp_path / "a" / "manifest.json").read_text()) == first
     assert [d["sha256"] for d in other["documents"]] != [d["sha256"] for d in first["documents"]]
+
+
+def test_one_pass_write_equals_streaming_the_documents(tmp_path: Path) -> None:
+    """write() draws each annual person once for both files; the bytes are those of
+    generate(), which streams the IPLOS file and then the identity file."""
+    spec = GenerationSpec("1103", 2019, 200, seed=3, defects={"TJ-TIMERUKE-RANGE": 2})
+    manifest = write(spec, tmp_path)
+    streamed = {doc.name: doc.read() for doc in generate(spec)}
+    assert set(streamed) == {d["name"] for d in manifest["documents"]}
+    for name, data in streamed.items():
+        assert (tmp_path / name).read_bytes() == data
