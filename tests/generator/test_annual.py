@@ -17,7 +17,7 @@ from mockkpr.iplos.formats import NS_2018, NS_2019, NS_IDENTITY, Generation
 from mockkpr.iplos.identifiers import IdKind, is_valid_orgnr, parse_national_id
 from mockkpr.iplos.schemas import load_schema
 from mockkpr.refdata import codelists, kommuner
-from tests.generator.conftest import Output, run
+from tests.generator.helpers import Output, run
 
 CASES = [
     (Generation.ANNUAL_2018, 2018, "0301", 3),

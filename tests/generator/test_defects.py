@@ -16,7 +16,7 @@ from mockkpr.iplos import validate
 from mockkpr.iplos.findings import Report
 from mockkpr.iplos.formats import Generation
 from mockkpr.iplos.rules import REGISTRY
-from tests.generator.conftest import Output, run
+from tests.generator.helpers import Output, run
 
 YEAR = {Generation.ANNUAL_2018: 2018, Generation.ANNUAL_2019: 2019, Generation.EVENT_56: 2022}
 

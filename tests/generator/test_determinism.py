@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -42,3 +45,25 @@ def test_one_pass_write_equals_streaming_the_documents(tmp_path: Path) -> None:
     assert set(streamed) == {d["name"] for d in manifest["documents"]}
     for name, data in streamed.items():
         assert (tmp_path / name).read_bytes() == data
+
+
+@pytest.mark.integration
+def test_output_does_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
+    """Two processes with different PYTHONHASHSEED write identical files (no set or dict
+    order of strings leaks into the output)."""
+    shas = []
+    for hash_seed in ("1", "2"):
+        out = tmp_path / hash_seed
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed,
+               "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+        code = ("from pathlib import Path; from mockkpr.generator.api import write; "
+                "from mockkpr.generator.spec import GenerationSpec; "
+                "from mockkpr.iplos.formats import Generation; "
+                f"write(GenerationSpec('1201', 2019, 60, seed=5, d_number_share=0.3, "
+                f"defects={{'XSD-ROW': 2}}), Path({str(out)!r})); "
+                f"write(GenerationSpec('4601', 2023, 60, seed=5, "
+                f"generation=Generation.EVENT_56), Path({str(out / 'ev')!r}))")
+        subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=120)
+        shas.append([json.loads((out / sub / "manifest.json").read_text())["documents"]
+                     for sub in (".", "ev")])
+    assert shas[0] == shas[1]

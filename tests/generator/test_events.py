@@ -16,7 +16,7 @@ from mockkpr.iplos import validate
 from mockkpr.iplos.formats import NS_56, Generation
 from mockkpr.iplos.identifiers import parse_national_id
 from mockkpr.iplos.schemas import load_schema
-from tests.generator.conftest import Output, run
+from tests.generator.helpers import Output, run
 
 EVENTS = ("TjenesteStart", "TjenesteSlutt", "TjenesteutforerEndret", "MidlertidigStoppFra",
           "MidlertidigStoppTil")

@@ -1,4 +1,4 @@
-"""Shared helpers: generate small outputs in memory."""
+"""Helpers for the generator tests: generate small outputs in memory."""
 
 from __future__ import annotations
 
