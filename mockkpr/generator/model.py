@@ -102,6 +102,8 @@ class World:
             tuple((t, R.SERVICE_MIX[t][g]) for t in allowed if R.SERVICE_MIX[t][g] > 0)
             for g in range(len(R.AGE_GROUPS))
         )
+        # The 2018 annotations mark tjInstOrgnr required: give it wherever it is allowed.
+        self.orgnr_always = spec.generation is Generation.ANNUAL_2018
         self.variables = tuple(int(c) for c in codelists.FUNCTIONAL_VARIABLE.codes_in(spec.year))
         self.variable_offsets = tuple((v, R.VARIABLE_OFFSET.get(v, 0.0))
                                       for v in self.variables)
@@ -156,7 +158,8 @@ class World:
         """The provider of a service, or None where the type takes no orgnr."""
         if service_type in R.ORGNR_FORBIDDEN:
             return None
-        if service_type in R.ORGNR_OPTIONAL and rng.random() >= R.ORGNR_OPTIONAL_SHARE:
+        if (service_type in R.ORGNR_OPTIONAL and not self.orgnr_always
+                and rng.random() >= R.ORGNR_OPTIONAL_SHARE):
             return None
         if service_type in R.INSTITUTION_TYPES:
             pool = self.providers.institutions

@@ -165,6 +165,8 @@ def test_services_keep_the_field_rules_of_each_type(
                 assert is_valid_orgnr(value["tjInstOrgnr"])
             if kind in R.ORGNR_FORBIDDEN:
                 assert value["tjInstOrgnr"] is None
+            elif spec.generation is Generation.ANNUAL_2018:
+                assert value["tjInstOrgnr"], "2018 marks tjInstOrgnr required"
             dates = {n: _date(v) for n, v in value.items()
                      if n.endswith(("Dato", "Mottatt", "Besvart")) and v and v != "99991231"}
             for name, day in dates.items():
