@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import sys
@@ -63,6 +64,8 @@ def main() -> None:
         "mb_per_second": round(total_bytes / 1e6 / seconds, 1),
         "peak_rss_mb": round(peak_rss_mb(), 1),
         "rss_before_mb": round(before, 1),
+        "load_average_1min_after": round(os.getloadavg()[0], 2),
+        "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "machine": platform.machine(),
     }
