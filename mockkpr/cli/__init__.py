@@ -42,9 +42,10 @@ def main() -> None:
 
 def _register() -> None:
     # Imported here so that `mockkpr --help` stays one import chain per command module.
-    from mockkpr.cli import messages, pki, send, serve, validate
+    from mockkpr.cli import generate, messages, pki, send, serve, validate
 
     main.add_command(validate.validate)
+    main.add_command(generate.generate)
     main.add_command(pki.pki)
     main.add_command(serve.serve)
     main.add_command(send.send)

@@ -22,6 +22,7 @@ from mockkpr.iplos.findings import Consequence, Finding, Report
 from mockkpr.iplos.formats import FORMATS, DocumentFormat, DocumentKind, Generation
 from mockkpr.iplos.rows import DATA_ROWS, Row, row_from_element
 from mockkpr.iplos.rules import document as doc_rules
+from mockkpr.iplos.rules.event_history import HISTORY_KEY, EventHistory
 from mockkpr.iplos.rules.registry import (
     END,
     REGISTRY,
@@ -62,6 +63,8 @@ class Options:
     max_payload_bytes: int = 1 << 30
     today: date = field(default_factory=date.today)
     progress: Callable[[int], None] | None = None
+    # Earlier 56.0.0 messages of the same kommune, continued by this one (event_history.py).
+    history: EventHistory | None = None
 
 
 class _TooLarge(Exception):
@@ -270,6 +273,8 @@ class DocumentValidator:
             flag_real_ids=self.options.flag_real_ids, identities=self.identities,
             identity_header=self.identity_header,
         )
+        if self.options.history is not None and self.format.generation is Generation.EVENT_56:
+            self.ctx.state[HISTORY_KEY] = self.options.history
         if root.text and root.text.strip():
             self.emit_document(doc_rules.XML_STRUCTURE, "only elements inside the root",
                                value=root.text.strip()[:40], location=f"/{self.format.root}",

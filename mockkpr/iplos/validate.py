@@ -32,13 +32,17 @@ def validate(
     name: str | None = None,
     progress: Callable[[int], None] | None = None,
     today: date | None = None,
+    history: EventHistory | None = None,
 ) -> Report:
     """Judge one IPLOS submission the way KPR does and return the report.
 
     ``source`` is the document (bytes, a path or a binary file object) in any generation;
     ``identity`` optionally the ``KPR_IDE`` identity message that belongs to an annual file:
     both are then validated and joined (persons without identity, identities without person).
-    ``year`` forces the reporting year instead of taking it from the header. A document that
+    ``year`` forces the reporting year instead of taking it from the header. ``history``
+    continues the 56.0.0 event stream of earlier messages of the same kommune (chaining,
+    running numbers, starts before ends); it is updated in place, so passing the same object
+    to the next message's validation continues the stream. A document that
     cannot be read as XML gives a rejected report with a finding; only a source that cannot be
     opened at all raises :class:`~mockkpr.errors.InputError`.
     """
@@ -49,6 +53,7 @@ def validate(
         flag_real_ids=settings.flag_real_ids,
         max_payload_bytes=settings.max_payload_bytes,
         progress=progress,
+        history=history,
     )
     if today is not None:
         options.today = today

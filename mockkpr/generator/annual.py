@@ -1,0 +1,235 @@
+"""Writing the annual IPLOS file (``KPR_IPL``, 2018 or 2019 format) as a stream of bytes.
+
+The document is built as text, one PERSON at a time, and handed out in chunks of about
+256 kB, so memory stays flat whatever the number of persons. Element order follows the
+schemas in :mod:`mockkpr.iplos.schemas`. Every value that is not produced by the generator
+from digits (names, phone numbers, e-mail addresses, injected defect values) goes through
+:func:`xml.sax.saxutils.escape`; numbers and dates are written from ints. A test checks each
+generated document against the schema as a whole with lxml.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from xml.sax.saxutils import escape
+
+from mockkpr import __version__
+from mockkpr.generator.contacts import Contact
+from mockkpr.generator.hooks import Hooks
+from mockkpr.generator.model import World
+from mockkpr.generator.rows import Editable, Person, Service, date8, hours_text
+from mockkpr.generator.stats import Stats
+from mockkpr.iplos.formats import NS_2018, NS_2019, DocumentKind, Generation
+
+SYSTEM_ID = "MOCKKPR"
+"""``iiSysID``: the "EPJ system" that made the file."""
+CHUNK_CHARS = 1 << 18
+
+_VERSION = {Generation.ANNUAL_2018: "3.5", Generation.ANNUAL_2019: "3.7"}
+_NAMESPACE = {Generation.ANNUAL_2018: NS_2018, Generation.ANNUAL_2019: NS_2019}
+
+
+def created_date(world: World) -> int:
+    """``iiLagetDato``: a working day early in January after the year, from the seed (never
+    the clock, so that output is reproducible)."""
+    return world.year_end + 2 + world.spec.seed % 12
+
+
+def _leaves(pairs: Iterable[tuple[str, str | None]], row: Editable, indent: str) -> str:
+    overrides = row.overrides
+    out = []
+    for name, text in pairs:
+        if overrides is not None and name in overrides:
+            text = overrides[name]
+        if text is not None:
+            out.append(f"{indent}<{name}>{text}</{name}>\n")
+    if row.extra:
+        out.append(row.extra)
+    return "".join(out)
+
+
+def _score_lines(variable: int, score: str) -> str:
+    return (f"      <fnFunkType>{variable}</fnFunkType>\n"
+            f"      <fnFunkVerdi>{escape(score)}</fnFunkVerdi>\n")
+
+
+_SCORE_LINES = {(variable, score): _score_lines(variable, score)
+                for variable in range(1, 19) for score in ("1", "2", "3", "4", "5", "9")}
+
+
+def _d(ordinal: int | None) -> str | None:
+    return None if ordinal is None else date8(ordinal)
+
+
+def header(world: World, contacts: list[Contact], hooks: Hooks, document: str) -> str:
+    """The XML declaration, the root start tag and INNHINFO."""
+    generation = world.spec.generation
+    namespace = hooks.namespace(DocumentKind.IPLOS, _NAMESPACE[generation], document)
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8"?>\n',
+        hooks.prolog(DocumentKind.IPLOS, document),
+        f'<IPLOS xmlns="{namespace}" versjon="{_VERSION[generation]}">\n',
+        "  <INNHINFO>\n",
+        "    <iiInnhType>P</iiInnhType>\n",
+        f"    <iiKomnr>{world.kommune}</iiKomnr>\n",
+        f"    <iiBydelsnr>{world.sending_bydel}</iiBydelsnr>\n",
+    ]
+    for contact in contacts:
+        parts.append(
+            f"    <iiKontakt><Type>{contact.type}</Type><Navn>{escape(contact.name)}</Navn>"
+            f"<Telefon>{escape(contact.phone)}</Telefon><Epost>{escape(contact.email)}</Epost>"
+            "</iiKontakt>\n")
+    parts += [
+        f"    <iiFraDato>{date8(world.year_start)}</iiFraDato>\n",
+        f"    <iiTilDato>{date8(world.year_end)}</iiTilDato>\n",
+        f"    <iiLagetDato>{date8(created_date(world))}</iiLagetDato>\n",
+        f"    <iiSysID>{SYSTEM_ID}</iiSysID>\n",
+        f"    <iiSysVersjon>{escape(__version__[:15])}</iiSysVersjon>\n",
+        f"    <iiLopenr>{world.spec.running_number}</iiLopenr>\n",
+        hooks.header_extra(DocumentKind.IPLOS, document, "IPLOS"),
+        "  </INNHINFO>\n",
+    ]
+    return "".join(parts)
+
+
+def _service_fields(tj: Service) -> tuple[tuple[str, str | None], ...]:
+    return (
+        ("tjTjenType", str(tj.type)),
+        ("tjSoknadDato", _d(tj.applied)),
+        ("tjVedtDato", _d(tj.decided)),
+        ("tjVedtak", None if tj.decision is None else str(tj.decision)),
+        ("tjTimerUke", None if tj.hours is None else hours_text(tj.hours)),
+        ("tjResTimerUke", None if tj.two_staff_hours is None
+         else hours_text(tj.two_staff_hours)),
+        ("tjRullerende", None if tj.rolling is None else str(tj.rolling)),
+        ("tjInstOrgnr", tj.orgnr),
+        ("tjFraDato", _d(tj.start)),
+        ("tjTilDato", _d(tj.end)),
+        ("tjKlageMottatt", _d(tj.appeal_received)),
+        ("tjKlageBesvart", _d(tj.appeal_answered)),
+    )
+
+
+def _service(key: int, tj: Service) -> str:
+    """One TJENESTE; the common case without defects is built directly (hot path)."""
+    series = (f' tjVeID="{tj.series}" tjVeNrID="{tj.series_no}"'
+              if tj.series is not None else "")
+    start = f'    <TJENESTE tjPeID="{key}" tjTjID="{tj.row_id}"{series}>\n'
+    if tj.overrides is not None or tj.extra is not None:
+        return f"{start}{_leaves(_service_fields(tj), tj, '      ')}    </TJENESTE>\n"
+    out = [start, f"      <tjTjenType>{tj.type}</tjTjenType>\n"]
+    if tj.applied is not None:
+        out.append(f"      <tjSoknadDato>{date8(tj.applied)}</tjSoknadDato>\n")
+    if tj.decided is not None:
+        out.append(f"      <tjVedtDato>{date8(tj.decided)}</tjVedtDato>\n")
+    if tj.decision is not None:
+        out.append(f"      <tjVedtak>{tj.decision}</tjVedtak>\n")
+    if tj.hours is not None:
+        out.append(f"      <tjTimerUke>{hours_text(tj.hours)}</tjTimerUke>\n")
+    if tj.two_staff_hours is not None:
+        out.append(f"      <tjResTimerUke>{hours_text(tj.two_staff_hours)}</tjResTimerUke>\n")
+    if tj.rolling is not None:
+        out.append(f"      <tjRullerende>{tj.rolling}</tjRullerende>\n")
+    if tj.orgnr is not None:
+        out.append(f"      <tjInstOrgnr>{tj.orgnr}</tjInstOrgnr>\n")
+    if tj.start is not None:
+        out.append(f"      <tjFraDato>{date8(tj.start)}</tjFraDato>\n")
+    if tj.end is not None:
+        out.append(f"      <tjTilDato>{date8(tj.end)}</tjTilDato>\n")
+    if tj.appeal_received is not None:
+        out.append(f"      <tjKlageMottatt>{date8(tj.appeal_received)}</tjKlageMottatt>\n")
+    if tj.appeal_answered is not None:
+        out.append(f"      <tjKlageBesvart>{date8(tj.appeal_answered)}</tjKlageBesvart>\n")
+    out.append("    </TJENESTE>\n")
+    return "".join(out)
+
+
+def _assessments(person: Person) -> str:
+    key = person.identity.key
+    head = f'    <FUNKSJON fnPeID="{key}" fnFnID="'
+    tail = (f"      <fnFraDato>{date8(person.assessed_from)}</fnFraDato>\n"
+            f"      <fnTilDato>{date8(person.assessed_to)}</fnTilDato>\n"
+            "    </FUNKSJON>\n")
+    lines = _SCORE_LINES
+    out = []
+    for fn in person.assessments:
+        if isinstance(fn, tuple):
+            middle = lines.get((fn[1], fn[2])) or _score_lines(fn[1], fn[2])
+            out.append(f'{head}{fn[0]}">\n{middle}{tail}')
+            continue
+        out.append(f'    <FUNKSJON fnPeID="{key}" fnFnID="{fn.row_id}">\n')
+        out.append(_leaves((("fnFunkType", str(fn.variable)), ("fnFunkVerdi", fn.score),
+                            ("fnFraDato", date8(fn.start)), ("fnTilDato", date8(fn.end))),
+                           fn, "      "))
+        out.append("    </FUNKSJON>\n")
+    return "".join(out)
+
+
+def render_person(person: Person) -> str:
+    """One PERSON element with its rows, indented like the fixtures."""
+    ident = person.identity
+    key = ident.key
+    if person.overrides is None and person.extra is None:
+        death = (f"    <peDodDato>{date8(person.death)}</peDodDato>\n"
+                 if person.death is not None else "")
+        out = [f'  <PERSON pePeID="{key}">\n'
+               f"    <peAlder>{ident.age}</peAlder>\n"
+               f"    <peKjonn>{ident.gender.value}</peKjonn>\n"
+               f"    <peKomnr>{person.home_kommune}</peKomnr>\n"
+               f"    <peBydelsnr>{person.bydel}</peBydelsnr>\n"
+               f"    <peFraDato>{date8(person.first_date)}</peFraDato>\n"
+               f"{death}"
+               f"    <peEndrDato>{date8(person.changed)}</peEndrDato>\n"]
+    else:
+        out = [f'  <PERSON pePeID="{key}">\n', _leaves((
+            ("peAlder", str(ident.age)),
+            ("peKjonn", ident.gender.value),
+            ("peKomnr", person.home_kommune),
+            ("peBydelsnr", person.bydel),
+            ("peFraDato", date8(person.first_date)),
+            ("peDodDato", _d(person.death)),
+            ("peEndrDato", date8(person.changed)),
+        ), person, "    ")]
+    for po in person.situations:
+        out.append(f'    <PERSONOPPL poPeID="{key}" poPoID="{po.row_id}">\n')
+        out.append(_leaves(po.values, po, "      "))
+        out.append("    </PERSONOPPL>\n")
+    if person.assessments:
+        out.append(_assessments(person))
+    for tj in person.services:
+        out.append(_service(key, tj))
+    for di in person.diagnoses:
+        out.append(f'    <DIAGNOSE diPeID="{key}" diDiID="{di.row_id}">\n')
+        out.append(_leaves((("diKodeVersjon", di.system), ("diDiagKode", di.code),
+                            ("diFraDato", date8(di.start)), ("diTilDato", date8(di.end))),
+                           di, "      "))
+        out.append("    </DIAGNOSE>\n")
+    for dg in person.round_the_clock:
+        out.append(f'    <DOGNTILBUD dgPeID="{key}" dgDgID="{dg.row_id}">\n')
+        out.append(_leaves((("dgInstOrgnr", dg.orgnr), ("dgFraDato", date8(dg.start)),
+                            ("dgTilDato", date8(dg.end))), dg, "      "))
+        out.append("    </DOGNTILBUD>\n")
+    out.append("  </PERSON>\n")
+    if person.after:
+        out.append(person.after)
+    return "".join(out)
+
+
+def annual_chunks(world: World, persons: Iterable[Person], contacts: list[Contact],
+                  hooks: Hooks, stats: Stats, document: str) -> Iterator[bytes]:
+    """The whole KPR_IPL document for ``persons`` as UTF-8 chunks."""
+    buffer = [header(world, contacts, hooks, document)]
+    size = 0
+    for person in persons:
+        hooks.person(person, document)
+        stats.add_person(person)
+        text = render_person(person)
+        buffer.append(text)
+        size += len(text)
+        if size >= CHUNK_CHARS:
+            yield "".join(buffer).encode()
+            buffer.clear()
+            size = 0
+    buffer.append("</IPLOS>\n")
+    yield "".join(buffer).encode()
+
