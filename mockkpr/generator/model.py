@@ -19,8 +19,8 @@ from datetime import date
 from itertools import accumulate
 from statistics import NormalDist
 
-from mockkpr.generator import realism as R
 from mockkpr.errors import ConfigError
+from mockkpr.generator import realism as R
 from mockkpr.generator.ids import alternatives, fast_synthetic_id
 from mockkpr.generator.rows import Identity
 from mockkpr.generator.spec import GenerationSpec

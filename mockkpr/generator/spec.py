@@ -25,9 +25,9 @@ YEARS_BY_GENERATION: Mapping[Generation, tuple[int, int]] = MappingProxyType({
 """Reporting years each generation can be generated for (inclusive).
 
 The 2018 format is the one KPR received for reporting year 2018 (the first year reported to
-KPR; earlier years went to SSB), the 2019 revision (3.7) from the 2019 report on — the
-validator's II-YEAR-GENERATION rule judges the same way; the 56.0.0 event message exists from 2021. The upper bound is the last year
-of mockkpr's kommune table."""
+KPR; earlier years went to SSB), the 2019 revision (3.7) from the 2019 report on - the
+validator's II-YEAR-GENERATION rule judges the same way; the 56.0.0 event message exists from
+2021. The upper bound is the last year of mockkpr's kommune table."""
 
 MAX_PERSONS = 10_000_000
 """Row ids are derived from the person key (key x 32 + n) and must stay within 10 digits."""

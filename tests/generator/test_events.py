@@ -11,11 +11,11 @@ from lxml import etree
 
 from mockkpr.generator import realism as R
 from mockkpr.generator.events import ZERO_GUID
-from mockkpr.iplos.rules.event_history import EventHistory
 from mockkpr.generator.spec import GenerationSpec
 from mockkpr.iplos import validate
 from mockkpr.iplos.formats import NS_56, Generation
 from mockkpr.iplos.identifiers import parse_national_id
+from mockkpr.iplos.rules.event_history import EventHistory
 from mockkpr.iplos.schemas import load_schema
 from tests.generator.helpers import Output, run
 
