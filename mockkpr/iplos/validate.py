@@ -16,8 +16,8 @@ import mockkpr.iplos.rules  # noqa: F401  (registers every rule)
 from mockkpr.errors import InputError
 from mockkpr.iplos.engine import DocumentValidator, Options
 from mockkpr.iplos.findings import Report
-from mockkpr.iplos.rules.event_history import EventHistory
 from mockkpr.iplos.formats import FORMATS, DocumentFormat, DocumentKind
+from mockkpr.iplos.rules.event_history import EventHistory
 from mockkpr.settings import Settings
 from mockkpr.xmlsafe import pull_parser
 
