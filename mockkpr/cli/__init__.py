@@ -14,6 +14,8 @@ import click
 
 from mockkpr import __version__
 from mockkpr.errors import MockKprError
+from mockkpr.log import configure
+from mockkpr.settings import load_settings
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -38,11 +40,14 @@ def main() -> None:
 
     Settings come from MOCKKPR_* environment variables; see README.md.
     """
+    # Logging follows MOCKKPR_LOG_LEVEL / MOCKKPR_LOG_FORMAT for every command; `serve`
+    # configures it again from its own --config file.
+    configure(load_settings())
 
 
 def _register() -> None:
     # Imported here so that `mockkpr --help` stays one import chain per command module.
-    from mockkpr.cli import generate, messages, pki, send, serve, validate
+    from mockkpr.cli import demo, generate, messages, pki, send, serve, validate
 
     main.add_command(validate.validate)
     main.add_command(generate.generate)
@@ -50,6 +55,7 @@ def _register() -> None:
     main.add_command(serve.serve)
     main.add_command(send.send)
     main.add_command(messages.messages)
+    main.add_command(demo.demo)
 
 
 _register()

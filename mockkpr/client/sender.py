@@ -64,7 +64,11 @@ class Target:
 
 @dataclass(frozen=True)
 class SentMessage:
-    """What was sent: the AMQP message-id (the group-id when split) and the MsgHead MsgId."""
+    """What was sent: the AMQP message-id (the group-id when split) and the MsgHead MsgId.
+
+    ``sent_at`` is when sending began (``time.monotonic``): answer times count from there,
+    since the endpoint settles a delivery only after it has processed it.
+    """
 
     message_id: str
     msg_id: str
@@ -236,6 +240,7 @@ class KprClient:
                   content_type: str = CMS_CONTENT_TYPE) -> SentMessage:
         """Send an already protected body, split into a group when it is large."""
         message_id = str(uuid.uuid4())
+        started = time.monotonic()
         props = properties if properties is not None else self.properties()
         address = f"/exchange/{self.target.exchange}/{self.receiver.queues.asynchronous}"
         sender = self.connection.create_sender(address)
@@ -260,7 +265,7 @@ class KprClient:
             raise EndpointError(f"sending failed: {exc}") from None
         finally:
             sender.close()  # type: ignore[no-untyped-call]  # proton leaves it unannotated
-        return SentMessage(message_id, msg_id, subject, len(chunks), len(body), time.monotonic())
+        return SentMessage(message_id, msg_id, subject, len(chunks), len(body), started)
 
     # ------------------------------------------------------------------ answers
     def wait_answer(self, sent: SentMessage, timeout: float = 30.0) -> Answer:
