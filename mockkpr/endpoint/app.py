@@ -124,7 +124,8 @@ class Endpoint:
             listeners.append(Listen(settings.host, settings.amqp_port, None))
         self._amqp = AmqpServer(broker, listeners)
         self._amqp.start()
-        app = create_app(journal, self.readiness, metrics=self.metrics, on_reset=None)
+        app = create_app(journal, self.readiness, metrics=self.metrics,
+                         on_reset=receiver.forget_streams)
         self._control = ControlServer(app, settings.control_host, settings.control_port)
         self._control.start()
         log.info("endpoint.ready", amqps=self.urls.amqps, amqp=self.urls.amqp,

@@ -311,6 +311,23 @@ class Journal:
             payload = conn.execute(query).scalar_one_or_none()
         return bytes(payload) if payload is not None else None
 
+    def event_payloads(self, sender_her_id: str, *, page: int = 200) -> Iterator[bytes]:
+        """The 56.0.0 event messages a sender had accepted, oldest first (the event stream the
+        next message continues; the receiver replays them after a restart)."""
+        accepted = (Outcome.ACCEPTED, Outcome.PARTIAL, Outcome.NO_RECEIPT_REQUESTED)
+        after = 0
+        while True:
+            batch = self.list(MessageFilter(sender_her_id=sender_her_id, subject="KPR_IPL",
+                                            after_id=after),
+                              limit=page, newest_first=False, with_payload=True)
+            for entry in batch:
+                fmt = (entry.report or {}).get("format") or {}
+                if entry.outcome in accepted and fmt.get("generation") == "56" and entry.payload:
+                    yield entry.payload
+            if len(batch) < page:
+                return
+            after = batch[-1].id or after
+
     def get_by_message_id(self, message_id: str) -> JournalEntry | None:
         """The entry for an AMQP message-id, or else for a MsgHead MsgId; None when unknown.
 

@@ -8,8 +8,10 @@ with its answers in one transaction before the delivery is settled.
 
 from __future__ import annotations
 
+import copy
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -28,8 +30,9 @@ from mockkpr.envelope import (
     sender_her_ids,
 )
 from mockkpr.errors import InputError, TransportError
-from mockkpr.iplos import DocumentKind, Report, sniff_format, validate
+from mockkpr.iplos import DocumentKind, Generation, Report, sniff_format, validate
 from mockkpr.iplos.render import report_json
+from mockkpr.iplos.rules.event_history import EventHistory
 from mockkpr.journal.models import AnswerRecord, JournalEntry, Outcome
 from mockkpr.log import get_logger
 from mockkpr.registry import Party, Registry
@@ -70,6 +73,8 @@ class JournalPort(Protocol):
 
     def latest_identity(self, sender_her_id: str) -> bytes | None: ...
 
+    def event_payloads(self, sender_her_id: str) -> Iterator[bytes]: ...
+
 
 class _Answered(Exception):
     """Processing stops here with a transport error (raised inside :meth:`Receiver.process`)."""
@@ -104,6 +109,9 @@ class Receiver:
         self.settings = settings
         self.clock = clock or (lambda: datetime.now(UTC))
         self.kpr = registry.party(settings.kpr_her_id)
+        self._histories: dict[str, EventHistory] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
 
     # ------------------------------------------------------------------ entry point
     def process(self, inbound: InboundMessage) -> ProcessResult:
@@ -307,10 +315,46 @@ class Receiver:
         if wanted is DocumentKind.IPLOS and fmt is not None and fmt.generation and \
                 fmt.generation.is_annual and work.sender is not None:
             identity = self.journal.latest_identity(str(work.sender.her_id))
-        report = validate(payload, identity=identity, settings=self.settings,
-                          name=work.inbound.message_id or "message")
+        name = work.inbound.message_id or "message"
+        if fmt is not None and fmt.generation is Generation.EVENT_56 and work.sender is not None:
+            report = self._validate_event(payload, str(work.sender.her_id), name)
+        else:
+            report = validate(payload, identity=identity, settings=self.settings, name=name)
         work.entry.report = report_json(report)
         return report
+
+    # ------------------------------------------------------------------ event streams
+    def _validate_event(self, payload: bytes, sender: str, name: str) -> Report:
+        """A 56.0.0 message continues the sender's event stream (chaining, running numbers,
+        starts before ends). An accepted message extends the stream; a rejected one does not,
+        as KPR discards it. Messages of one sender are judged one at a time."""
+        with self._lock_for(sender):
+            base = self._histories.get(sender)
+            if base is None:
+                base = self._histories[sender] = self._replay(sender)
+            trial = copy.deepcopy(base)
+            report = validate(payload, settings=self.settings, name=name, history=trial)
+            if report.accepted:
+                self._histories[sender] = trial
+        return report
+
+    def _replay(self, sender: str) -> EventHistory:
+        """The sender's stream so far, rebuilt from the journal (after a start or a reset)."""
+        history = EventHistory()
+        for earlier in self.journal.event_payloads(sender):
+            trial = copy.deepcopy(history)
+            if validate(earlier, settings=self.settings, history=trial).accepted:
+                history = trial
+        return history
+
+    def _lock_for(self, sender: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(sender, threading.Lock())
+
+    def forget_streams(self) -> None:
+        """Drop the remembered event streams (the journal was reset)."""
+        with self._locks_guard:
+            self._histories.clear()
 
     # ------------------------------------------------------------------ answers
     def _answer(self, work: _Work, report: Report) -> Outcome:
