@@ -4,7 +4,8 @@
 # Usage: docker/build.sh [--print-tag] [extra build arguments...]
 # Tags the image mockkpr:src-DIGEST (DIGEST: the first 12 hex digits of a SHA-256 over every
 # file the build reads) and mockkpr:latest. When mockkpr:src-DIGEST already exists nothing is
-# built. The last line printed on standard output is the image reference.
+# built (mockkpr:latest is pointed at it); after a build, older mockkpr:src-* tags are removed.
+# The last line on standard output is the image.
 #   --print-tag   only print the reference the current sources would get; build nothing.
 #
 # Environment (docker/ci-engine.sh writes the first three for machines without Docker):
@@ -41,6 +42,7 @@ fi
 
 if "$engine" image inspect "$tag" >/dev/null 2>&1; then
   echo "build.sh: $tag is up to date" >&2
+  "$engine" tag "$tag" "$name:latest"
 else
   args=(build -f docker/Dockerfile -t "$tag" -t "$name:latest")
   [ -z "${CONTAINER_BASE_IMAGE:-}" ] || args+=(--build-arg "BASE_IMAGE=$CONTAINER_BASE_IMAGE")
@@ -52,5 +54,9 @@ else
   fi
   echo "build.sh: $engine ${args[*]} $* ." >&2
   "$engine" "${args[@]}" "$@" . >&2
+  # images of earlier sources are never used again (their layers stay as build cache)
+  "$engine" images --format '{{.Repository}}:{{.Tag}}' \
+    | grep -E "(^|/)$name:src-[0-9a-f]{12}\$" | grep -v ":src-$digest\$" \
+    | xargs -r "$engine" rmi >/dev/null 2>&1 || true
 fi
 echo "$tag"
