@@ -3,7 +3,7 @@
 #
 # CI runs this (through scripts/setup.d/40-container.sh) only when `docker info` fails; where a
 # Docker engine answers, nothing here is needed. Idempotent: every step is skipped when done.
-#   1. installs podman, runc, debootstrap and curl when missing (apt);
+#   1. installs podman, runc, debootstrap, curl and podman-compose when missing (apt);
 #   2. writes /etc/containers/containers.conf.d/50-mockkpr.conf: runc instead of crun, and
 #      explicit ulimits (crun cannot set the defaults in an unprivileged build container);
 #   3. builds the base image localhost/debian-min:bookworm with debootstrap when no registry
@@ -35,7 +35,7 @@ sudo=""
 
 # 1. the tools
 need=()
-for tool in podman runc debootstrap curl; do
+for tool in podman runc debootstrap curl podman-compose; do
   command -v "$tool" >/dev/null || need+=("$tool")
 done
 [ ${#need[@]} -eq 0 ] || apt_install "${need[@]}"
