@@ -119,3 +119,18 @@ def test_module_doctest_runs(image: str) -> None:
     result = doctest.testmod(mockkpr.testing.container, report=True)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_readme_pytest_example_runs(image: str, tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pytest example in README.md, as written, against mockkpr:latest."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    code = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    assert len(code.strip().splitlines()) <= 10
+    (tmp_path / "iplos.xml").write_bytes(DOCUMENT)
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102  (our own README)
+    test = namespace["test_pilot_send"]
+    assert callable(test)
+    test(tmp_path / "pki")
