@@ -53,6 +53,9 @@ def compose_up(engine: Engine, image: str) -> Iterator[str]:
     finally:
         subprocess.run([*command, "down", "-v"], env=env, capture_output=True, check=False,
                        timeout=120)
+        if command[0] == "podman-compose":  # its `down` leaves the project's network
+            subprocess.run(["podman", "network", "rm", "-f", f"{PROJECT}_default"],
+                           capture_output=True, check=False, timeout=60)
 
 
 def test_compose_up_gives_a_ready_endpoint(compose_up: str, engine: Engine) -> None:
