@@ -8,7 +8,8 @@
 
 Routes: ``GET /healthz``, ``GET /readyz``, ``GET /api/messages``,
 ``GET /api/messages/{message_id}`` (``/feedback``, ``/payload``), ``GET /api/wait``,
-``POST /api/reset``, ``GET /metrics``, ``GET /`` (HTML).
+``POST /api/reset``, ``GET /metrics``, ``GET /`` (HTML); with a registry also
+``GET /api/pki/ca.pem`` and ``GET /api/parties`` (:mod:`mockkpr.control.parties`).
 
 Import from the submodules; this package imports nothing, so that the command line's client
 (:mod:`mockkpr.cli.messages`) does not load the web framework.

@@ -8,7 +8,7 @@ long polls never starve the other routes or block the event loop.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import partial
 from typing import Annotated, Any
@@ -22,11 +22,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from mockkpr import __version__
 from mockkpr.control.metrics import Metrics
 from mockkpr.control.page import render_page
+from mockkpr.control.parties import parties_router
 from mockkpr.control.schemas import EntryDetail, EntryOut, Problem, Readiness
 from mockkpr.iplos.render import REPORT_SCHEMA_VERSION
 from mockkpr.journal.models import JournalEntry, MessageFilter, Outcome
 from mockkpr.journal.store import Journal
 from mockkpr.log import get_logger
+from mockkpr.registry import Registry
 
 log = get_logger(__name__)
 
@@ -100,8 +102,14 @@ def create_app(
     *,
     metrics: Metrics,
     on_reset: Callable[[], None] | None = None,
+    registry: Registry | None = None,
+    documented_passwords: Mapping[str, str] | None = None,
 ) -> FastAPI:
     """The control API over ``journal``.
+
+    With a ``registry`` it also serves the test CA and the party list
+    (:mod:`mockkpr.control.parties`); ``documented_passwords`` (SASL user to password) are
+    the only passwords that list shows.
 
     ``readiness`` returns the endpoint's checks (listeners, registry, certificates,
     scenario...); the journal's own check is added. ``on_reset`` runs after the journal is
@@ -115,6 +123,8 @@ def create_app(
         "answered, waits for messages, reset and metrics.",
     )
     app.add_exception_handler(RequestValidationError, _validation_error)
+    if registry is not None:
+        app.include_router(parties_router(registry, documented_passwords or {}))
     stopping = threading.Event()
     app.state.stopping = stopping
     limiter: list[anyio.CapacityLimiter] = []

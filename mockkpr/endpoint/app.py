@@ -42,6 +42,11 @@ _ANY_INTERFACE = ("0.0.0.0", "::")  # noqa: S104  (recognised, never bound here)
 DEFAULT_PASSWORDS = {party.her_id: f"test-{party.her_id}" for party in DEFAULT_PARTIES}
 
 
+def documented_passwords() -> dict[str, str]:
+    """SASL user to password of the default test accounts (public: README.md documents them)."""
+    return {f"mockkpr-{her_id}": password for her_id, password in DEFAULT_PASSWORDS.items()}
+
+
 def registry_path(settings: Settings) -> Path:
     """The registry file in use: ``MOCKKPR_REGISTRY`` or the data directory's own."""
     return settings.registry or settings.data_dir / "pki" / REGISTRY_FILE
@@ -125,7 +130,8 @@ class Endpoint:
         self._amqp = AmqpServer(broker, listeners)
         self._amqp.start()
         app = create_app(journal, self.readiness, metrics=self.metrics,
-                         on_reset=receiver.forget_streams)
+                         on_reset=receiver.forget_streams, registry=registry,
+                         documented_passwords=documented_passwords())
         self._control = ControlServer(app, settings.control_host, settings.control_port)
         self._control.start()
         log.info("endpoint.ready", amqps=self.urls.amqps, amqp=self.urls.amqp,

@@ -1,0 +1,136 @@
+"""The image for real: readiness, a pilot send over TLS, the user, the health check, a
+mounted registry and the module's doctest, through MockKprContainer."""
+
+from __future__ import annotations
+
+import doctest
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography import x509
+
+import mockkpr.testing.container
+from mockkpr.client import KprClient
+from mockkpr.envelope import Status
+from mockkpr.pki import PartySpec, create_test_pki
+from mockkpr.registry import load_registry
+from mockkpr.testing.container import MockKprContainer
+from tests.container.conftest import ROOT, Engine
+
+pytestmark = [pytest.mark.container, pytest.mark.integration, pytest.mark.slow]
+
+DOCUMENT = (ROOT / "fixtures" / "valid" / "iplos-2019.xml").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def kpr(image: str) -> Iterator[MockKprContainer]:
+    """One container of the image, started with no configuration at all."""
+    with MockKprContainer(image) as container:
+        yield container
+
+
+def test_ready_with_every_check(kpr: MockKprContainer) -> None:
+    response = httpx.get(f"{kpr.get_control_url()}/readyz", timeout=10)
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "checks": {
+        "registry": True, "certificates": True, "journal": True, "amqp_listeners": True}}
+
+
+def test_first_start_made_the_documented_parties(kpr: MockKprContainer) -> None:
+    users = {p["her_id"]: (p["user"], p["password"]) for p in kpr.get_parties()}
+    assert users == {131725: ("mockkpr-131725", "test-131725"),
+                     12345: ("mockkpr-12345", "test-12345"),
+                     23456: ("mockkpr-23456", "test-23456")}
+
+
+@pytest.mark.parametrize("tls", [True, False], ids=["amqps", "amqp"])
+def test_pilot_send_through_the_mapped_port(kpr: MockKprContainer, tmp_path: Path,
+                                            tls: bool) -> None:
+    """The reference sender signs, encrypts and sends as 12345 with the container's PKI and
+    trusts the TLS listener through the CA it copied out; the AppRec comes back verified."""
+    registry = kpr.get_registry(tmp_path)
+    assert x509.load_pem_x509_certificate(kpr.get_ca_certificate()) == \
+        registry.ca_certificate
+    with KprClient(kpr.get_amqp_url(tls=tls), registry, 12345) as client:
+        answer = client.send_and_wait(DOCUMENT, timeout=60)
+    assert answer.kind == "apprec", answer
+    assert answer.status is Status.OK
+    journal = httpx.get(f"{kpr.get_control_url()}/api/messages/{answer.sent.message_id}",
+                        timeout=10).json()
+    assert (journal["sender_her_id"], journal["apprec_status"]) == ("12345", "1")
+
+
+def test_runs_as_the_unprivileged_user(kpr: MockKprContainer, image: str) -> None:
+    config = kpr.get_docker_client().client.images.get(image).attrs["Config"]
+    assert config["User"] == "10001:0"
+    code, output = kpr.exec(["sh", "-c", "id -u; grep '^Uid:' /proc/1/status"])
+    assert code == 0
+    uid, status = output.decode().splitlines()
+    assert uid == "10001"
+    assert status.split()[1:] == ["10001"] * 4  # real, effective, saved and file-system uid
+
+
+def test_health_check_probes_readiness(kpr: MockKprContainer, image: str,
+                                      engine: Engine) -> None:
+    # the engine's own inspect: podman's Docker API leaves the health check out of images
+    inspected = subprocess.run(
+        [engine.command, "image", "inspect", "--format", "{{json .Config.Healthcheck}}", image],
+        capture_output=True, text=True, check=True).stdout
+    test = json.loads(inspected)["Test"]
+    assert test == ["CMD", "python3", "-m", "mockkpr.control.probe"]
+    assert kpr.exec(test[1:]).exit_code == 0
+    code, output = kpr.exec([*test[1:], "http://127.0.0.1:1"])  # nothing listens there
+    assert code == 1
+    assert b"mockkpr probe: not ready: http://127.0.0.1:1/readyz:" in output
+
+
+def test_runtime_image_holds_no_build_tools(kpr: MockKprContainer) -> None:
+    code, output = kpr.exec(["sh", "-c", "for name in python3 mockkpr gcc cc make pip pip3; "
+                                   "do command -v $name; done; true"])
+    assert code == 0
+    assert output.decode().split() == ["/opt/mockkpr/bin/python3", "/opt/mockkpr/bin/mockkpr"]
+    assert kpr.exec(["test", "-e", "/src"]).exit_code == 1  # nor the build's sources
+
+
+def test_mounted_registry_replaces_the_default(image: str, tmp_path: Path) -> None:
+    pki = tmp_path / "pki"
+    create_test_pki(pki, [PartySpec(131725, "KPR Validering"), PartySpec(40001, "Vendor CI")])
+    registry = load_registry(pki / "registry.yaml")
+    with MockKprContainer(image).with_registry(pki) as kpr:
+        parties = kpr.get_parties()
+        assert [(p["her_id"], p["password"]) for p in parties] == [(40001, None),
+                                                                   (131725, None)]
+        assert kpr.get_ca_certificate() == registry.ca_path.read_bytes()
+        code, _ = kpr.exec(["test", "-e", "/var/lib/mockkpr/pki"])
+        assert code == 1  # no test PKI was made
+        with KprClient(kpr.get_amqp_url(), registry, 40001) as client:
+            answer = client.send_and_wait(DOCUMENT, timeout=60)
+        assert (answer.kind, answer.status) == ("apprec", Status.OK)
+        with pytest.raises(Exception, match="party 40001 has no documented password"):
+            kpr.get_credentials(40001)
+
+
+def test_module_doctest_runs(image: str) -> None:
+    """The example in mockkpr.testing.container's docstring, against mockkpr:latest."""
+    result = doctest.testmod(mockkpr.testing.container, report=True)
+    assert result.attempted > 0
+    assert result.failed == 0
+
+
+def test_readme_pytest_example_runs(image: str, tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pytest example in README.md, as written, against mockkpr:latest."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    code = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    assert len(code.strip().splitlines()) <= 10
+    (tmp_path / "iplos.xml").write_bytes(DOCUMENT)
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102  (our own README)
+    test = namespace["test_pilot_send"]
+    assert callable(test)
+    test(tmp_path / "pki")
