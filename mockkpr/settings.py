@@ -99,6 +99,12 @@ class Settings(BaseSettings):
         description="Address registry file (YAML). Unset: MOCKKPR_DATA_DIR/pki/registry.yaml, "
         "created with a test PKI and the default parties on first start.",
     )
+    tls_names: list[str] = Field(
+        default_factory=list,
+        description="Extra host names or IP addresses for the TLS certificate a first start "
+        'creates (localhost and 127.0.0.1 always), e.g. ["mockkpr"] for senders in other '
+        "containers; as an environment variable a JSON list.",
+    )
     host: str = Field(
         "localhost",
         description="Interface the AMQP listeners bind to (0.0.0.0 in the container image).",

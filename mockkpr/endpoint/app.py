@@ -58,7 +58,8 @@ def ensure_registry(settings: Settings) -> Registry:
     if settings.registry is None and not path.exists():
         log.info("pki.created", directory=str(path.parent),
                  parties=[p.her_id for p in DEFAULT_PARTIES])
-        create_test_pki(path.parent, DEFAULT_PARTIES, passwords=DEFAULT_PASSWORDS)
+        create_test_pki(path.parent, DEFAULT_PARTIES, passwords=DEFAULT_PASSWORDS,
+                        tls_names=settings.tls_names)
     registry = load_registry(path)
     if registry.find(settings.kpr_her_id) is None:
         raise ConfigError(f"{path}: no party for the KPR receiver HER-id "

@@ -14,7 +14,7 @@ encryption certificates ``keyEncipherment``. The TLS server certificate is for `
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -147,8 +147,13 @@ def issue(
     not_before: datetime,
     not_after: datetime,
     key: rsa.RSAPrivateKey | None = None,
+    names: Sequence[str] = (),
 ) -> Issued:
-    """An end-entity certificate for ``subject`` signed by ``ca``, with a new key unless given."""
+    """An end-entity certificate for ``subject`` signed by ``ca``, with a new key unless given.
+
+    A TLS server certificate is for ``localhost`` and ``127.0.0.1`` plus ``names`` (host
+    names or IP addresses, e.g. the service name a sender in another container uses).
+    """
     key = key or new_key()
     public = key.public_key()
     builder = (
@@ -169,12 +174,21 @@ def issue(
     )
     if usage is Usage.TLS_SERVER:
         builder = builder.add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
+            x509.SubjectAlternativeName(_alt_names(("localhost", "127.0.0.1", *names))),
             critical=False,
         ).add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
     return Issued(builder.sign(ca.key, hashes.SHA256()), key)
+
+
+def _alt_names(names: Iterable[str]) -> list[x509.GeneralName]:
+    """DNS names and IP addresses for a subjectAltName, in order, without repeats."""
+    out: list[x509.GeneralName] = []
+    for name in dict.fromkeys(names):
+        try:
+            out.append(x509.IPAddress(ipaddress.ip_address(name)))
+        except ValueError:
+            out.append(x509.DNSName(name))
+    return out
 
 
 def make_crl(

@@ -159,12 +159,14 @@ def create_test_pki(
     now: datetime | None = None,
     force: bool = False,
     passwords: Mapping[int, str] | None = None,
+    tls_names: Sequence[str] = (),
 ) -> GeneratedPki:
     """Create the test PKI and ``registry.yaml`` in ``directory`` (layout in the module doc).
 
     Refuses a non-empty ``directory`` unless ``force``, which replaces only the files and
     directories a test PKI consists of. SASL passwords are random unless ``passwords`` gives
-    one for a HER-id (the documented defaults of a first start use that). Raises
+    one for a HER-id (the documented defaults of a first start use that). The TLS certificate
+    is for localhost and 127.0.0.1 plus ``tls_names``. Raises
     :class:`ConfigError` for unusable input.
     """
     _check(parties, variants)
@@ -179,6 +181,7 @@ def create_test_pki(
         build.Usage.TLS_SERVER,
         not_before=now - timedelta(days=1),
         not_after=now + timedelta(days=VALID_DAYS),
+        names=tls_names,
     )
     tls_paths = writer.cert("tls/localhost-cert.pem", tls, "tls/localhost-key.UNENCRYPTED.pem")
     unknown_ca = build.make_ca(now, name=build.UNKNOWN_CA_NAME) if (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import shutil
 import stat
 import subprocess
@@ -218,3 +219,15 @@ def test_bad_party_lists(
         create_test_pki(tmp_path / "out", parties, variants=variants)
     assert str(caught.value) == message
     assert not (tmp_path / "out").exists()
+
+
+def test_tls_certificate_covers_extra_names(tmp_path: Path) -> None:
+    """MOCKKPR_TLS_NAMES: a sender in another container reaches the endpoint by its service
+    name, which the certificate must then carry beside localhost and 127.0.0.1."""
+    create_test_pki(tmp_path / "pki", [PartySpec(131725, "KPR"), PartySpec(12345, "Kommune")],
+                    tls_names=["mockkpr", "10.0.0.7", "localhost"])
+    cert = x509.load_pem_x509_certificate((tmp_path / "pki/tls/localhost-cert.pem").read_bytes())
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert names.get_values_for_type(x509.DNSName) == ["localhost", "mockkpr"]
+    assert names.get_values_for_type(x509.IPAddress) == [ipaddress.ip_address("127.0.0.1"),
+                                                          ipaddress.ip_address("10.0.0.7")]
