@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from mockkpr import __version__
 from mockkpr.control.metrics import Metrics
 from mockkpr.control.page import render_page
+from mockkpr.control.scenario import ScenarioControl, scenario_router
 from mockkpr.control.schemas import EntryDetail, EntryOut, Problem, Readiness
 from mockkpr.iplos.render import REPORT_SCHEMA_VERSION
 from mockkpr.journal.models import JournalEntry, MessageFilter, Outcome
@@ -100,12 +101,14 @@ def create_app(
     *,
     metrics: Metrics,
     on_reset: Callable[[], None] | None = None,
+    scenarios: ScenarioControl | None = None,
 ) -> FastAPI:
     """The control API over ``journal``.
 
     ``readiness`` returns the endpoint's checks (listeners, registry, certificates,
     scenario...); the journal's own check is added. ``on_reset`` runs after the journal is
-    emptied by ``POST /api/reset``. ``app.state.stopping`` is a :class:`threading.Event` that
+    emptied by ``POST /api/reset``. ``scenarios`` adds the fault-injection routes
+    (:mod:`mockkpr.control.scenario`). ``app.state.stopping`` is a :class:`threading.Event` that
     ends running long polls (set by :class:`~mockkpr.control.server.ControlServer`).
     """
     app = FastAPI(
@@ -213,4 +216,6 @@ def create_app(
         entries = journal.list(flt, limit=limit, with_report=False)
         return HTMLResponse(render_page(entries, journal.count(flt), checks()))
 
+    if scenarios is not None:
+        app.include_router(scenario_router(scenarios))
     return app
