@@ -149,6 +149,20 @@ ORDINARY_DEADLINE = (1, 15)
 EXTENDED_DEADLINE = (2, 15)
 
 
+ANCHORS = {"window-opens": WINDOW_OPENS, "ordinary-deadline": ORDINARY_DEADLINE,
+           "extended-deadline": EXTENDED_DEADLINE}
+
+
+def next_calendar_day(anchor: str, now: datetime) -> datetime:
+    """00:00 UTC of the next ``anchor`` day (``window-opens``, ``ordinary-deadline``,
+    ``extended-deadline``) after the day of ``now``."""
+    month, day = ANCHORS[anchor]
+    candidate = date(now.year, month, day)
+    if candidate <= now.date():
+        candidate = date(now.year + 1, month, day)
+    return datetime(candidate.year, candidate.month, candidate.day, tzinfo=UTC)
+
+
 def reporting_phase(now: datetime) -> ReportingPhase:
     """The phase of the report for the year before ``now`` (dates in Norway are close enough
     to UTC for whole days; the deadline day counts as in time)."""

@@ -437,19 +437,32 @@ class Expectation(BaseModel):
 
 
 class ClockSpec(BaseModel):
-    """The endpoint's clock while the scenario is armed: fixed at an instant, or offset."""
+    """The endpoint's clock while the scenario is armed.
+
+    ``fixed`` stops it at an instant; ``offset`` runs it at real speed that far from real
+    time; ``next`` stops it at 00:00 UTC of the next day of KPR's reporting calendar (after
+    today): ``window-opens`` (2 January), ``ordinary-deadline`` (15 January) or
+    ``extended-deadline`` (15 February), moved by ``shift`` (``PT23H59M``: a minute before
+    the day ends). Certificates are checked at the endpoint's time too.
+    """
 
     model_config = _STRICT
 
     fixed: AwareDatetime | None = Field(None, description="ISO 8601 with offset, e.g. "
-                                        "2025-01-15T23:59:00Z.")
+                                        "2027-01-15T23:59:00Z.")
     offset: timedelta | None = Field(None, description="ISO 8601 duration from real time, "
                                      "e.g. -P30D.")
+    next: Literal["window-opens", "ordinary-deadline", "extended-deadline"] | None = Field(
+        None, description="The next such day of the reporting calendar, at 00:00 UTC.")
+    shift: timedelta = Field(timedelta(0), description="Added to next (ISO 8601 duration).")
 
     @model_validator(mode="after")
     def _one(self) -> ClockSpec:
-        if (self.fixed is None) == (self.offset is None):
-            raise ValueError("clock needs exactly one of fixed or offset")
+        given = [n for n in ("fixed", "offset", "next") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError("clock needs exactly one of fixed, offset or next")
+        if "shift" in self.model_fields_set and self.next is None:
+            raise ValueError("shift is only used with next")
         return self
 
 

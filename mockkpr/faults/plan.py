@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mockkpr.faults.clock import Clock
+from mockkpr.faults.clock import Clock, next_calendar_day
 from mockkpr.faults.model import Fault, Scenario, Stage, fault_id_of
 from mockkpr.log import get_logger
 
@@ -116,11 +116,15 @@ class FaultPlan:
                 previous_clock = self._state.sets_clock
             self._state = _State(scenario, faults, sets_clock=scenario.clock is not None)
             self._stages = frozenset(armed.fault.stage for armed in faults)
-        if scenario.clock is not None:
-            if scenario.clock.fixed is not None:
-                self.clock.fix(scenario.clock.fixed)
-            elif scenario.clock.offset is not None:
-                self.clock.set_offset(scenario.clock.offset)
+        spec = scenario.clock
+        if spec is not None:
+            if spec.fixed is not None:
+                self.clock.fix(spec.fixed)
+            elif spec.offset is not None:
+                self.clock.set_offset(spec.offset)
+            elif spec.next is not None:
+                self.clock.reset()
+                self.clock.fix(next_calendar_day(spec.next, self.clock.now()) + spec.shift)
         elif previous_clock:
             self.clock.reset()
         log.info("scenario.armed", name=scenario.name, faults=[f.fault_id for f in faults])

@@ -2,8 +2,10 @@
 
 An expectation counts journal entries matching a filter (``count``, ``min``, ``max``), finds a
 sequence of matching entries in order, or counts a fault's firings. When one fails the message
-explains the *nearest miss*: the entry that matched the most of the filter, and for every field
-that differed the expected and the actual value::
+explains the *nearest miss*: the entry that differs least from the filter, and for every field
+that differed the expected and the actual value. "Least" weighs the fields: a different
+message-id or MsgId counts most (it is another message), then sender and subject, then the
+outcome fields::
 
     expect[0] (resent after the rejection): expected at least 2 entries matching
     {subject: KPR_IPL, outcome: accepted}, found 1. Nearest miss: journal entry 7
@@ -25,6 +27,8 @@ from mockkpr.journal.models import JournalEntry
 
 #: How many nearest misses a message names.
 MISSES_SHOWN = 3
+#: How much a differing field puts an entry away from a filter (others: 1).
+WEIGHTS = {"message_id": 100, "msg_id": 100, "sender": 10, "subject": 10}
 
 
 class ExpectationFailed(AssertionError):
@@ -96,13 +100,18 @@ def _entry_label(entry: JournalEntry) -> str:
 
 def nearest_misses(match: Match, entries: Sequence[JournalEntry],
                    limit: int = MISSES_SHOWN) -> list[tuple[JournalEntry, list[Difference]]]:
-    """The non-matching entries with the fewest differing fields, oldest first among equals."""
+    """The non-matching entries that differ least (by :data:`WEIGHTS`), oldest first among
+    equals."""
     scored = [(entry, differences(match, entry)) for entry in entries]
     misses = [(e, d) for e, d in scored if d]
     if not misses:
         return []
-    fewest = min(len(d) for _, d in misses)
-    return [(e, d) for e, d in misses if len(d) == fewest][:limit]
+
+    def distance(diffs: list[Difference]) -> int:
+        return sum(WEIGHTS.get(d.field, 1) for d in diffs)
+
+    nearest = min(distance(d) for _, d in misses)
+    return [(e, d) for e, d in misses if distance(d) == nearest][:limit]
 
 
 def _miss_text(match: Match, entries: Sequence[JournalEntry]) -> str:
