@@ -33,6 +33,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PositiveInt,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -41,6 +42,18 @@ from mockkpr.envelope.codes import ErrorCode
 from mockkpr.journal.models import Outcome
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
+
+# YAML writers put numbers where mockkpr keeps strings (HER-ids, statuses) and seconds where
+# it keeps durations; the schema says what the loader accepts.
+HerId = Annotated[str | None, WithJsonSchema({"anyOf": [
+    {"type": "string", "pattern": "^[0-9]+$"}, {"type": "integer", "minimum": 1},
+    {"type": "null"}]})]
+Text = Annotated[str | None, WithJsonSchema({"anyOf": [
+    {"type": "string", "minLength": 1}, {"type": "integer"}, {"type": "null"}]})]
+StatusCode = Literal["1", "2", "3"]
+_STATUS_SCHEMA = {"enum": ["1", "2", "3", 1, 2, 3]}
+_DURATION_SCHEMA = {"anyOf": [{"type": "string", "format": "duration"}, {"type": "number"}]}
+Duration = Annotated[timedelta, WithJsonSchema(_DURATION_SCHEMA)]
 
 
 class Stage(StrEnum):
@@ -68,10 +81,10 @@ class Selector(BaseModel):
 
     subject: str | None = Field(None, min_length=1,
                                 description="AMQP subject (message function), e.g. KPR_IPL.")
-    sender: str | None = Field(None, pattern=r"^[0-9]+$",
-                               description="Sender HER-id (fromHerId; before a message has "
-                               "arrived: any HER-id of the logged-in account).")
-    message_id: str | None = Field(None, min_length=1, description="AMQP message-id.")
+    sender: HerId = Field(None, pattern=r"^[0-9]+$",
+                          description="Sender HER-id (fromHerId; before a message has "
+                          "arrived: any HER-id of the logged-in account).")
+    message_id: Text = Field(None, min_length=1, description="AMQP message-id.")
     nth: PositiveInt | None = Field(None, description="Fire from the nth candidate on.")
     probability: float | None = Field(None, ge=0, le=1,
                                       description="Chance that a candidate fires.")
@@ -107,6 +120,14 @@ class _Fault(BaseModel):
     when: Selector = Field(default_factory=Selector, description="Which events it applies to.")
     times: Times = Field("once", description="once, always, or how many times it fires.")
     description: str | None = Field(None, description="Free text.")
+
+    @field_validator("times", mode="before")
+    @classmethod
+    def _times(cls, value: Any) -> Any:
+        if value in ("once", "always") or (isinstance(value, int) and not
+                                           isinstance(value, bool) and value > 0):
+            return value
+        raise ValueError(f"times must be once, always or a positive number, not {value!r}")
 
     @property
     def stage(self) -> Stage:
@@ -270,7 +291,7 @@ class ApprecStatus(_AnswerFault):
     """Answer with this AppRec status (2 Avvist, 3 OK feil i delmelding, 1 OK) and errors."""
 
     kind: Literal["apprec-status"]
-    status: Literal["1", "2", "3"]
+    status: Annotated[StatusCode, WithJsonSchema(_STATUS_SCHEMA)]
     errors: tuple[ApprecErrorSpec, ...] = ()
 
     @field_validator("status", mode="before")
@@ -291,7 +312,7 @@ class LateApprec(_AnswerFault):
     """Deliver the AppRec only once the endpoint's clock reaches ``delay`` after the answer."""
 
     kind: Literal["late-apprec"]
-    delay: timedelta = Field(description="ISO 8601 duration (PT2H, P3D) or seconds.")
+    delay: Duration = Field(description="ISO 8601 duration (PT2H, P3D) or seconds.")
 
     @field_validator("delay")
     @classmethod
@@ -386,14 +407,15 @@ class Match(BaseModel):
     model_config = _STRICT
 
     subject: str | None = None
-    sender: str | None = Field(None, pattern=r"^[0-9]+$")
-    message_id: str | None = None
-    msg_id: str | None = Field(None, description="MsgHead MsgId.")
+    sender: HerId = Field(None, pattern=r"^[0-9]+$")
+    message_id: Text = None
+    msg_id: Text = Field(None, description="MsgHead MsgId.")
     outcome: Outcome | None = None
-    apprec_status: Literal["1", "2", "3"] | None = None
+    apprec_status: Annotated[StatusCode | None, WithJsonSchema(
+        {"anyOf": [_STATUS_SCHEMA, {"type": "null"}]})] = None
     error_condition: str | None = None
 
-    @field_validator("sender", "apprec_status", mode="before")
+    @field_validator("sender", "apprec_status", "message_id", "msg_id", mode="before")
     @classmethod
     def _text(cls, value: Any) -> Any:
         return str(value) if isinstance(value, int) else value
@@ -450,11 +472,12 @@ class ClockSpec(BaseModel):
 
     fixed: AwareDatetime | None = Field(None, description="ISO 8601 with offset, e.g. "
                                         "2027-01-15T23:59:00Z.")
-    offset: timedelta | None = Field(None, description="ISO 8601 duration from real time, "
-                                     "e.g. -P30D.")
+    offset: Annotated[timedelta | None, WithJsonSchema(
+        {"anyOf": [_DURATION_SCHEMA, {"type": "null"}]})] = Field(
+        None, description="ISO 8601 duration from real time, e.g. -P30D.")
     next: Literal["window-opens", "ordinary-deadline", "extended-deadline"] | None = Field(
         None, description="The next such day of the reporting calendar, at 00:00 UTC.")
-    shift: timedelta = Field(timedelta(0), description="Added to next (ISO 8601 duration).")
+    shift: Duration = Field(timedelta(0), description="Added to next (ISO 8601 duration).")
 
     @model_validator(mode="after")
     def _one(self) -> ClockSpec:
