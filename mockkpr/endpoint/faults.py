@@ -153,13 +153,18 @@ class BrokerFaults:
             transport.close_head()
 
     def login_check(self, check: Callable[[str, str], bool]) -> Callable[[str, str], bool]:
-        """``check`` with ``refuse-login`` applied to logins whose password is right."""
+        """``check`` with ``refuse-login`` applied to logins whose password is right.
+
+        The check is kept process-wide by proton's SASL plug-in, so it holds the plan and the
+        accounts only, never this object (which holds the broker and its proton objects).
+        """
+        plan, accounts = self.plan, self.accounts
 
         def checked(user: str, password: str) -> bool:
             if not check(user, password):
                 return False
-            if self._wants(m.Stage.LOGIN) and self._select(
-                    m.Stage.LOGIN, Facts(senders=self.accounts(user))) is not None:
+            if plan is not None and plan.wants(m.Stage.LOGIN) and plan.select(
+                    m.Stage.LOGIN, Facts(senders=accounts(user))) is not None:
                 log.info("fault.login_refused", user=user)
                 return False
             return True
@@ -340,6 +345,13 @@ class BrokerFaults:
     def on_reactor_init(self, event: Any) -> None:
         """Answers held since start-up get their timer once the reactor runs."""
         self._look_later()
+
+    def on_reactor_final(self, event: Any) -> None:
+        """The reactor has ended: let go of every proton object (links, deliveries) held."""
+        self._starved.clear()
+        self._checked.clear()
+        self._settle_facts.clear()
+        self.broker = None  # the clock's listener must not keep the reactor alive
 
     def on_faults_clock(self, event: Any) -> None:
         """The clock changed: release what is due now."""

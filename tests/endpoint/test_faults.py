@@ -68,7 +68,7 @@ class Seen:
     errors: list[str] = field(default_factory=list)
     credit_seen: bool = False
     by_id: dict[str, str] = field(default_factory=dict)  # message-id -> outcome
-    sent: dict[Any, str] = field(default_factory=dict)  # delivery -> message-id
+    sent: dict[str, str] = field(default_factory=dict)  # delivery tag -> message-id
 
 
 class _RawSender(MessagingHandler):
@@ -93,11 +93,11 @@ class _RawSender(MessagingHandler):
         self.seen.credit_seen = True
         while self.messages and event.sender.credit:
             sent = self.messages.pop(0)
-            self.seen.sent[event.sender.send(sent)] = str(sent.id)
+            self.seen.sent[event.sender.send(sent).tag] = str(sent.id)
 
     def _outcome(self, text: str, delivery: Any) -> None:
         self.seen.outcomes.append(text)
-        self.seen.by_id[self.seen.sent.get(delivery, "?")] = text
+        self.seen.by_id[self.seen.sent.get(delivery.tag, "?")] = text
         self.pending -= 1
         if self.pending <= 0:
             self.timer.cancel()
