@@ -109,6 +109,7 @@ class Endpoint:
         self.clock = Clock()
         self.faults = FaultPlan(self.clock)
         self._requested: Scenario | None = None
+        self._armed_after: int | None = None  # the newest journal id when it was armed
         self._executor: ThreadPoolExecutor | None = None
         self._amqp: AmqpServer | None = None
         self._control: ControlServer | None = None
@@ -201,6 +202,8 @@ class Endpoint:
                         else parse_scenario(scenario))
         self._requested = scenario
         self.faults.arm(scenario)
+        newest = self.journal.list(MessageFilter(), limit=1) if self.journal else []
+        self._armed_after = newest[0].id if newest else None
         return scenario
 
     def disarm(self) -> Scenario | None:
@@ -218,9 +221,11 @@ class Endpoint:
             self.disarm()
 
     def entries(self) -> list[JournalEntry]:
-        """Every journal entry, oldest first (what verification looks at)."""
+        """The journal entries since the scenario was armed (all without one), oldest first:
+        what verification looks at."""
         assert self.journal is not None, "not started"
-        return self.journal.list(MessageFilter(), limit=self.journal.max_messages,
+        since = self._armed_after if self.faults.scenario is not None else None
+        return self.journal.list(MessageFilter(after_id=since), limit=self.journal.max_messages,
                                  newest_first=False, with_report=False)
 
     def verify(self, scenario: Scenario | None = None) -> list[Result]:

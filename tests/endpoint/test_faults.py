@@ -522,3 +522,12 @@ def test_control_api_moves_the_clock(endpoint: Endpoint) -> None:
         assert both.status_code == 422
     finally:
         assert httpx.post(base + "/api/clock", json={"reset": True}).json()["fixed"] is False
+
+
+def test_verification_looks_only_at_messages_since_arming(endpoint: Endpoint) -> None:
+    raw_send(endpoint, message())  # before: not counted
+    text = "name: since\nexpect:\n  - {match: {subject: KPR_IPL, sender: 12345}, count: 1}\n"
+    with endpoint.armed(text):
+        raw_send(endpoint, message())
+        [result] = endpoint.verify()
+    assert result.passed, result.message
