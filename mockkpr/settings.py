@@ -151,6 +151,11 @@ class Settings(BaseSettings):
         description="Journal entries older than this many days are deleted; unset keeps them "
         "(up to `journal_max_messages`).",
     )
+    scenario: Path | None = Field(
+        None,
+        description="Scenario to arm at start (a YAML file, or the name of a packaged one, see "
+        "`mockkpr scenarios list`); `/readyz` is ready only once it is armed.",
+    )
     control_host: str = Field(
         "127.0.0.1",
         description="Address the HTTP control API listens on (`0.0.0.0` in a container).",

@@ -47,7 +47,7 @@ def main() -> None:
 
 def _register() -> None:
     # Imported here so that `mockkpr --help` stays one import chain per command module.
-    from mockkpr.cli import demo, generate, messages, pki, send, serve, validate
+    from mockkpr.cli import demo, generate, messages, pki, scenarios, send, serve, validate
 
     main.add_command(validate.validate)
     main.add_command(generate.generate)
@@ -56,6 +56,7 @@ def _register() -> None:
     main.add_command(send.send)
     main.add_command(messages.messages)
     main.add_command(demo.demo)
+    main.add_command(scenarios.scenarios)
 
 
 _register()

@@ -28,6 +28,9 @@ from mockkpr.settings import load_settings
               help="Also listen for plain AMQP on this port (MOCKKPR_AMQP_PORT).")
 @click.option("--control-port", type=click.IntRange(0, 65535),
               help="HTTP control API port (MOCKKPR_CONTROL_PORT, default 8080).")
+@click.option("--scenario", type=click.Path(dir_okay=False, path_type=Path),
+              help="Arm this fault-injection scenario at start: a YAML file or a packaged "
+              "name (MOCKKPR_SCENARIO; mockkpr scenarios list).")
 def serve(
     config: Path | None,
     registry: Path | None,
@@ -36,11 +39,12 @@ def serve(
     amqps_port: int | None,
     amqp_port: int | None,
     control_port: int | None,
+    scenario: Path | None,
 ) -> None:
     """Run the KPR validation endpoint (embedded AMQP 1.0 broker) until interrupted."""
     settings = load_settings(config, registry=registry, data_dir=data_dir, host=host,
                              amqps_port=amqps_port, amqp_port=amqp_port,
-                             control_port=control_port)
+                             control_port=control_port, scenario=scenario)
     configure(settings)
     stop = threading.Event()
 
@@ -57,5 +61,9 @@ def serve(
                    err=True)
         assert endpoint.registry is not None
         click.echo(f"mockkpr: registry {endpoint.registry.path}", err=True)
+        armed = endpoint.faults.scenario
+        if armed is not None:
+            click.echo(f"mockkpr: scenario {armed.name!r} armed ({len(armed.faults)} faults)",
+                       err=True)
         stop.wait()
     click.echo("mockkpr: stopped", err=True)

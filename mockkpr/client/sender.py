@@ -8,6 +8,7 @@ queue. ``mockkpr send`` is its command line; the conformance suite uses it as a 
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Iterator
@@ -264,7 +265,9 @@ class KprClient:
         except Exception as exc:
             raise EndpointError(f"sending failed: {exc}") from None
         finally:
-            sender.close()  # type: ignore[no-untyped-call]  # proton leaves it unannotated
+            # The connection may be gone (the error above): closing must not hide it.
+            with contextlib.suppress(Exception):
+                sender.close()  # type: ignore[no-untyped-call]  # proton leaves it unannotated
         return SentMessage(message_id, msg_id, subject, len(chunks), len(body), started)
 
     # ------------------------------------------------------------------ answers

@@ -23,6 +23,7 @@ from mockkpr import __version__
 from mockkpr.control.metrics import Metrics
 from mockkpr.control.page import render_page
 from mockkpr.control.parties import parties_router
+from mockkpr.control.scenario import ScenarioControl, scenario_router
 from mockkpr.control.schemas import EntryDetail, EntryOut, Problem, Readiness
 from mockkpr.iplos.render import REPORT_SCHEMA_VERSION
 from mockkpr.journal.models import JournalEntry, MessageFilter, Outcome
@@ -104,6 +105,7 @@ def create_app(
     on_reset: Callable[[], None] | None = None,
     registry: Registry | None = None,
     documented_passwords: Mapping[str, str] | None = None,
+    scenarios: ScenarioControl | None = None,
 ) -> FastAPI:
     """The control API over ``journal``.
 
@@ -113,7 +115,8 @@ def create_app(
 
     ``readiness`` returns the endpoint's checks (listeners, registry, certificates,
     scenario...); the journal's own check is added. ``on_reset`` runs after the journal is
-    emptied by ``POST /api/reset``. ``app.state.stopping`` is a :class:`threading.Event` that
+    emptied by ``POST /api/reset``. ``scenarios`` adds the fault-injection routes
+    (:mod:`mockkpr.control.scenario`). ``app.state.stopping`` is a :class:`threading.Event` that
     ends running long polls (set by :class:`~mockkpr.control.server.ControlServer`).
     """
     app = FastAPI(
@@ -223,4 +226,6 @@ def create_app(
         entries = journal.list(flt, limit=limit, with_report=False)
         return HTMLResponse(render_page(entries, journal.count(flt), checks()))
 
+    if scenarios is not None:
+        app.include_router(scenario_router(scenarios))
     return app

@@ -8,7 +8,9 @@ HER-ids and credentials (README.md, "Default parties").
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -20,9 +22,15 @@ from mockkpr.control.metrics import Metrics
 from mockkpr.control.server import ControlServer
 from mockkpr.endpoint import sasl, tls
 from mockkpr.endpoint.broker import BrokerOptions, EmbeddedBroker
+from mockkpr.endpoint.faults import BrokerFaults
 from mockkpr.endpoint.queues import QueueInfo, Topology
 from mockkpr.endpoint.server import AmqpServer, Listen
 from mockkpr.errors import ConfigError
+from mockkpr.faults import Clock, FaultPlan, Scenario, load_scenario, parse_scenario, verify
+from mockkpr.faults.answers import AnswerFaults
+from mockkpr.faults.forged import ForgedKeys
+from mockkpr.faults.verify import ExpectationFailed, Result
+from mockkpr.journal.models import JournalEntry, MessageFilter
 from mockkpr.journal.store import Journal
 from mockkpr.log import get_logger
 from mockkpr.pki import PartySpec, create_test_pki
@@ -104,6 +112,10 @@ class Endpoint:
         self.registry: Registry | None = None
         self.journal: Journal | None = None
         self.metrics = Metrics()
+        self.clock = Clock()
+        self.faults = FaultPlan(self.clock)
+        self._requested: Scenario | None = None
+        self._armed_after: int | None = None  # the newest journal id when it was armed
         self._executor: ThreadPoolExecutor | None = None
         self._amqp: AmqpServer | None = None
         self._control: ControlServer | None = None
@@ -115,8 +127,15 @@ class Endpoint:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.registry = registry = ensure_registry(settings)
         self.journal = journal = Journal.from_settings(settings)
-        sasl.install_plain_authenticator(registry.check_password)
-        receiver = Receiver(registry, journal, settings)
+        self.faults.checks[:] = []
+        answer_faults = AnswerFaults(self.faults, ForgedKeys(registry, settings.kpr_her_id))
+        broker_faults = BrokerFaults(self.faults, accounts=lambda user: frozenset(
+            str(her_id) for her_id in registry.her_ids_of(user)) if user else frozenset())
+        if settings.scenario is not None:  # armed before the listeners open
+            self.arm(load_scenario(settings.scenario))
+        sasl.install_plain_authenticator(broker_faults.login_check(registry.check_password))
+        receiver = Receiver(registry, journal, settings, clock=self.clock.now,
+                            faults=answer_faults)
         self._executor = ThreadPoolExecutor(settings.workers, thread_name_prefix="mockkpr-work")
         broker = EmbeddedBroker(
             topology_of(registry, settings.kpr_her_id), journal, receiver.process,
@@ -124,7 +143,7 @@ class Endpoint:
             BrokerOptions(delivery_limit=settings.delivery_limit, prefetch=settings.prefetch,
                           max_message_bytes=settings.max_message_bytes,
                           allow_insecure_plain=True),
-            initial=journal.queued())
+            initial=journal.queued(), faults=broker_faults)
         listeners = [Listen(settings.host, settings.amqps_port, self._tls_domain(registry))]
         if settings.amqp_port is not None:
             listeners.append(Listen(settings.host, settings.amqp_port, None))
@@ -132,7 +151,7 @@ class Endpoint:
         self._amqp.start()
         app = create_app(journal, self.readiness, metrics=self.metrics,
                          on_reset=receiver.forget_streams, registry=registry,
-                         documented_passwords=documented_passwords())
+                         documented_passwords=documented_passwords(), scenarios=self)
         self._control = ControlServer(app, settings.control_host, settings.control_port)
         self._control.start()
         log.info("endpoint.ready", amqps=self.urls.amqps, amqp=self.urls.amqp,
@@ -174,7 +193,60 @@ class Endpoint:
             "certificates": self.registry is not None and self.registry.tls is not None,
             "journal": self.journal is not None and self.journal.ping(),
             "amqp_listeners": self._amqp is not None and self._amqp.running,
+            "scenario": self._requested is None or self.faults.scenario is self._requested,
         }
+
+    # ----------------------------------------------------------------- fault injection
+    def arm(self, scenario: Scenario | Path | str) -> Scenario:
+        """Arm a scenario (a value, a file, a packaged name or YAML text); return it.
+
+        Replaces any armed scenario; raises :class:`ConfigError` when it cannot be used.
+        """
+        if isinstance(scenario, Path):
+            scenario = load_scenario(scenario)
+        elif isinstance(scenario, str):
+            scenario = (load_scenario(Path(scenario)) if "\n" not in scenario
+                        else parse_scenario(scenario))
+        self._requested = scenario
+        self.faults.arm(scenario)
+        newest = self.journal.list(MessageFilter(), limit=1) if self.journal else []
+        self._armed_after = newest[0].id if newest else None
+        return scenario
+
+    def disarm(self) -> Scenario | None:
+        """Disarm the armed scenario (and undo its clock); return it."""
+        self._requested = None
+        return self.faults.disarm()
+
+    @contextmanager
+    def armed(self, scenario: Scenario | Path | str) -> Iterator[Scenario]:
+        """``with endpoint.armed("resend-after-reject") as s:`` — disarmed at the end."""
+        armed = self.arm(scenario)
+        try:
+            yield armed
+        finally:
+            self.disarm()
+
+    def entries(self) -> list[JournalEntry]:
+        """The journal entries since the scenario was armed (all without one), oldest first:
+        what verification looks at."""
+        assert self.journal is not None, "not started"
+        since = self._armed_after if self.faults.scenario is not None else None
+        return self.journal.list(MessageFilter(after_id=since), limit=self.journal.max_messages,
+                                 newest_first=False, with_report=False)
+
+    def verify(self, scenario: Scenario | None = None) -> list[Result]:
+        """Check the expectations of ``scenario`` (default: the armed one)."""
+        scenario = scenario or self.faults.scenario
+        if scenario is None:
+            raise ConfigError("no scenario is armed: nothing to verify")
+        return verify(scenario, self.entries(), self.faults.firings())
+
+    def check(self, scenario: Scenario | None = None) -> None:
+        """Raise :class:`ExpectationFailed` listing every failed expectation."""
+        failed = [r.message for r in self.verify(scenario) if not r.passed]
+        if failed:
+            raise ExpectationFailed("\n".join(failed))
 
     @property
     def urls(self) -> Urls:

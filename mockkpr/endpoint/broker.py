@@ -24,6 +24,7 @@ from proton.reactor import ApplicationEvent, EventInjector
 from mockkpr.endpoint import sasl
 from mockkpr.endpoint.addresses import parse_address
 from mockkpr.endpoint.convert import to_amqp, to_inbound
+from mockkpr.endpoint.faults import BrokerFaults
 from mockkpr.endpoint.queues import Queue, QueueBackend, Topology
 from mockkpr.log import get_logger
 from mockkpr.service.messages import InboundMessage, OutboundMessage
@@ -72,6 +73,7 @@ class EmbeddedBroker(MessagingHandler):
         executor: Executor,
         options: BrokerOptions,
         initial: list[QueuedMessage] | None = None,
+        faults: BrokerFaults | None = None,
     ) -> None:
         super().__init__(prefetch=options.prefetch, auto_accept=False, auto_settle=False)
         self.topology = topology
@@ -80,17 +82,19 @@ class EmbeddedBroker(MessagingHandler):
         self.executor = executor
         self.options = options
         self.queues = {name: Queue(info) for name, info in topology.queues.items()}
-        for item in initial or []:
-            if item.queue in self.queues:
-                self.queues[item.queue].ready.append(item)
         self.injector = EventInjector()
+        self.container: Any = None
+        self.faults = faults or BrokerFaults()  # fault injection (mockkpr.endpoint.faults)
+        self.faults.attach(self, options.prefetch)
+        for item in initial or []:
+            if item.queue in self.queues and not self.faults.hold(item):
+                self.queues[item.queue].ready.append(item)
         self._done: queue_module.SimpleQueue[tuple[Any, ProcessResult]] = \
             queue_module.SimpleQueue()
         self._in_flight: dict[Any, tuple[Queue, QueuedMessage]] = {}
         self._retry: list[Any] = []
         self.connections = 0
         self.acceptors: list[Any] = []
-        self.container: Any = None
 
     def on_stop(self, event: Any) -> None:
         """The injected stop event: close the listeners and end the reactor."""
@@ -108,6 +112,7 @@ class EmbeddedBroker(MessagingHandler):
     @_guarded
     def on_connection_bound(self, event: Any) -> None:
         sasl.require_plain(event.transport, allow_insecure=self.options.allow_insecure_plain)
+        self.faults.connection_bound(event.transport)
 
     @_guarded
     def on_connection_opening(self, event: Any) -> None:
@@ -130,9 +135,13 @@ class EmbeddedBroker(MessagingHandler):
         """Forget the links of a connection and put its unsettled deliveries back."""
         if connection is None:
             return
+        self._forget_links(lambda link: link.connection == connection)
+
+    def _forget_links(self, gone: Callable[[Any], bool]) -> None:
+        """Forget the consumer links ``gone`` picks and put their unsettled deliveries back."""
         for queue in self.queues.values():
-            queue.consumers = [c for c in queue.consumers if c.connection != connection]
-        for delivery in [d for d in self._in_flight if d.link.connection == connection]:
+            queue.consumers = [c for c in queue.consumers if not gone(c)]
+        for delivery in [d for d in self._in_flight if gone(d.link)]:
             queue, item = self._in_flight.pop(delivery)
             self._redeliver(queue, item, count_attempt=True)
         self._dispatch_all()
@@ -185,16 +194,12 @@ class EmbeddedBroker(MessagingHandler):
         link.rcv_settle_mode = link.remote_rcv_settle_mode
         link.max_message_size = self.options.max_message_bytes
         link.open()
+        self.faults.producer_attached(link, user)
 
     def on_link_closing(self, event: Any) -> None:
         link = event.link
         if link.is_sender:
-            for queue in self.queues.values():
-                queue.remove_consumer(link)
-            for delivery in [d for d in self._in_flight if d.link == link]:
-                queue, item = self._in_flight.pop(delivery)
-                self._redeliver(queue, item, count_attempt=True)
-            self._dispatch_all()
+            self._forget_links(lambda other: other == link)
 
     # ------------------------------------------------------------- inbound
     @_guarded
@@ -218,6 +223,12 @@ class EmbeddedBroker(MessagingHandler):
         if not queue.info.processed:
             self._store(delivery, queue, inbound)
             return
+        processed = self.faults.before_processing(delivery, inbound)
+        if processed is not None:
+            self._submit(delivery, processed)
+
+    def _submit(self, delivery: Any, inbound: InboundMessage) -> None:
+        """Hand a message on KPR's queue to a worker."""
         future = self.executor.submit(self.processor, inbound)
         future.add_done_callback(partial(self._finished, delivery))
 
@@ -257,8 +268,13 @@ class EmbeddedBroker(MessagingHandler):
     def _apply(self, delivery: Any, result: ProcessResult) -> None:
         for item in result.queued:
             queue = self.queues.get(item.queue)
-            if queue is not None:
+            if queue is not None and not self.faults.hold(item):
                 queue.ready.append(item)
+        if not self.faults.after_processing(delivery, result):
+            self._dispose(delivery, result)
+
+    def _dispose(self, delivery: Any, result: ProcessResult) -> None:
+        """Settle a processed delivery as its result says."""
         if result.settle in (Settle.ACCEPT, Settle.HOLD):
             self._settle(delivery, Delivery.ACCEPTED)
         elif result.settle is Settle.REJECT:
@@ -324,6 +340,9 @@ class EmbeddedBroker(MessagingHandler):
     def on_delivery(self, event: Any) -> None:
         # Runs before MessagingHandler's children (which only notify for sender links here).
         delivery = event.delivery
+        if delivery.link.is_receiver and delivery.partial:
+            self.faults.mid_transfer(delivery, event.transport.user if event.transport else None)
+            return
         if delivery.link.is_sender and delivery.updated and delivery in self._in_flight:
             self._outcome(delivery)
 

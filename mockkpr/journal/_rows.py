@@ -120,6 +120,7 @@ def queued_from_row(row: sa.RowMapping) -> QueuedMessage:
         message=message_from_row(row),
         delivery_count=row["delivery_count"],
         enqueued_at=row["enqueued_at"],
+        not_before=row["not_before"],
     )
 
 

@@ -30,6 +30,9 @@ class AnswerRecord:
     kind: str  # "apprec" | "transport-error" | "feedback"
     message: OutboundMessage
     sent_at: datetime
+    #: Held in its queue until the endpoint's clock reaches this (a late AppRec fault); the
+    #: journal keeps it on the queued message, not on the answer.
+    not_before: datetime | None = None
 
 
 @dataclass
@@ -108,6 +111,7 @@ class QueuedMessage:
     ``queue`` is the queue it waits in now (a dead-letter queue after
     :meth:`~mockkpr.journal.store.Journal.move_queued`); ``message.queue`` stays the queue it was
     addressed to. ``delivery_count`` counts the deliveries that were not accepted.
+    ``not_before``: not delivered before the endpoint's clock reaches it (None: at once).
     """
 
     id: int
@@ -115,3 +119,4 @@ class QueuedMessage:
     message: OutboundMessage
     delivery_count: int
     enqueued_at: datetime
+    not_before: datetime | None = None

@@ -187,9 +187,9 @@ class Journal:
         for answer in answers:  # one by one: the queue ids go back to the endpoint
             result = conn.execute(t.queued.insert(), {
                 "queue": answer.message.queue, "enqueued_at": now, "delivery_count": 0,
-                **_rows.message_values(answer.message)})
+                "not_before": answer.not_before, **_rows.message_values(answer.message)})
             queued.append(QueuedMessage(_new_id(result), answer.message.queue, answer.message,
-                                        0, now))
+                                        0, now, answer.not_before))
         return queued
 
     def _inserted(self) -> None:

@@ -1,6 +1,6 @@
 """The journal's tables, in portable SQLAlchemy Core (SQLite and PostgreSQL).
 
-Layout (schema version 1)::
+Layout (schema version 2: ``queued.not_before`` added)::
 
     schema_version  version
     entries         id, message_id, msg_id, received_at, queue, user_name, sender_her_id,
@@ -9,7 +9,7 @@ Layout (schema version 1)::
                     error_condition, error_description, error_data (JSON list), report (JSON),
                     answered_at
     answers         id, entry_id -> entries.id, kind, sent_at, <message columns>
-    queued          id, queue, enqueued_at, delivery_count, <message columns>
+    queued          id, queue, enqueued_at, delivery_count, not_before, <message columns>
     parts           id, group_id, sender_key, sequence, part_count, body, meta (JSON),
                     received_at; unique (group_id, sender_key, sequence)
 
@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
 #: Bumped whenever a table changes; an existing database with another version is refused.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = sa.MetaData()
 
@@ -140,6 +140,8 @@ queued = sa.Table(
     sa.Column("queue", sa.String(255), nullable=False, index=True),
     sa.Column("enqueued_at", UtcDateTime(), nullable=False),
     sa.Column("delivery_count", sa.Integer(), nullable=False, default=0),
+    # Held until the endpoint's clock reaches it (a late AppRec); NULL: deliver at once.
+    sa.Column("not_before", UtcDateTime()),
     *_message_columns(),
     sqlite_autoincrement=True,
 )

@@ -17,6 +17,8 @@ passphrase)::
     parties/{her_id}/previous-encryption-cert.pem            receiver only: a "legacy" key
     parties/{her_id}/previous-encryption-key.UNENCRYPTED.pem
     unknown-ca/ca-cert.pem                  only with the unknown-ca variant: a CA nobody trusts
+    parties/{receiver}/forged/{problem}-signing-cert.pem      receiver only, for fault injection
+    parties/{receiver}/forged/{problem}-signing-key.UNENCRYPTED.pem
 
 The first party is the **receiver** (the KPR that mockkpr plays); the others are senders. Every
 party gets keys (a test PKI serves both sides) and a SASL account ``mockkpr-{her_id}`` with a
@@ -28,6 +30,11 @@ sender's queues, account and encryption certificate) with HER-id ``her_id * 10 +
 signing certificate: n=1 ``expired``, 2 ``not-yet-valid``, 3 ``wrong-usage`` (keyEncipherment
 instead of nonRepudiation), 4 ``revoked`` (listed in the CRL), 5 ``unknown-ca`` (issued by a CA
 that is not the registry's). Sending as that HER-id makes the receiver expect that certificate.
+
+*Forged* signing certificates of the receiver let fault injection sign an AppRec badly
+(:mod:`mockkpr.faults.forged`): with the receiver's name but ``expired`` (valid until yesterday),
+``revoked`` (listed in the CRL) or ``unknown`` (issued by a CA nobody trusts). They share one key
+and are not in the registry: the receiver's registered signing certificate stays the good one.
 """
 
 from __future__ import annotations
@@ -47,6 +54,10 @@ from mockkpr.errors import ConfigError
 from mockkpr.pki import build, files
 
 REGISTRY_FILE = "registry.yaml"
+#: Directory of the receiver's forged signing certificates, below ``parties/{her_id}``.
+FORGED_DIR = "forged"
+#: The forged certificates made for the receiver, by problem.
+FORGED_PROBLEMS = ("expired", "revoked", "unknown")
 _WRITTEN = ("README.txt", REGISTRY_FILE, "ca", "tls", "parties", "unknown-ca")
 VALID_DAYS = 730
 
@@ -223,6 +234,7 @@ def create_test_pki(
                 }
             )
             made[vid] = (party.her_id, variant)
+    revoked.append(_forged(writer, ca, unknown_ca, parties[0], now))
     crl = build.make_crl(ca, [item.certificate for item in revoked], now)
     files.write_file(directory / "ca/crl.pem", files.crl_pem(crl))
 
@@ -279,6 +291,29 @@ def _party(
     entry["sasl"] = {"user": f"mockkpr-{party.her_id}",
                      "password": password or secrets.token_urlsafe(24)}
     return entry
+
+
+def _forged(writer: _Writer, ca: build.Issued, unknown_ca: build.Issued | None,
+            receiver: PartySpec, now: datetime) -> build.Issued:
+    """Write the receiver's forged signing certificates; return the one to revoke."""
+    subject = build.party_name(receiver.her_id, receiver.name)
+    key = build.new_key()
+    untrusted = unknown_ca or build.make_ca(now, name=build.UNKNOWN_CA_NAME)
+    start, end = now - timedelta(days=1), now + timedelta(days=VALID_DAYS)
+    made = {
+        "expired": build.issue(ca, subject, build.Usage.SIGNING, key=key,
+                               not_before=now - timedelta(days=VALID_DAYS),
+                               not_after=now - timedelta(days=1)),
+        "revoked": build.issue(ca, subject, build.Usage.SIGNING, key=key, not_before=start,
+                               not_after=end),
+        "unknown": build.issue(untrusted, subject, build.Usage.SIGNING, key=key,
+                               not_before=start, not_after=end),
+    }
+    base = f"parties/{receiver.her_id}/{FORGED_DIR}"
+    for problem, issued in made.items():
+        writer.cert(f"{base}/{problem}-signing-cert.pem", issued,
+                    f"{base}/{problem}-signing-key.UNENCRYPTED.pem")
+    return made["revoked"]
 
 
 def _variant_certificate(

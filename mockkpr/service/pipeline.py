@@ -30,6 +30,7 @@ from mockkpr.envelope import (
     sender_her_ids,
 )
 from mockkpr.errors import InputError, TransportError
+from mockkpr.faults.answers import AnswerHook, AnswerStage, ApprecChange
 from mockkpr.iplos import DocumentKind, Generation, Report, sniff_format, validate
 from mockkpr.iplos.render import report_json
 from mockkpr.iplos.rules.event_history import EventHistory
@@ -92,6 +93,7 @@ class _Work:
     entry: JournalEntry
     sender: Party | None = None
     msghead: MsgHeadInfo | None = None
+    receipt: ReceiptOutcome | None = None  # the AppRec's verdict, once decided
 
 
 class Receiver:
@@ -103,11 +105,13 @@ class Receiver:
         journal: JournalPort,
         settings: Settings,
         clock: Callable[[], datetime] | None = None,
+        faults: AnswerHook | None = None,
     ) -> None:
         self.registry = registry
         self.journal = journal
         self.settings = settings
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.faults = faults  # register-level fault injection (mockkpr.faults.answers)
         self.kpr = registry.party(settings.kpr_her_id)
         self._histories: dict[str, EventHistory] = {}
         self._locks: dict[str, threading.Lock] = {}
@@ -139,6 +143,8 @@ class Receiver:
             log.warning("message.retry_later", message_id=inbound.message_id, reason=str(exc))
             return ProcessResult(Settle.RETRY, description=str(exc))
         work.entry.outcome = outcome
+        if self.faults is not None:
+            self.faults.on_answer(self._answer_stage(work))
         work.entry.answered_at = self.clock()
         queued = self.journal.record_answered(work.entry)
         log.info("message.processed", message_id=inbound.message_id, sender=sender_id,
@@ -361,6 +367,7 @@ class Receiver:
         assert work.msghead is not None
         assert work.sender is not None
         outcome = receipt_outcome(report)
+        work.receipt = outcome
         work.entry.apprec_status = outcome.status.value
         result = {Status.OK: Outcome.ACCEPTED, Status.AVVIST: Outcome.REJECTED,
                   Status.OK_FEIL_I_DELMELDING: Outcome.PARTIAL}[outcome.status]
@@ -370,19 +377,24 @@ class Receiver:
             AnswerRecord("apprec", self._apprec_message(work, outcome), self.clock()))
         return result
 
-    def _apprec_message(self, work: _Work, outcome: ReceiptOutcome) -> OutboundMessage:
+    def _apprec_message(self, work: _Work, outcome: ReceiptOutcome,
+                        change: ApprecChange | None = None) -> OutboundMessage:
         assert work.msghead is not None
         assert work.sender is not None
+        change = change or ApprecChange()
         now = self.clock()
         kpr_org = Organisation(self.kpr.name, self.kpr.her_id)
+        original = OriginalMsg.from_msghead(work.msghead)
+        if change.original_msg_id is not None:
+            original = replace(original, msg_id=change.original_msg_id)
         apprec = build_apprec(
-            outcome, version=self.settings.apprec_version, sender=kpr_org,
-            receiver=work.msghead.sender, original=OriginalMsg.from_msghead(work.msghead),
+            change.outcome or outcome, version=self.settings.apprec_version, sender=kpr_org,
+            receiver=work.msghead.sender, original=original,
             gen_date=now, apprec_id=str(uuid.uuid4()))
-        signing = self.kpr.signing
+        signing = change.signer or self.kpr.signing
         assert signing is not None, "the KPR party must hold its signing key"
         body = protect(apprec, signer_cert=signing.certificate, signer_key=signing.key,
-                       recipient_cert=work.sender.encryption_certificate)
+                       recipient_cert=change.recipient or work.sender.encryption_certificate)
         queue = work.sender.queues.asynchronous
         return OutboundMessage(
             queue=queue, message_id=str(uuid.uuid4()), subject="APPREC",
@@ -392,8 +404,23 @@ class Receiver:
                 "applicationTimeStamp": now.strftime(APPLICATION_TIMESTAMP),
                 "enqueuedTimeUtc": now.strftime("%Y-%m-%dT%H:%M:%S"),
             },
-            body=body, correlation_id=work.inbound.message_id, to=queue,
+            body=body, correlation_id=change.correlation_id or work.inbound.message_id, to=queue,
             reply_to=self.kpr.queues.asynchronous)
+
+    def _answer_stage(self, work: _Work) -> AnswerStage:
+        """The answers as the fault hook may change them (mockkpr.faults.answers)."""
+        receipt = work.receipt
+
+        def rebuild(change: ApprecChange) -> OutboundMessage:
+            assert receipt is not None
+            return self._apprec_message(work, receipt, change)
+
+        sender_id = work.inbound.prop("fromHerId") or ""
+        sender = work.sender or (self.registry.find(int(sender_id)) if sender_id.isdigit()
+                                 else None)
+        return AnswerStage(work.inbound, work.entry, self.clock(),
+                           sender.queues.error if sender is not None else None,
+                           rebuild if receipt is not None and work.sender is not None else None)
 
     def _transport_error(self, work: _Work, error: TransportError) -> Outcome:
         inbound = work.inbound

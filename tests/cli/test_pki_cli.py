@@ -125,7 +125,8 @@ def test_show_hides_passwords(initialised: Path, runner: CliRunner) -> None:
     lines = result.output.splitlines()
     assert lines[0] == f"registry    {initialised / 'registry.yaml'}"
     assert lines[1] == "CA          CN=mockkpr test CA — not for production,O=mockkpr,C=NO"
-    assert lines[3].startswith("CRL         1 revoked, next update ")
+    # the revoked variant and the receiver's revoked forgery (fault injection)
+    assert lines[3].startswith("CRL         2 revoked, next update ")
     assert "131725  KPR" in lines
     assert "    account     mockkpr-131725  password (hidden; --show-passwords)" in lines
     assert "    queues      131725_async  131725_error  131725_dl" in lines

@@ -105,7 +105,7 @@ def test_other_schema_version_is_refused(journal_url: str) -> None:
     with engine.begin() as conn:
         conn.exec_driver_sql("UPDATE schema_version SET version = 99")
     engine.dispose()
-    with pytest.raises(ConfigError, match=r"has schema version \[99\], this mockkpr uses 1"):
+    with pytest.raises(ConfigError, match=r"has schema version \[99\], this mockkpr uses 2"):
         Journal(journal_url)
 
 

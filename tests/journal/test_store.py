@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -87,6 +88,17 @@ def test_answers_are_queued_with_their_entry(journal: Journal) -> None:
     assert [(q.queue, q.message) for q in queued] == [
         ("80001_async", apprec.message), ("80001_error", error.message)]
     assert all(q.delivery_count == 0 for q in queued)
+
+
+def test_a_late_answer_keeps_its_due_time_in_the_queue(journal: Journal) -> None:
+    """A late AppRec (fault injection) waits in the queue until ``not_before``, also after a
+    restart, which reads the queue table again."""
+    due = datetime(2027, 1, 17, 12, 0, tzinfo=UTC)
+    late = replace(make_answer("apprec", queue="80001_async"), not_before=due)
+    now = make_answer("apprec", queue="80001_async")
+    queued = journal.record_answered(make_entry(answers=[late, now]))
+    assert [q.not_before for q in queued] == [due, None]
+    assert [q.not_before for q in journal.queued()] == [due, None]
 
 
 def _fail_on_queue_insert(journal: Journal) -> None:

@@ -61,6 +61,8 @@ def test_layout(made: GeneratedPki) -> None:
     ]
     previous = ["previous-encryption-cert.pem", "previous-encryption-key.UNENCRYPTED.pem"]
     variant = ["signing-cert.pem", "signing-key.UNENCRYPTED.pem"]
+    forged = [f"forged/{problem}-{name}" for problem in ("expired", "revoked", "unknown")
+              for name in variant]
     expected = [
         "README.txt",
         "ca/ca-cert.pem",
@@ -68,7 +70,7 @@ def test_layout(made: GeneratedPki) -> None:
         "ca/crl.pem",
         *[f"parties/12345/{name}" for name in party],
         *[f"parties/12345{n}/{name}" for n in range(1, 6) for name in variant],
-        *[f"parties/131725/{name}" for name in sorted(party + previous)],
+        *[f"parties/131725/{name}" for name in sorted(party + previous + forged)],
         "registry.yaml",
         "tls/localhost-cert.pem",
         "tls/localhost-key.UNENCRYPTED.pem",
@@ -125,14 +127,36 @@ def test_tls_server_certificate(made: GeneratedPki) -> None:
     assert issued_by(tls, _cert(made, "ca/ca-cert.pem"))
 
 
-def test_crl_lists_only_the_revoked_variant(made: GeneratedPki) -> None:
+def test_crl_lists_only_the_revoked_variant_and_the_revoked_forgery(made: GeneratedPki) -> None:
     crl = load_crl(made.directory / "ca/crl.pem")
     ca = _cert(made, "ca/ca-cert.pem")
     key = ca.public_key()
     assert isinstance(key, rsa.RSAPublicKey)
     assert crl.is_signature_valid(key)
     revoked = _cert(made, "parties/123454/signing-cert.pem")
-    assert [entry.serial_number for entry in crl] == [revoked.serial_number]
+    forged = _cert(made, "parties/131725/forged/revoked-signing-cert.pem")
+    assert [entry.serial_number for entry in crl] == [revoked.serial_number,
+                                                       forged.serial_number]
+
+
+def test_forged_receiver_certificates_carry_its_name_and_one_problem_each(
+        made: GeneratedPki) -> None:
+    """Fault injection signs bad AppRecs with these (mockkpr.faults.forged)."""
+    ca = _cert(made, "ca/ca-cert.pem")
+    real = _cert(made, "parties/131725/signing-cert.pem")
+    expired = _cert(made, "parties/131725/forged/expired-signing-cert.pem")
+    revoked = _cert(made, "parties/131725/forged/revoked-signing-cert.pem")
+    unknown = _cert(made, "parties/131725/forged/unknown-signing-cert.pem")
+    for forged in (expired, revoked, unknown):
+        assert forged.subject == real.subject
+        assert forged.serial_number != real.serial_number
+        assert _usages(forged) == {"content_commitment"}
+    assert expired.not_valid_after_utc < NOW
+    assert issued_by(expired, ca)
+    assert issued_by(revoked, ca)
+    assert revoked.not_valid_after_utc > NOW
+    assert not issued_by(unknown, ca)
+    assert unknown.issuer == _cert(made, "unknown-ca/ca-cert.pem").subject
 
 
 def test_variants(made: GeneratedPki) -> None:
