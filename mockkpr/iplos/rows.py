@@ -138,7 +138,11 @@ def row_from_element(
     tag = tag_of(element)
     cut = tag.find("}") + 1
     kind = tag[cut:]
-    attrs = attributes_of(element)
+    attrib = element.attrib
+    # IPLOS attributes are unqualified: a plain copy, unless one carries a namespace.
+    attrs: dict[str, str] = dict(attrib) if attrib else {}  # type: ignore[arg-type]
+    if attrs and any(key[0] == "{" for key in attrs):
+        attrs = attributes_of(element)
     key = KEY_ATTRIBUTES.get(kind)
     if key is not None and attrs.get(key):
         step = f"{kind}[@{key}={attrs[key]}]"
@@ -155,7 +159,7 @@ def row_from_element(
         ctag = child.tag
         if not isinstance(ctag, str):
             continue  # comments and processing instructions
-        if len(child) or child.attrib:
+        if len(child) or child.keys():
             name = ctag[ctag.find("}") + 1:]
             positions[name] = positions.get(name, 0) + 1
             row.children.append(row_from_element(child, base, row, positions[name], index))
