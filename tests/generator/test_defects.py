@@ -12,16 +12,20 @@ from mockkpr.errors import ConfigError
 from mockkpr.generator import defects as D
 from mockkpr.generator.api import GenerationRun
 from mockkpr.generator.defects.units import REAL_LOOKING_LIMIT, real_looking_id
-from mockkpr.generator.spec import GenerationSpec
+from mockkpr.generator.spec import YEARS_BY_GENERATION, GenerationSpec
 from mockkpr.iplos import validate
 from mockkpr.iplos.findings import Report
 from mockkpr.iplos.formats import Generation
 from mockkpr.iplos.identifiers import Gender, IdKind, parse_national_id
 from mockkpr.iplos.rules import REGISTRY
 from mockkpr.iplos.rules.event_history import EventHistory
+from mockkpr.refdata.kommuner import bydeler, is_valid_kommune
 from tests.generator.helpers import Output, run
 
 YEAR = {Generation.ANNUAL_2018: 2018, Generation.ANNUAL_2019: 2019, Generation.EVENT_56: 2022}
+KOMMUNER = ("0301", "1103", "5001", "4601", "1201", "3005")
+"""Oslo and Stavanger (bydeler), and kommuner that began (5001 in 2018, 4601 and 3005 in
+2020) or ended (1201 after 2019, 3005 after 2023) within the years the generator writes."""
 EXCLUSIVE = ("XML-DOCTYPE", "XML-UNKNOWN-FORMAT", "XML-NOT-WELL-FORMED")
 
 
@@ -89,14 +93,18 @@ def test_all_leaves_out_only_exclusive_rules_and_rules_sharing_a_slot() -> None:
 
 # ----------------------------------------------------------------------- exactness
 @pytest.mark.parametrize("seed", [1, 2])
-@pytest.mark.parametrize(("generation", "messages"), [
-    (Generation.ANNUAL_2018, None), (Generation.ANNUAL_2019, None),
-    (Generation.EVENT_56, None), (Generation.EVENT_56, 3)])
-def test_all_gives_one_finding_of_each_rule(generation: Generation, messages: int | None,
+@pytest.mark.parametrize(("generation", "year", "kommune", "bydel", "messages"), [
+    (Generation.ANNUAL_2018, 2018, "5001", None, None),  # 5001 begins in 2018
+    (Generation.ANNUAL_2019, 2019, "0301", "03", None),
+    (Generation.ANNUAL_2019, 2020, "4601", None, None),  # 4601 begins in 2020
+    (Generation.EVENT_56, 2022, "0301", None, None),
+    (Generation.EVENT_56, 2023, "3005", None, 3)])  # 3005 ends after 2023
+def test_all_gives_one_finding_of_each_rule(generation: Generation, year: int, kommune: str,
+                                            bydel: str | None, messages: int | None,
                                             seed: int) -> None:
     defects = D.parse_defects("all", generation)
-    spec = GenerationSpec("0301", YEAR[generation], 80, seed=seed, generation=generation,
-                          defects=defects, messages=messages)
+    spec = GenerationSpec(kommune, year, 80, seed=seed, generation=generation,
+                          defects=defects, messages=messages, bydel=bydel)
     out = run(spec)
     assert _found(out, generation) == _injected(out)
     assert Counter(d["rule"] for d in out.manifest["defects"]) == Counter(defects)
@@ -129,14 +137,19 @@ def test_validator_finds_exactly_the_injected_defects(seed: int, generation: Gen
     share = data.draw(st.sampled_from((0.05, 0.3, 1.0)))  # few, some or all rules
     chosen = _slot_free([r for r in order if data.draw(st.floats(0, 1)) < share], generation)
     messages = data.draw(st.integers(1, 3)) if generation is Generation.EVENT_56 else None
+    first, last = YEARS_BY_GENERATION[generation]
+    year = data.draw(st.integers(first, last))
+    kommune = data.draw(st.sampled_from([k for k in KOMMUNER if is_valid_kommune(k, year)]))
+    districts = sorted(bydeler(kommune, year, include_statistical=False))
+    bydel = data.draw(st.sampled_from([None, *districts[:2]]))
     defects = {}
     for rule_id in chosen:
         found = D.injector_for(rule_id, generation)
         assert found is not None
         most = 1 if found.last_only else (3 if found.repeatable else messages or 1)
         defects[rule_id] = data.draw(st.integers(1, most))
-    spec = GenerationSpec("0301", YEAR[generation], 100, seed=seed, generation=generation,
-                          defects=defects, messages=messages)
+    spec = GenerationSpec(kommune, year, 100, seed=seed, generation=generation,
+                          defects=defects, messages=messages, bydel=bydel)
     out = run(spec)
     assert _found(out, generation) == _injected(out)
     assert sum(_injected(out).values()) == sum(defects.values())

@@ -20,7 +20,7 @@ from mockkpr.generator.defects.registry import ALL, ANNUAL, EVENT, Target, injec
 from mockkpr.generator.hooks import HeaderEdits
 from mockkpr.generator.model import World
 from mockkpr.iplos.formats import DocumentKind, Generation
-from mockkpr.refdata.kommuner import kommuner
+from mockkpr.refdata.kommuner import bydeler, is_valid_kommune, kommuner
 
 IDENTITY = DocumentKind.IDENTITY
 DEFECT_TEXT = "defekt"
@@ -119,11 +119,18 @@ def _contact(edits: HeaderEdits, doc: DocumentInfo, variant: int) -> Result:
 
 
 @injector("IDE-HEADER-MISMATCH", Target.DOCUMENT, ANNUAL,
-          "the identity message's period moved to the year before (both dates, so that the "
-          "identity message is right in itself)", kind=IDENTITY, slots=(IDE_FROM, IDE_TO))
-def _header_mismatch(edits: HeaderEdits, doc: DocumentInfo, variant: int) -> Result:
-    edits.fields["iiTilDato"] = f"{doc.year - 1}1231"
-    return _field(edits, doc, "iiFraDato", f"{doc.year - 1}0101")
+          "the identity message's period moved to the year before or after (both dates, so "
+          "that the identity message is right in itself; a year in which its kommune and "
+          "bydel exist)", kind=IDENTITY, slots=(IDE_FROM, IDE_TO))
+def _header_mismatch(edits: HeaderEdits, doc: DocumentInfo, variant: int) -> Result | None:
+    world = doc.world
+    for year in (doc.year - 1, doc.year + 1):
+        if is_valid_kommune(world.kommune, year) and (
+                world.sending_bydel == "00"
+                or world.sending_bydel in bydeler(world.kommune, year)):
+            edits.fields["iiTilDato"] = f"{year}1231"
+            return _field(edits, doc, "iiFraDato", f"{year}0101")
+    return None
 
 
 @injector("IPLOS-VERSJON", Target.DOCUMENT, ANNUAL,

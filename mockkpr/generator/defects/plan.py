@@ -170,8 +170,12 @@ class DefectPlan(Hooks):
             turn[found.rule_id] = start + step + 1
             slots.update((slot, found.rule_id) for slot in found.slots)
             edits = self._headers.setdefault(document, HeaderEdits())
-            location, value = found.apply(edits, DocumentInfo(self.world, roots[found.kind]),
-                                          variant)
+            result = found.apply(edits, DocumentInfo(self.world, roots[found.kind]), variant)
+            if result is None:
+                raise ConfigError(f"--defects: {found.rule_id} cannot be injected for kommune "
+                                  f"{self.world.kommune} in {self.world.year} "
+                                  f"({found.description})")
+            location, value = result
             self._records.append(Injected(found.rule_id, document, location, value))
 
     # ------------------------------------------------------------------ notifications
