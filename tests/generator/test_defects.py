@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -329,3 +330,15 @@ def test_too_few_hosts_is_an_error_not_a_silent_shortfall() -> None:
 def test_defect_syntax_errors(text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         D.parse_defects(text, Generation.ANNUAL_2019)
+
+
+def test_the_documentation_names_every_rule_and_how_it_is_injected() -> None:
+    """docs/generator.md has a row for each injector and names each non-injectable rule."""
+    text = (Path(__file__).parents[2] / "docs" / "generator.md").read_text(encoding="utf-8")
+    section = text[text.index("## Defects"):text.index("## Speed and memory")]
+    for rule_id, injectors in D.INJECTORS.items():
+        for found in injectors:
+            assert f"| {rule_id} |" in section, rule_id
+            assert found.description in section, rule_id
+    for rule_id in [*D.NOT_INJECTABLE, *(rule for rule, _ in D.NOT_INJECTABLE_IN)]:
+        assert rule_id in section, rule_id
