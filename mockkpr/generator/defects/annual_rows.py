@@ -99,20 +99,19 @@ def _free_id(unit: PersonUnit, kind: str) -> int | None:
     return next((base + n for n in range(1, ROW_ID_FACTOR) if base + n not in used), None)
 
 
-def _added(unit: PersonUnit, kind: str) -> tuple[int, Editable] | None:
-    """A new, valid DIAGNOSE or DOGNTILBUD for a person whose rows of the kind are taken."""
+def _new_row(unit: PersonUnit, kind: str) -> tuple[int, Diagnosis | RoundTheClock] | None:
+    """A new, valid DIAGNOSE or DOGNTILBUD (not yet added) for a person whose rows of the
+    kind are taken: a diagnosis A99 or an offer at the first institution, over the
+    person's assessment period."""
     row_id = _free_id(unit, kind)
     if row_id is None:
         return None
     person = unit.person
     if kind == "DIAGNOSE":
-        diagnosis = Diagnosis(row_id, "ICPC-2", "A99", person.assessed_from, person.assessed_to)
-        person.diagnoses.append(diagnosis)
-        return row_id, diagnosis
-    offer = RoundTheClock(row_id, unit.world.providers.institutions[0], person.assessed_from,
-                          person.assessed_to)
-    person.round_the_clock.append(offer)
-    return row_id, offer
+        return row_id, Diagnosis(row_id, "ICPC-2", "A99", person.assessed_from,
+                                 person.assessed_to)
+    return row_id, RoundTheClock(row_id, unit.world.providers.institutions[0],
+                                 person.assessed_from, person.assessed_to)
 
 
 def pick(unit: PersonUnit, kind: str, variant: int,
@@ -124,10 +123,14 @@ def pick(unit: PersonUnit, kind: str, variant: int,
         row_id, get = found[variant % len(found)]
         row = get()
     elif kind in ("DIAGNOSE", "DOGNTILBUD") and unit.free():
-        added = _added(unit, kind)
-        if added is None or not fits(added[1]):
+        new = _new_row(unit, kind)
+        if new is None or not fits(new[1]):
             return None
-        row_id, row = added
+        row_id, row = new
+        if isinstance(row, Diagnosis):
+            unit.person.diagnoses.append(row)
+        else:
+            unit.person.round_the_clock.append(row)
     else:
         return None
     unit.take(f"{kind}:{row_id}")

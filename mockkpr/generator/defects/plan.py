@@ -183,11 +183,12 @@ class DefectPlan(Hooks):
         """Place 56.0.0 notification defects on persons' notifications; ``last_key`` is the
         sort key of the output's last notification (ConfigError when too few can host)."""
         persons = self.world.spec.persons
-        last_index = (last_key >> 8) & 0xFFFFFFFF if last_key >= 0 else None
+        wanted = self._of(Target.NOTIFICATION)
+        last_index = (last_key >> 8) & 0xFFFFFFFF if last_key >= 0 and wanted else None
         last_guid = None
         if last_index is not None:
             last_guid = next(guid for key, guid, _, _ in notes(last_index) if key == last_key)
-        for found, variant in self._of(Target.NOTIFICATION):
+        for found, variant in wanted:
             if found.last_only and total < 2:
                 raise ConfigError(f"--defects: {found.rule_id}: needs two notifications or "
                                   f"more (there are {total})")
