@@ -314,6 +314,11 @@ def test_too_few_hosts_is_an_error_not_a_silent_shortfall() -> None:
     spec = GenerationSpec("0301", 2019, 2, seed=3, defects={"XML-STRUCTURE": 3})
     with pytest.raises(ConfigError, match="not enough places for XML-STRUCTURE in 2 persons"):
         GenerationRun(spec)
+    # The first person and its identity stay, so that neither file is left without rows.
+    for rule_id in ("PE-IDENT-MISSING", "IDE-ORPHAN"):
+        spec = GenerationSpec("0301", 2019, 2, seed=3, defects={rule_id: 2})
+        with pytest.raises(ConfigError, match=f"not enough places for {rule_id} in 2 persons"):
+            GenerationRun(spec)
     spec = GenerationSpec("0301", 2022, 3, seed=3, generation=Generation.EVENT_56,
                           defects={"EV-CHAIN": 40})
     with pytest.raises(ConfigError, match="not enough places for EV-CHAIN in the "

@@ -182,10 +182,10 @@ def _person_twice(unit: PersonUnit, variant: int) -> Hit | None:
 
 # ----------------------------------------------------------------------- the join
 @injector("PE-IDENT-MISSING", Target.PERSON, ANNUAL,
-          "the identity row of one person left out of the identity message")
+          "the identity row of one person (never the first) left out of the identity message")
 def _identity_missing(unit: PersonUnit, variant: int) -> Hit | None:
-    if not unit.ident_free():
-        return None
+    if unit.index == 0 or not unit.ident_free():
+        return None  # the first identity stays, so that the message has a PasientIdent
     unit.take("ident")
     unit.ident.skip = True
     return Hit(unit.path, str(unit.key))
