@@ -14,7 +14,8 @@ wrong number, say) keep the key known to the join, so the PERSON is not reported
 
 from __future__ import annotations
 
-from mockkpr.generator.defects.annual_rows import bad_date, granted, pick, rows
+from mockkpr.generator.defects.annual_rows import bad_date, pick, rows
+from mockkpr.generator.defects.annual_services import granted
 from mockkpr.generator.defects.registry import ANNUAL, Y2019, Target, injector
 from mockkpr.generator.defects.units import (
     KINDS,
