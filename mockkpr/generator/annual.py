@@ -10,7 +10,7 @@ generated document against the schema as a whole with lxml.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from xml.sax.saxutils import escape
 
 from mockkpr import __version__
@@ -48,6 +48,26 @@ def _leaves(pairs: Iterable[tuple[str, str | None]], row: Editable, indent: str)
     return "".join(out)
 
 
+def _start(tag: str, attributes: Iterable[tuple[str, str | None]], row: Editable,
+           indent: str) -> str:
+    """A row's start tag with its attributes (``@name`` overrides apply)."""
+    overrides = row.overrides or {}
+    parts = []
+    for name, text in attributes:
+        text = overrides.get(f"@{name}", text)
+        if text is not None:
+            parts.append(f' {name}="{text}"')
+    return f"{indent}<{tag}{''.join(parts)}>\n"
+
+
+def _edited_row(tag: str, attributes: Iterable[tuple[str, str | None]],
+                pairs: Iterable[tuple[str, str | None]], row: Editable) -> str:
+    """A child row a defect changed (the slow path): overrides, extra markup, written twice."""
+    text = (f"{_start(tag, attributes, row, '    ')}{_leaves(pairs, row, '      ')}"
+            f"    </{tag}>\n")
+    return text * 2 if row.twice else text
+
+
 def _score_lines(variable: int, score: str) -> str:
     return (f"      <fnFunkType>{variable}</fnFunkType>\n"
             f"      <fnFunkVerdi>{escape(score)}</fnFunkVerdi>\n")
@@ -64,32 +84,48 @@ def _d(ordinal: int | None) -> str | None:
 def header(world: World, contacts: list[Contact], hooks: Hooks, document: str) -> str:
     """The XML declaration, the root start tag and INNHINFO."""
     generation = world.spec.generation
-    namespace = hooks.namespace(DocumentKind.IPLOS, _NAMESPACE[generation], document)
+    edits = hooks.header(DocumentKind.IPLOS, document)
+    namespace = edits.namespace or _NAMESPACE[generation]
+    version = edits.root.get("versjon", _VERSION[generation])
+    root = f' versjon="{escape(version)}"' if version is not None else ""
     parts = [
         '<?xml version="1.0" encoding="UTF-8"?>\n',
-        hooks.prolog(DocumentKind.IPLOS, document),
-        f'<IPLOS xmlns="{namespace}" versjon="{_VERSION[generation]}">\n',
+        edits.prolog,
+        f'<IPLOS xmlns="{namespace}"{root}>\n',
         "  <INNHINFO>\n",
-        "    <iiInnhType>P</iiInnhType>\n",
-        f"    <iiKomnr>{world.kommune}</iiKomnr>\n",
-        f"    <iiBydelsnr>{world.sending_bydel}</iiBydelsnr>\n",
     ]
-    for contact in contacts:
-        parts.append(
-            f"    <iiKontakt><Type>{contact.type}</Type><Navn>{escape(contact.name)}</Navn>"
-            f"<Telefon>{escape(contact.phone)}</Telefon><Epost>{escape(contact.email)}</Epost>"
-            "</iiKontakt>\n")
-    parts += [
-        f"    <iiFraDato>{date8(world.year_start)}</iiFraDato>\n",
-        f"    <iiTilDato>{date8(world.year_end)}</iiTilDato>\n",
-        f"    <iiLagetDato>{date8(created_date(world))}</iiLagetDato>\n",
-        f"    <iiSysID>{SYSTEM_ID}</iiSysID>\n",
-        f"    <iiSysVersjon>{escape(__version__[:15])}</iiSysVersjon>\n",
-        f"    <iiLopenr>{world.spec.running_number}</iiLopenr>\n",
-        hooks.header_extra(DocumentKind.IPLOS, document, "IPLOS"),
-        "  </INNHINFO>\n",
-    ]
+    fields = edits.fields
+    put = _header_field_writer(parts, fields)
+    put("iiInnhType", "P")
+    put("iiKomnr", world.kommune)
+    put("iiBydelsnr", world.sending_bydel)
+    for n, contact in enumerate(contacts):
+        values = (("Type", str(contact.type)), ("Navn", contact.name),
+                  ("Telefon", contact.phone), ("Epost", contact.email))
+        inner = "".join(f"<{name}>{escape(text)}</{name}>" for name, text in
+                        ((name, edits.contacts.get((n, name), text)) for name, text in values)
+                        if text is not None)
+        parts.append(f"    <iiKontakt>{inner}</iiKontakt>\n")
+    put("iiFraDato", date8(world.year_start))
+    put("iiTilDato", date8(world.year_end))
+    put("iiLagetDato", date8(created_date(world)))
+    put("iiSysID", SYSTEM_ID)
+    put("iiSysVersjon", __version__[:15])
+    put("iiLopenr", str(world.spec.running_number))
+    parts += [edits.extra, "  </INNHINFO>\n"]
     return "".join(parts)
+
+
+def _header_field_writer(parts: list[str], fields: dict[str, str | None]
+                         ) -> Callable[[str, str], None]:
+    """``put(name, text)`` appends one INNHINFO leaf, as a defect may have changed it."""
+
+    def put(name: str, text: str) -> None:
+        value = fields.get(name, text)
+        if value is not None:
+            parts.append(f"    <{name}>{escape(value)}</{name}>\n")
+
+    return put
 
 
 def _service_fields(tj: Service) -> tuple[tuple[str, str | None], ...]:
@@ -114,9 +150,13 @@ def _service(key: int, tj: Service) -> str:
     """One TJENESTE; the common case without defects is built directly (hot path)."""
     series = (f' tjVeID="{tj.series}" tjVeNrID="{tj.series_no}"'
               if tj.series is not None else "")
+    if tj.edited:
+        return _edited_row("TJENESTE", (
+            ("tjPeID", str(key)), ("tjTjID", str(tj.row_id)),
+            ("tjVeID", None if tj.series is None else str(tj.series)),
+            ("tjVeNrID", None if tj.series_no is None else str(tj.series_no))),
+            _service_fields(tj), tj)
     start = f'    <TJENESTE tjPeID="{key}" tjTjID="{tj.row_id}"{series}>\n'
-    if tj.overrides is not None or tj.extra is not None:
-        return f"{start}{_leaves(_service_fields(tj), tj, '      ')}    </TJENESTE>\n"
     out = [start, f"      <tjTjenType>{tj.type}</tjTjenType>\n"]
     if tj.applied is not None:
         out.append(f"      <tjSoknadDato>{date8(tj.applied)}</tjSoknadDato>\n")
@@ -157,16 +197,17 @@ def _assessments(person: Person) -> str:
             middle = lines.get((fn[1], fn[2])) or _score_lines(fn[1], fn[2])
             out.append(f'{head}{fn[0]}">\n{middle}{tail}')
             continue
-        out.append(f'    <FUNKSJON fnPeID="{key}" fnFnID="{fn.row_id}">\n')
-        out.append(_leaves((("fnFunkType", str(fn.variable)), ("fnFunkVerdi", fn.score),
-                            ("fnFraDato", date8(fn.start)), ("fnTilDato", date8(fn.end))),
-                           fn, "      "))
-        out.append("    </FUNKSJON>\n")
+        out.append(_edited_row(
+            "FUNKSJON", (("fnPeID", str(key)), ("fnFnID", str(fn.row_id))),
+            (("fnFunkType", str(fn.variable)), ("fnFunkVerdi", escape(fn.score)),
+             ("fnFraDato", date8(fn.start)), ("fnTilDato", date8(fn.end))), fn))
     return "".join(out)
 
 
 def render_person(person: Person) -> str:
     """One PERSON element with its rows, indented like the fixtures."""
+    if person.skip:
+        return ""
     ident = person.identity
     key = ident.key
     if person.overrides is None and person.extra is None:
@@ -181,7 +222,7 @@ def render_person(person: Person) -> str:
                f"{death}"
                f"    <peEndrDato>{date8(person.changed)}</peEndrDato>\n"]
     else:
-        out = [f'  <PERSON pePeID="{key}">\n', _leaves((
+        out = [_start("PERSON", (("pePeID", str(key)),), person, "  "), _leaves((
             ("peAlder", str(ident.age)),
             ("peKjonn", ident.gender.value),
             ("peKomnr", person.home_kommune),
@@ -191,6 +232,10 @@ def render_person(person: Person) -> str:
             ("peEndrDato", date8(person.changed)),
         ), person, "    ")]
     for po in person.situations:
+        if po.edited:
+            out.append(_edited_row("PERSONOPPL", (("poPeID", str(key)),
+                                                  ("poPoID", str(po.row_id))), po.values, po))
+            continue
         out.append(f'    <PERSONOPPL poPeID="{key}" poPoID="{po.row_id}">\n')
         out.append(_leaves(po.values, po, "      "))
         out.append("    </PERSONOPPL>\n")
@@ -199,20 +244,33 @@ def render_person(person: Person) -> str:
     for tj in person.services:
         out.append(_service(key, tj))
     for di in person.diagnoses:
+        leaves: tuple[tuple[str, str | None], ...] = (
+            ("diKodeVersjon", di.system), ("diDiagKode", di.code),
+            ("diFraDato", date8(di.start)), ("diTilDato", date8(di.end)))
+        if di.edited:
+            out.append(_edited_row("DIAGNOSE", (("diPeID", str(key)),
+                                                ("diDiID", str(di.row_id))), leaves, di))
+            continue
         out.append(f'    <DIAGNOSE diPeID="{key}" diDiID="{di.row_id}">\n')
-        out.append(_leaves((("diKodeVersjon", di.system), ("diDiagKode", di.code),
-                            ("diFraDato", date8(di.start)), ("diTilDato", date8(di.end))),
-                           di, "      "))
+        out.append(_leaves(leaves, di, "      "))
         out.append("    </DIAGNOSE>\n")
     for dg in person.round_the_clock:
+        leaves = (("dgInstOrgnr", dg.orgnr), ("dgFraDato", date8(dg.start)),
+                  ("dgTilDato", date8(dg.end)))
+        if dg.edited:
+            out.append(_edited_row("DOGNTILBUD", (("dgPeID", str(key)),
+                                                  ("dgDgID", str(dg.row_id))), leaves, dg))
+            continue
         out.append(f'    <DOGNTILBUD dgPeID="{key}" dgDgID="{dg.row_id}">\n')
-        out.append(_leaves((("dgInstOrgnr", dg.orgnr), ("dgFraDato", date8(dg.start)),
-                            ("dgTilDato", date8(dg.end))), dg, "      "))
+        out.append(_leaves(leaves, dg, "      "))
         out.append("    </DOGNTILBUD>\n")
     out.append("  </PERSON>\n")
+    text = "".join(out)
+    if person.twice:
+        text *= 2
     if person.after:
-        out.append(person.after)
-    return "".join(out)
+        text += person.after
+    return text
 
 
 def annual_chunks(world: World, persons: Iterable[Person], contacts: list[Contact],

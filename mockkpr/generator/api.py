@@ -67,6 +67,7 @@ class GenerationRun:
         self.documents_made: list[GeneratedDocument] = []
         generation = spec.generation
         D.check_defects(spec.defects, generation, None)
+        self.plan = D.DefectPlan(spec.defects, self.world)
         if generation is Generation.EVENT_56:
             from mockkpr.generator.events import EventRun
 
@@ -75,18 +76,18 @@ class GenerationRun:
             self._events.prepare()
             names = self._events.message_names()
             D.check_defects(spec.defects, generation, len(names))
-            self.plan = D.DefectPlan(spec.defects, generation, spec.seed)
-            self.plan.place_documents(names)
-            self.plan.place_notifications(self._events.total)
+            self.plan.place_documents(names, [])
+            self.plan.place_notifications(self._events.total, self._events.last_key,
+                                          self._events.person_notes)
         else:
             self._events = None
             types = (IPLOS_CONTACT, SUBMISSION_RESPONSIBLE, EPJ_VENDOR)
             self.contacts = make_contacts(spec.seed, types)
             D.check_defects(spec.defects, generation, 1)
             namespace = NS_2018 if generation is Generation.ANNUAL_2018 else NS_2019
-            self.plan = D.DefectPlan(spec.defects, generation, spec.seed)
-            self.plan.place_persons(spec.persons, self._draw, self.iplos_name, namespace)
-            self.plan.place_documents([self.iplos_name])
+            self.plan.place_persons(spec.persons, self._draw,
+                                    (self.iplos_name, self.identity_name), namespace)
+            self.plan.place_documents([self.iplos_name], [self.identity_name])
 
     # ------------------------------------------------------------------ names
     @property

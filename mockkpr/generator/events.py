@@ -29,8 +29,8 @@ from mockkpr import __version__
 from mockkpr.errors import ConfigError
 from mockkpr.generator import realism as R
 from mockkpr.generator.contacts import Contact
-from mockkpr.generator.defects import DefectPlan
 from mockkpr.generator.document import GeneratedDocument
+from mockkpr.generator.hooks import Hooks
 from mockkpr.generator.model import World, uniform_day
 from mockkpr.generator.rows import Notice, iso_date
 from mockkpr.generator.stats import Stats
@@ -247,14 +247,18 @@ class EventRun:
         self.stats = stats
         self.progress = progress
         self.total = 0
+        self.last_key = -1
+        self.last_guid: str | None = None
+        """The very last notification of the output (in time order)."""
         self.sizes: list[int] = []
         self._dir: tempfile.TemporaryDirectory[str] | None = None
+        self._clock = _Clock(world.year)
 
     # ------------------------------------------------------------------ pass 1
     def prepare(self) -> None:
         """Draw every person and spill their notifications into weekly buckets."""
         spec, world = self.world.spec, self.world
-        clock = _Clock(world.year)
+        clock = self._clock
         self._dir = tempfile.TemporaryDirectory(prefix="mockkpr-events-")
         buckets: dict[int, IO[bytes]] = {}
         try:
@@ -269,6 +273,8 @@ class EventRun:
                         path = Path(self._dir.name) / f"{bucket:02d}.pickle"
                         stream = buckets[bucket] = path.open("wb")
                     key = (minute << 40) | (index << 8) | seq
+                    if key > self.last_key:
+                        self.last_key, self.last_guid = key, guid
                     pickle.dump((key, guid, head, body), stream, pickle.HIGHEST_PROTOCOL)
                 self.total += len(notes)
                 if self.progress is not None and (index + 1) % 1000 == 0:
@@ -279,6 +285,14 @@ class EventRun:
             for stream in buckets.values():
                 stream.close()
         self.sizes = self._split(spec.messages, spec.max_notifications)
+
+    def person_notes(self, index: int) -> list[tuple[int, str, str, str]]:
+        """Person ``index``'s notifications as (sort key, GUID, head, body), in the order they
+        are written: drawn again, counting nothing (for placing defects)."""
+        notes = _Person(self.world, index, self._clock, Stats()).draw()
+        keyed = [((minute << 40) | (index << 8) | seq, guid, head, body)
+                 for seq, (minute, guid, head, body) in enumerate(notes)]
+        return sorted(keyed)
 
     def _split(self, messages: int | None, limit: int | None) -> list[int]:
         total = self.total
@@ -315,7 +329,7 @@ class EventRun:
                 yield guid, head, body
         self._dir.cleanup()
 
-    def documents(self, contacts: list[Contact], plan: DefectPlan
+    def documents(self, contacts: list[Contact], plan: Hooks
                   ) -> Iterator[GeneratedDocument]:
         """The messages in order; each must be consumed before the next is produced."""
         stream = self._sorted()
@@ -328,41 +342,50 @@ class EventRun:
                 _producer(self, name, size, stream, state, contacts, plan))
 
     def message(self, name: str, size: int, stream: Iterator[tuple[str, str, str]],
-                state: dict[str, int | str], contacts: list[Contact], plan: DefectPlan
+                state: dict[str, int | str], contacts: list[Contact], plan: Hooks
                 ) -> Iterator[bytes]:
         if self.message_names()[int(state["document"])] != name:
             raise ConfigError(f"{name}: 56.0.0 messages must be generated in order (running "
                               "numbers and chaining continue from the previous message)")
         state["document"] = int(state["document"]) + 1
-        namespace = plan.namespace(DocumentKind.IPLOS, NS_56, name)
-        head = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-                + plan.prolog(DocumentKind.IPLOS, name)
-                + f'<Melding xmlns="{namespace}" versjon="56.0.0" meldingstype="K" '
-                f'leverandor="{SUPPLIER}" navnEPJ="{EPJ_NAME}" '
-                f'versjonEPJ="{_attr(__version__)}" versjonUt="{EXTRACT_VERSION}">\n')
+        edits = plan.header(DocumentKind.IPLOS, name)
+        root: dict[str, str | None] = {
+            "versjon": "56.0.0", "meldingstype": "K", "leverandor": SUPPLIER,
+            "navnEPJ": EPJ_NAME, "versjonEPJ": __version__, "versjonUt": EXTRACT_VERSION}
+        root.update(edits.root)
+        attributes = "".join(f' {key}="{_attr(value)}"' for key, value in root.items()
+                             if value is not None)
+        head = ('<?xml version="1.0" encoding="UTF-8"?>\n' + edits.prolog
+                + f'<Melding xmlns="{edits.namespace or NS_56}"{attributes}>\n')
         buffer = [head]
         for _ in range(size):
             guid, start, body = next(stream)
-            notice = Notice(guid, start, body, str(state["previous"]), int(state["number"]) + 1)
+            number = int(state["number"]) + 1
+            notice = Notice(guid, start, body, str(state["previous"]), number)
             plan.notification(notice, int(state["position"]), name, NS_56)
-            state["previous"], state["number"] = guid, notice.number
+            state["previous"], state["number"] = guid, number
             state["position"] = int(state["position"]) + 1
             buffer.append(notice.render())
             if len(buffer) >= 512:
                 yield "".join(buffer).encode()
                 buffer.clear()
-        extra = plan.header_extra(DocumentKind.IPLOS, name, "Melding")
         for n, contact in enumerate(contacts):
-            phone = f' meldTelefon="{_attr(contact.phone)}"' if contact.phone else ""
-            buffer.append(f'  <Kontaktperson kontPerson="{_attr(contact.name)}"{phone} '
-                          f'meldEpost1="{_attr(contact.email)}" '
-                          f'typeKontaktperson="{contact.type}"{extra if n == 0 else ""}/>\n')
-        buffer.append(f'  <Kommune kommuneNr="{self.world.kommune}"/>\n</Melding>\n')
+            values = (("kontPerson", contact.name), ("meldTelefon", contact.phone or None),
+                      ("meldEpost1", contact.email),
+                      ("typeKontaktperson", str(contact.type)))
+            shown = "".join(f' {key}="{_attr(text)}"' for key, text in
+                            ((key, edits.contacts.get((n, key), text)) for key, text in values)
+                            if text is not None)
+            buffer.append(f"  <Kontaktperson{shown}{edits.contact_markup.get(n, '')}/>\n")
+        kommune = edits.kommune if edits.kommune is not None else self.world.kommune
+        for number_text in (kommune, *edits.more_kommuner):
+            buffer.append(f'  <Kommune kommuneNr="{_attr(number_text)}"/>\n')
+        buffer.append("</Melding>\n")
         yield "".join(buffer).encode()
 
 
 def _producer(run: EventRun, name: str, size: int, stream: Iterator[tuple[str, str, str]],
-              state: dict[str, int | str], contacts: list[Contact], plan: DefectPlan
+              state: dict[str, int | str], contacts: list[Contact], plan: Hooks
               ) -> Callable[[], Iterator[bytes]]:
     def produce() -> Iterator[bytes]:
         return run.message(name, size, stream, state, contacts, plan)

@@ -1,9 +1,11 @@
 """The generated data as plain objects: one :class:`Person` with its rows, before any XML.
 
 Dates are proleptic ordinals (``date.toordinal()``) so that drawing and comparing them is cheap;
-:data:`OPEN` stands for the open end ``99991231``. Every row may carry ``overrides`` (field name
--> raw text, written instead of the generated value; used by defect injectors) and ``extra``
-(markup appended inside the row, already escaped); writers honour both.
+:data:`OPEN` stands for the open end ``99991231``. Every row may carry defect edits, which the
+writers honour: ``overrides`` (field name, or ``@attribute``, -> raw text written instead of the
+generated value, or None to leave it out), ``extra`` (markup appended inside the row, already
+escaped) and ``twice`` (the row is written twice in a row). Rows without edits take the writers'
+fast paths.
 """
 
 from __future__ import annotations
@@ -41,14 +43,21 @@ def hours_text(hundredths: int) -> str:
 class Editable:
     """Defect hooks shared by every row."""
 
-    overrides: dict[str, str] | None = field(default=None, kw_only=True)
+    overrides: dict[str, str | None] | None = field(default=None, kw_only=True)
     extra: str | None = field(default=None, kw_only=True)
+    twice: bool = field(default=False, kw_only=True)
 
-    def override(self, name: str, text: str) -> None:
-        """Write ``text`` (raw, already escaped) for field ``name`` instead of its value."""
+    def override(self, name: str, text: str | None) -> None:
+        """Write ``text`` (raw, already escaped) for field ``name`` (``@name``: the attribute)
+        instead of its value; None leaves the field out."""
         if self.overrides is None:
             self.overrides = {}
         self.overrides[name] = text
+
+    @property
+    def edited(self) -> bool:
+        """True when a defect changed this row (the writers' slow path)."""
+        return self.overrides is not None or self.extra is not None or self.twice
 
 
 @dataclass(slots=True)
@@ -156,6 +165,8 @@ class Person(Editable):
     round_the_clock: list[RoundTheClock] = field(default_factory=list)
     after: str | None = None
     """Markup written after this PERSON (at the root level), for structure defects."""
+    skip: bool = False
+    """Leave this PERSON out of the IPLOS file (its identity stays: a join defect)."""
 
     def assessment(self, position: int) -> Assessment:
         """The FUNKSJON row at ``position`` as an editable :class:`Assessment`."""
@@ -172,27 +183,27 @@ class IdentityRow(Editable):
     """One PasientIdent row of the identity file."""
 
     identity: Identity
+    after: str | None = None
+    """Markup written after this row (another PasientIdent), for defects."""
+    skip: bool = False
+    """Leave this row out (its PERSON stays: a join defect)."""
 
 
 @dataclass(slots=True)
 class Notice:
     """One 56.0.0 notification as written: pre-rendered parts plus what the writer fills in
-    (previous GUID, running number) and defect hooks (``attributes`` added to the
-    Notifikasjon start tag, ``after`` markup written after it at the root level)."""
+    (previous GUID, running number). A defect replaces the whole text (``text``: the
+    notification and any markup after it at the root level)."""
 
     guid: str
     head: str
     body: str
     previous: str = ""
     number: int = 0
-    attributes: str = ""
-    after: str = ""
-
-    @property
-    def path(self) -> str:
-        """The validator's keyed path of this notification."""
-        return f"/Melding/Notifikasjon[@notifikasjonGUID={self.guid}]"
+    text: str | None = None
 
     def render(self) -> str:
+        if self.text is not None:
+            return self.text
         return (f'{self.head} notifikasjonForrigeGUID="{self.previous}" '
-                f'notifikasjonLopeNr="{self.number}"{self.attributes}{self.body}{self.after}')
+                f'notifikasjonLopeNr="{self.number}"{self.body}')

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from mockkpr.generator.api import generate, write
+from mockkpr.generator.defects import parse_defects
 from mockkpr.generator.spec import GenerationSpec
 from mockkpr.iplos.formats import Generation
 
@@ -22,7 +23,7 @@ def test_same_seed_gives_byte_identical_files(tmp_path: Path, generation: Genera
                                               year: int) -> None:
     def spec(seed: int) -> GenerationSpec:
         return GenerationSpec("0301", year, 120, seed=seed, generation=generation,
-                              defects={"XML-STRUCTURE": 2, "XSD-HEADER": 1})
+                              defects=parse_defects("all", generation))
 
     first = write(spec(9), tmp_path / "a")
     second = write(spec(9), tmp_path / "b")
@@ -38,8 +39,10 @@ def test_same_seed_gives_byte_identical_files(tmp_path: Path, generation: Genera
 
 def test_one_pass_write_equals_streaming_the_documents(tmp_path: Path) -> None:
     """write() draws each annual person once for both files; the bytes are those of
-    generate(), which streams the IPLOS file and then the identity file."""
-    spec = GenerationSpec("1103", 2019, 200, seed=3, defects={"TJ-TIMERUKE-RANGE": 2})
+    generate(), which streams the IPLOS file and then the identity file (defects of either
+    file, or of both, included)."""
+    defects = parse_defects("all", Generation.ANNUAL_2019)
+    spec = GenerationSpec("1103", 2019, 200, seed=3, defects=defects)
     manifest = write(spec, tmp_path)
     streamed = {doc.name: doc.read() for doc in generate(spec)}
     assert set(streamed) == {d["name"] for d in manifest["documents"]}
