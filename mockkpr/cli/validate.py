@@ -14,6 +14,7 @@ from mockkpr.errors import InputError
 from mockkpr.iplos import DocumentKind, Generation, Report, sniff_format
 from mockkpr.iplos import validate as validate_document
 from mockkpr.iplos.render import FAIL_LEVELS, fails, to_json, to_junit, to_text
+from mockkpr.iplos.rules.event_history import EventHistory
 from mockkpr.settings import load_settings
 
 
@@ -27,6 +28,11 @@ def _progress(path: Path) -> Iterator[Callable[[int], None]]:
             bar.update(n)
 
         yield advance
+
+
+def _is_event(path: Path) -> bool:
+    fmt = sniff_format(path)
+    return fmt is not None and fmt.generation is Generation.EVENT_56
 
 
 def _pairs(paths: list[Path]) -> list[tuple[Path, Path | None]]:
@@ -64,15 +70,19 @@ def validate_command(
     """Validate IPLOS files (annual 2018/2019, event 56.0.0, identity KPR_IDE).
 
     When exactly one annual IPLOS file and one identity file are given, they are validated
-    together and joined on the person key. Exit codes: 0 accepted, 1 rejected or findings at
-    the --fail-on level, 2 unusable input or options.
+    together and joined on the person key. Several 56.0.0 messages are judged as one stream in
+    the order given (chaining, running numbers, starts before ends). Exit codes: 0 accepted,
+    1 rejected or findings at the --fail-on level, 2 unusable input or options.
     """
     settings = load_settings()
     reports: list[Report] = []
+    # 56.0.0 messages are one stream: judged in the order given, each continuing the last.
+    history = EventHistory()
     for path, identity in _pairs(list(files)):
         with _progress(path) as bar:
-            reports.append(validate_document(path, identity=identity, year=year, settings=settings,
-                                    progress=bar))
+            reports.append(validate_document(
+                path, identity=identity, year=year, settings=settings, progress=bar,
+                history=history if _is_event(path) else None))
     if output_format == "json":
         text = to_json(reports)
     elif output_format == "junit":

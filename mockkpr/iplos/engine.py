@@ -148,9 +148,14 @@ class DocumentValidator:
         self.emit(rule, Violation(None, value, detail, location=location, line=line), None)
 
     # ----------------------------------------------------------------- driving
-    def run(self, stream: BinaryIO) -> None:
-        """Validate everything ``stream`` yields; findings go to the report."""
+    def run(self, stream: BinaryIO, size: int | None = None) -> None:
+        """Validate everything ``stream`` yields; findings go to the report.
+
+        ``size``, when known (a file), lets a document over the limit be refused unread.
+        """
         try:
+            if size is not None and size > self.options.max_payload_bytes:
+                raise _TooLarge
             self._run(stream)
         except _TooLarge:
             self.emit_document(

@@ -64,14 +64,14 @@ def validate(
         header = None
         if identity is not None:
             checker = DocumentValidator(report, options)
-            checker.run(stack.enter_context(_open(identity)))
+            checker.run(stack.enter_context(_open(identity)), _size(identity))
             # Join only an identity message read to its end: one that could not be read has its
             # own finding, and every person reported "without identity" would repeat it.
             if (checker.finished and checker.format is not None
                     and checker.format.kind is DocumentKind.IDENTITY):
                 identities, header = checker.collected, checker.header
         DocumentValidator(report, options, identities, header).run(
-            stack.enter_context(_open(source)))
+            stack.enter_context(_open(source)), _size(source))
     return report
 
 
@@ -92,6 +92,16 @@ def sniff_format(source: Source) -> DocumentFormat | None:
                 qname = etree.QName(element)
                 fmt = FORMATS.get(qname.namespace or "")
                 return fmt if fmt is not None and fmt.root == qname.localname else None
+    return None
+
+
+def _size(source: Source) -> int | None:
+    """The size of a file source, when it can be known without reading it."""
+    if isinstance(source, str | os.PathLike):
+        try:
+            return Path(source).stat().st_size
+        except OSError:
+            return None  # _open reports the problem
     return None
 
 
