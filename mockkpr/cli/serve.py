@@ -9,6 +9,7 @@ from types import FrameType
 
 import click
 
+from mockkpr.cli.serve_broker import serve_broker
 from mockkpr.endpoint.app import Endpoint
 from mockkpr.log import configure
 from mockkpr.settings import load_settings
@@ -28,6 +29,9 @@ from mockkpr.settings import load_settings
               help="Also listen for plain AMQP on this port (MOCKKPR_AMQP_PORT).")
 @click.option("--control-port", type=click.IntRange(0, 65535),
               help="HTTP control API port (MOCKKPR_CONTROL_PORT, default 8080).")
+@click.option("--broker", metavar="URL",
+              help="Consume from a real RabbitMQ instead of the embedded broker: "
+                   "amqps://USER:PASS@HOST:5671/EXCHANGE (MOCKKPR_BROKER).")
 def serve(
     config: Path | None,
     registry: Path | None,
@@ -36,11 +40,15 @@ def serve(
     amqps_port: int | None,
     amqp_port: int | None,
     control_port: int | None,
+    broker: str | None,
 ) -> None:
-    """Run the KPR validation endpoint (embedded AMQP 1.0 broker) until interrupted."""
+    """Run the KPR validation endpoint (embedded AMQP 1.0 broker) until interrupted.
+
+    With --broker, consume KPR's queue on a real RabbitMQ instead (broker mode).
+    """
     settings = load_settings(config, registry=registry, data_dir=data_dir, host=host,
                              amqps_port=amqps_port, amqp_port=amqp_port,
-                             control_port=control_port)
+                             control_port=control_port, broker=broker)
     configure(settings)
     stop = threading.Event()
 
@@ -49,6 +57,9 @@ def serve(
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    if settings.broker:
+        serve_broker(settings, stop)
+        return
     with Endpoint(settings) as endpoint:
         urls = endpoint.urls
         click.echo(f"mockkpr: KPR endpoint (HER-id {settings.kpr_her_id}) listening on "
