@@ -42,13 +42,14 @@ def main() -> None:
 
 def _register() -> None:
     # Imported here so that `mockkpr --help` stays one import chain per command module.
-    from mockkpr.cli import messages, pki, send, serve, validate
+    from mockkpr.cli import broker, messages, pki, send, serve, validate
 
     main.add_command(validate.validate)
     main.add_command(pki.pki)
     main.add_command(serve.serve)
     main.add_command(send.send)
     main.add_command(messages.messages)
+    main.add_command(broker.broker)
 
 
 _register()
