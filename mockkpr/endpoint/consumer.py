@@ -51,6 +51,8 @@ BACKOFF_FIRST_S = 0.1
 BACKOFF_MAX_S = 5.0
 #: Seconds between retries of answers the broker did not take (rejected, link refused).
 REPUBLISH_DELAY_S = 1.0
+#: Seconds a stopping consumer waits for the broker to answer its close.
+CLOSE_TIMEOUT_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -131,13 +133,20 @@ class BrokerConsumer(MessagingHandler):
         self._connect()
 
     def on_stop(self, event: Any) -> None:
-        """The injected stop event: close the connection and end the reactor."""
+        """The injected stop event: close the connection, then end the reactor.
+
+        The reactor ends when the broker has answered the close (or after
+        ``CLOSE_TIMEOUT_S``): RabbitMQ 3.10's AMQP 1.0 plugin keeps a consumer whose
+        connection sent its close and vanished before the answer, and that consumer would
+        hold on to messages.
+        """
         self._stopping = True
         self.ready.clear()
-        if self._connection is not None:
-            self._connection.close()
-        if self.container is not None:
+        if self._connection is None or self._connection.state & Endpoint.REMOTE_CLOSED:
             self.container.stop()
+            return
+        self._connection.close()
+        self.container.schedule(CLOSE_TIMEOUT_S, _Timer(self.container.stop))
 
     def _connect(self) -> None:
         if self._stopping:
@@ -189,6 +198,8 @@ class BrokerConsumer(MessagingHandler):
         self.connections += 1
 
     def on_connection_remote_close(self, event: Any) -> None:
+        if event.connection.state & Endpoint.LOCAL_CLOSED:
+            return  # the answer to our own close
         condition = event.connection.remote_condition
         log.warning("broker.connection_closed_by_broker",
                     condition=condition.name if condition else None,
@@ -203,6 +214,9 @@ class BrokerConsumer(MessagingHandler):
                     description=condition.description if condition else None)
 
     def on_transport_closed(self, event: Any) -> None:
+        if self._stopping:
+            self.container.stop()
+            return
         connection = event.connection
         if self._connection is not None and (connection is None or
                                              connection == self._connection):

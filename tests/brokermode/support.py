@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from proton import Message
+from proton import Endpoint, Message
 from proton.handlers import MessagingHandler
 from proton.reactor import Container
 
+from mockkpr.client.sender import KprClient
 from mockkpr.endpoint import tls
 from mockkpr.registry import Registry
+from mockkpr.service.messages import CMS_CONTENT_TYPE
 
 
 @dataclass
@@ -20,14 +24,16 @@ class _Outcome:
 
 
 class _Attach(MessagingHandler):
-    """Attach one receiver; record "attached" or the condition that refused it; drain."""
+    """Attach one receiver; record "attached" or the condition that refused it; collect
+    messages for ``collect_s`` seconds or until ``enough(messages)``."""
 
     def __init__(self, url: str, user: str, password: str, address: str, registry: Registry,
-                 *, collect_s: float) -> None:
+                 *, collect_s: float, enough: Callable[[list[Message]], bool] | None) -> None:
         super().__init__(prefetch=100, auto_accept=True)
         self.url, self.user, self.password, self.address = url, user, password, address
         self.registry = registry
         self.collect_s = collect_s
+        self.enough = enough
         self.outcome = _Outcome()
         self.connection: Any = None
         self.container: Any = None
@@ -40,12 +46,18 @@ class _Attach(MessagingHandler):
         event.container.create_receiver(self.connection, self.address)
         event.container.schedule(10, self)
 
-    def _finish(self, text: str) -> None:
+    def _finish(self, text: str, *, at_once: bool = False) -> None:
         if self.outcome.text in ("timeout", "attached"):
             self.outcome.text = text
-        if self.connection is not None:
+        if self.connection is not None and not self.connection.state & Endpoint.LOCAL_CLOSED:
             self.connection.close()
-        self.container.stop()  # no waiting for the broker's close or for pending timers
+        if at_once:
+            self.container.stop()
+
+    def on_connection_closed(self, event: Any) -> None:
+        # After the broker's answer, so that the accepted dispositions have reached it.
+        # (RabbitMQ 3.10 also keeps the consumer of a connection that vanishes before it.)
+        self.container.stop()
 
     def on_link_opened(self, event: Any) -> None:
         self.outcome.text = "attached"
@@ -53,15 +65,22 @@ class _Attach(MessagingHandler):
 
     def on_message(self, event: Any) -> None:
         self.outcome.messages.append(event.message)
+        if self.enough is not None and self.enough(self.outcome.messages):
+            self._finish("attached")
 
     def on_timer_task(self, event: Any) -> None:
+        if self.connection is not None and self.connection.state & Endpoint.LOCAL_CLOSED:
+            self.container.stop()  # the broker never answered the close
+            return
         self._finish(self.outcome.text)
+        event.container.schedule(5, self)
 
     def _refused(self, endpoint: Any) -> None:
         condition = getattr(endpoint, "remote_condition", None) or \
             getattr(endpoint, "condition", None)
         # RabbitMQ 3.x does not close a connection whose session it ended: stop at once
-        self._finish(f"{condition.name}: {condition.description}" if condition else "closed")
+        self._finish(f"{condition.name}: {condition.description}" if condition else "closed",
+                     at_once=True)
 
     def on_session_error(self, event: Any) -> None:
         self._refused(event.session)
@@ -77,8 +96,85 @@ class _Attach(MessagingHandler):
 
 
 def attach(url: str, user: str, password: str, address: str, registry: Registry,
-           *, collect_s: float = 0.5) -> tuple[str, list[Message]]:
-    """Try to receive from ``address`` as ``user``: ("attached", messages) or the refusal."""
-    handler = _Attach(url, user, password, address, registry, collect_s=collect_s)
+           *, collect_s: float = 0.5, enough: Callable[[list[Message]], bool] | None = None
+           ) -> tuple[str, list[Message]]:
+    """Try to receive from ``address`` as ``user``: ("attached", messages) or the refusal.
+
+    Messages are accepted as they come, for ``collect_s`` seconds or until ``enough``.
+    """
+    handler = _Attach(url, user, password, address, registry, collect_s=collect_s,
+                      enough=enough)
     Container(handler).run()
     return handler.outcome.text, handler.outcome.messages
+
+
+def answers_by_request(messages: list[Message]) -> dict[str, set[str]]:
+    """The message-ids of the answers to each request (by correlation-id)."""
+    found: dict[str, set[str]] = {}
+    for message in messages:
+        found.setdefault(str(message.correlation_id), set()).add(str(message.id))
+    return found
+
+
+def answered_all(sent: set[str]) -> Callable[[list[Message]], bool]:
+    """``enough`` for :func:`attach`: every request in ``sent`` has an answer."""
+    return lambda messages: sent <= set(answers_by_request(messages))
+
+
+class _Send(MessagingHandler):
+    def __init__(self, url: str, user: str, password: str, address: str,
+                 messages: list[Message], registry: Registry) -> None:
+        super().__init__()
+        self.url, self.user, self.password, self.address = url, user, password, address
+        self.messages = list(messages)
+        self.registry = registry
+        self.accepted = 0
+        self.problem: str | None = None
+
+    def on_start(self, event: Any) -> None:
+        connection = event.container.connect(
+            self.url, user=self.user, password=self.password, allowed_mechs="PLAIN",
+            ssl_domain=tls.client_domain(self.registry.ca_path), reconnect=False)
+        event.container.create_sender(connection, self.address)
+
+    def on_sendable(self, event: Any) -> None:
+        while self.messages and event.sender.credit > 0:
+            event.sender.send(self.messages.pop(0))
+
+    def on_accepted(self, event: Any) -> None:
+        self.accepted += 1
+        if not self.messages and self.accepted == self.total:
+            event.connection.close()
+
+    def on_connection_closed(self, event: Any) -> None:
+        event.container.stop()
+
+    def on_rejected(self, event: Any) -> None:
+        self.problem = "rejected"
+        event.container.stop()
+
+    def on_transport_error(self, event: Any) -> None:
+        self.problem = str(event.transport.condition)
+
+    total = 0
+
+
+def send_all(url: str, user: str, password: str, address: str, messages: list[Message],
+             registry: Registry) -> None:
+    """Send ``messages`` to ``address`` and return once the broker accepted every one."""
+    handler = _Send(url, user, password, address, messages, registry)
+    handler.total = len(messages)
+    Container(handler).run()
+    assert handler.problem is None, handler.problem
+    assert handler.accepted == len(messages)
+
+
+def request(client: KprClient, document: bytes, **extra: str) -> Message:
+    """The AMQP message ``client`` would send for ``document``, with extra properties."""
+    xml, _, function = client.envelope(document)
+    message_id = str(uuid.uuid4())
+    return Message(id=message_id, correlation_id=message_id,
+                   address=client.receiver.queues.asynchronous,
+                   reply_to=client.sender.queues.asynchronous, subject=function,
+                   content_type=CMS_CONTENT_TYPE, properties={**client.properties(), **extra},
+                   body=client.protect(xml), inferred=True)
