@@ -93,11 +93,10 @@ class Coordinator:
         """Insert ``rows``, skipping those whose key exists; the number inserted."""
         if not rows:
             return 0
-        if conn.dialect.name == "postgresql":
-            pg = postgresql.insert(table).on_conflict_do_nothing()
-            return sum(conn.execute(pg, row).rowcount for row in rows)
-        lite = sqlite.insert(table).on_conflict_do_nothing()
-        return sum(conn.execute(lite, row).rowcount for row in rows)
+        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        # RETURNING, not rowcount: psycopg reports -1 for INSERT .. ON CONFLICT DO NOTHING.
+        statement = insert(table).on_conflict_do_nothing().returning(*table.primary_key)
+        return sum(conn.execute(statement, row).first() is not None for row in rows)
 
     def _alive(self, conn: sa.Connection) -> set[str]:
         i = bt.instances.c

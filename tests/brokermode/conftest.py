@@ -109,3 +109,11 @@ def running(settings: Settings, **options: Any) -> Iterator[BrokerEndpoint]:
         assert consumer is not None
         assert consumer.ready.wait(15), "the consumer did not attach to the broker"
         yield endpoint
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh journal database shared by several "processes": SQLite file or PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'journal.sqlite3'}"
+    return str(request.getfixturevalue("postgres_url"))
