@@ -29,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from mockkpr.brokermode import tables as bt
 from mockkpr.errors import ConfigError
 from mockkpr.journal import tables as jt
-from mockkpr.journal.engine import create_engine, mark_write
+from mockkpr.journal.engine import create_engine, lock_schema, mark_write
 from mockkpr.log import get_logger
 
 log = get_logger(__name__)
@@ -69,6 +69,7 @@ class Coordinator:
             f"{uuid.uuid4().hex[:8]}"
         try:
             with self._write() as conn:
+                lock_schema(conn)
                 bt.metadata.create_all(conn)
                 jt.metadata.create_all(conn)  # the outbox scan reads the journal's queue table
         except SQLAlchemyError as exc:

@@ -152,3 +152,20 @@ def test_a_redelivery_racing_the_first_delivery_in_another_process_is_not_proces
         assert sorted(len(r.queued) for r in results) == [0, 1]
         assert first_journal.count(MessageFilter(message_id="m-42")) == 1
         assert len(first_journal.queued()) == 1
+
+
+def test_processes_starting_together_on_a_fresh_database_all_open_it(database_url: str) -> None:
+    """Table creation is serialised (PostgreSQL: an advisory lock), so none of several
+    processes starting at once fails on another's half-created tables."""
+
+    def start(name: str) -> str:
+        with Journal(database_url) as journal:
+            coordinator = Coordinator(database_url, lease_s=5, instance_id=name)
+            try:
+                coordinator.heartbeat()
+                return f"{name}:{journal.count(MessageFilter())}"
+            finally:
+                coordinator.close()
+
+    names = [f"p{n}" for n in range(6)]
+    assert together([lambda n=n: start(n) for n in names]) == [f"{n}:0" for n in names]
