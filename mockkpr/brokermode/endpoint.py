@@ -135,10 +135,10 @@ class BrokerEndpoint:
             self._control.stop()
             self._control = None
         if self._thread is not None:
-            self._thread.stop()
+            self._thread.stop()  # settles what the workers finish within its grace time
             self._thread = None
         if self._executor is not None:
-            self._executor.shutdown(wait=True)
+            self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
         self._stop.set()
         if self._maintenance is not None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import queue as queue_module
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -51,7 +52,11 @@ BACKOFF_FIRST_S = 0.1
 BACKOFF_MAX_S = 5.0
 #: Seconds between retries of answers the broker did not take (rejected, link refused).
 REPUBLISH_DELAY_S = 1.0
-#: Seconds a stopping consumer waits for the broker to answer its close.
+#: Seconds a stopping consumer waits for the deliveries its workers still process.
+STOP_GRACE_S = 5.0
+#: Seconds between the last settlement and dropping the connection at stop.
+FLUSH_BEFORE_ABORT_S = 0.2
+#: Seconds a stopping consumer waits for its transport to close.
 CLOSE_TIMEOUT_S = 3.0
 
 
@@ -125,6 +130,7 @@ class BrokerConsumer(MessagingHandler):
         self._unsettled = 0
         self._attempts = 0
         self._stopping = False
+        self._stop_deadline = 0.0
 
     # ------------------------------------------------------------------ lifecycle
     def on_reactor_init(self, event: Any) -> None:
@@ -133,19 +139,37 @@ class BrokerConsumer(MessagingHandler):
         self._connect()
 
     def on_stop(self, event: Any) -> None:
-        """The injected stop event: close the connection, then end the reactor.
+        """The injected stop event: finish what the workers hold, then drop the connection.
 
-        The reactor ends when the broker has answered the close (or after
-        ``CLOSE_TIMEOUT_S``): RabbitMQ 3.10's AMQP 1.0 plugin keeps a consumer whose
-        connection sent its close and vanished before the answer, and that consumer would
-        hold on to messages.
+        No credit is granted any more; deliveries being processed are settled as their
+        results come (for up to ``STOP_GRACE_S``); then the connection is dropped *without*
+        an AMQP close. RabbitMQ 3.10's AMQP 1.0 plugin keeps the consumer of a connection
+        closed with a close frame after messages flowed on it — a phantom that takes
+        messages and never settles them — while a connection that simply goes away is
+        cleaned up and its unsettled deliveries requeued, as after a crash.
         """
         self._stopping = True
         self.ready.clear()
-        if self._connection is None or self._connection.state & Endpoint.REMOTE_CLOSED:
+        self._stop_deadline = time.monotonic() + STOP_GRACE_S
+        self._stop_when_idle()
+
+    def _stop_when_idle(self) -> None:
+        connection = self._connection
+        if connection is None or connection.state & Endpoint.REMOTE_CLOSED:
             self.container.stop()
             return
-        self._connection.close()
+        if self._unsettled > 0 and time.monotonic() < self._stop_deadline:
+            self.container.schedule(0.05, _Timer(self._stop_when_idle))
+            return
+        # Let the last dispositions reach the socket, then cut it.
+        self.container.schedule(FLUSH_BEFORE_ABORT_S, _Timer(self._abort))
+
+    def _abort(self) -> None:
+        connection = self._connection
+        if connection is not None and connection.transport is not None:
+            transport = connection.transport
+            transport.close_tail()
+            transport.close_head()
         self.container.schedule(CLOSE_TIMEOUT_S, _Timer(self.container.stop))
 
     def _connect(self) -> None:
@@ -312,7 +336,7 @@ class BrokerConsumer(MessagingHandler):
             if generation != self._generation:
                 log.info("broker.result_of_lost_delivery", settle=result.settle.value)
                 continue
-            if result.settle is Settle.RETRY:
+            if result.settle is Settle.RETRY and not self._stopping:
                 self.container.schedule(self.options.retry_delay_s,
                                         _Timer(partial(self._settle_later, generation,
                                                        delivery, result)))

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from proton import Endpoint, Message
+from proton import Message
 from proton.handlers import MessagingHandler
 from proton.reactor import Container
 
@@ -23,13 +23,28 @@ class _Outcome:
     messages: list[Message] = field(default_factory=list)
 
 
+class _Later:
+    """A timer task calling ``action``."""
+
+    def __init__(self, action: Callable[[], None]) -> None:
+        self.action = action
+
+    def on_timer_task(self, event: Any) -> None:
+        self.action()
+
+
 class _Attach(MessagingHandler):
     """Attach one receiver; record "attached" or the condition that refused it; collect
-    messages for ``collect_s`` seconds or until ``enough(messages)``."""
+    (and accept) messages for ``collect_s`` seconds or until ``enough(messages)``.
+
+    It leaves like mockkpr's consumer does: the connection is dropped without an AMQP close
+    once the last acceptances are out (RabbitMQ 3.10 keeps a phantom consumer of a
+    connection closed with a close frame; see mockkpr.endpoint.consumer).
+    """
 
     def __init__(self, url: str, user: str, password: str, address: str, registry: Registry,
                  *, collect_s: float, enough: Callable[[list[Message]], bool] | None) -> None:
-        super().__init__(prefetch=100, auto_accept=True)
+        super().__init__(prefetch=100, auto_accept=False)
         self.url, self.user, self.password, self.address = url, user, password, address
         self.registry = registry
         self.collect_s = collect_s
@@ -37,6 +52,7 @@ class _Attach(MessagingHandler):
         self.outcome = _Outcome()
         self.connection: Any = None
         self.container: Any = None
+        self.done = False
 
     def on_start(self, event: Any) -> None:
         self.container = event.container
@@ -44,36 +60,46 @@ class _Attach(MessagingHandler):
             self.url, user=self.user, password=self.password, allowed_mechs="PLAIN",
             ssl_domain=tls.client_domain(self.registry.ca_path), reconnect=False)
         event.container.create_receiver(self.connection, self.address)
-        event.container.schedule(10, self)
+        event.container.schedule(10, _Later(self._attach_timeout))
+
+    def _attach_timeout(self) -> None:
+        if self.outcome.text == "timeout":
+            self._finish("timeout")
 
     def _finish(self, text: str, *, at_once: bool = False) -> None:
+        if self.done:
+            return
+        self.done = True
         if self.outcome.text in ("timeout", "attached"):
             self.outcome.text = text
-        if self.connection is not None and not self.connection.state & Endpoint.LOCAL_CLOSED:
-            self.connection.close()
         if at_once:
             self.container.stop()
+            return
+        self.container.schedule(0.3, _Later(self._abort))
 
-    def on_connection_closed(self, event: Any) -> None:
-        # After the broker's answer, so that the accepted dispositions have reached it.
-        # (RabbitMQ 3.10 also keeps the consumer of a connection that vanishes before it.)
+    def _abort(self) -> None:
+        transport = self.connection.transport if self.connection is not None else None
+        if transport is None:
+            self.container.stop()
+            return
+        transport.close_tail()
+        transport.close_head()
+        self.container.schedule(3, _Later(self.container.stop))
+
+    def on_transport_closed(self, event: Any) -> None:
         self.container.stop()
 
     def on_link_opened(self, event: Any) -> None:
         self.outcome.text = "attached"
-        event.container.schedule(self.collect_s, self)
+        event.container.schedule(self.collect_s, _Later(lambda: self._finish("attached")))
 
     def on_message(self, event: Any) -> None:
+        if self.done:
+            return  # left unsettled: the broker gives it to the next reader
         self.outcome.messages.append(event.message)
+        self.accept(event.delivery)
         if self.enough is not None and self.enough(self.outcome.messages):
             self._finish("attached")
-
-    def on_timer_task(self, event: Any) -> None:
-        if self.connection is not None and self.connection.state & Endpoint.LOCAL_CLOSED:
-            self.container.stop()  # the broker never answered the close
-            return
-        self._finish(self.outcome.text)
-        event.container.schedule(5, self)
 
     def _refused(self, endpoint: Any) -> None:
         condition = getattr(endpoint, "remote_condition", None) or \
@@ -92,7 +118,8 @@ class _Attach(MessagingHandler):
         self._refused(event.connection)
 
     def on_transport_error(self, event: Any) -> None:
-        self._refused(event.transport)
+        if not self.done:
+            self._refused(event.transport)
 
 
 def attach(url: str, user: str, password: str, address: str, registry: Registry,

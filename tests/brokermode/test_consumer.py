@@ -71,6 +71,8 @@ def test_pilot_send_through_rabbitmq_gets_its_apprec(broker: Broker, settings: S
         assert wait_until(lambda: journal.queued() == [], 10), "the answer stayed in the outbox"
     assert broker.depth("12345_async") == 0
     assert broker.depth("131725_async") == 0
+    # a stopped endpoint leaves no consumer behind on RabbitMQ (see BrokerConsumer.on_stop)
+    assert "131725_async" not in broker.node.ctl("list_consumers", "-q")
 
 
 def test_missing_fields_are_answered_on_the_senders_error_queue(
