@@ -73,8 +73,23 @@ class RabbitNode:
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
-    def start(cls, base: Path, *, tls: tuple[Path, Path, Path], timeout: float = 60) -> RabbitNode:
-        """Start a node in ``base`` with TLS files (certificate, key, CA) for ``localhost``."""
+    def start(cls, base: Path, *, tls: tuple[Path, Path, Path], timeout: float = 60,
+              attempts: int = 2) -> RabbitNode:
+        """Start a node in ``base`` with TLS files (certificate, key, CA) for ``localhost``.
+
+        A failed start (a free port taken meanwhile by another process, say) is tried again
+        with new ports; the last failure says what the node's log said.
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                return cls._start(base / f"node{attempt}", tls=tls, timeout=timeout)
+            except RuntimeError:
+                if attempt == attempts:
+                    raise
+        raise AssertionError("unreachable")
+
+    @classmethod
+    def _start(cls, base: Path, *, tls: tuple[Path, Path, Path], timeout: float) -> RabbitNode:
         base.mkdir(parents=True, exist_ok=True)
         amqp_port, amqps_port, management_port, epmd_port, dist_port = (
             free_port() for _ in range(5))
@@ -127,9 +142,12 @@ class RabbitNode:
             # `wait` waits for the pid file (the node may not be registered yet), then startup
             node.ctl("wait", str(base / "rabbit.pid"), "--timeout", str(int(timeout)),
                      timeout=timeout + 5)
-        except Exception:
+        except Exception as exc:
+            logs = [*sorted((base / "log").glob("*.log")), base / "server.out"]
+            tail = "".join(path.read_text(errors="replace")[-3000:] for path in logs
+                           if path.exists())
             node.stop()
-            raise
+            raise RuntimeError(f"RabbitMQ did not start: {exc}\n--- its log:\n{tail}") from None
         return node
 
     def ctl(self, *args: str, timeout: float = 60) -> str:
