@@ -10,6 +10,7 @@ time with fresh queues and a fresh journal database:
 
 - ``embedded``: ``mockkpr serve`` (embedded broker, SQLite journal), for comparison by the same
   method (benchmarks/results/endpoint.json has the embedded endpoint's own benchmark);
+- ``broker_1_sqlite``: one ``mockkpr serve --broker`` process, default SQLite journal;
 - ``broker_1``: one ``mockkpr serve --broker`` process, PostgreSQL journal;
 - ``broker_2``: two of them consuming the same queue, sharing the PostgreSQL journal.
 
@@ -231,20 +232,24 @@ def main() -> None:
                                                   args.window)
         print(json.dumps({"embedded": results["embedded"]}), flush=True)
 
-        for consumers in (1, 2):
+        for consumers, journal in ((1, "sqlite"), (1, "postgresql"), (2, "postgresql")):
             purge(node, plan)
-            database = fresh_database(cluster, f"bench_{consumers}")
+            name = f"broker_{consumers}" + ("_sqlite" if journal == "sqlite" else "")
+            database = fresh_database(cluster, name) if journal == "postgresql" else ""
             controls = [free_port() for _ in range(consumers)]
-            envs = [{**base_env, "MOCKKPR_DATA_DIR": str(work / f"broker-{consumers}-{n}"),
-                     "MOCKKPR_DATABASE_URL": database, "MOCKKPR_CONTROL_PORT": str(port)}
-                    for n, port in enumerate(controls)]
+            envs = [{**base_env, "MOCKKPR_DATA_DIR": str(work / f"{name}-{n}"),
+                     "MOCKKPR_CONTROL_PORT": str(port)} for n, port in enumerate(controls)]
+            for env in envs:
+                if database:
+                    env["MOCKKPR_DATABASE_URL"] = database
             with processes([[*serve, "--broker", broker_url]] * consumers, envs, controls):
                 run_round_trips(broker_url, registry, requests(registry, WARM_UP), args.window)
                 figures = run_round_trips(broker_url, registry,
                                           requests(registry, args.messages), args.window)
             figures["consumer_processes"] = consumers
-            results[f"broker_{consumers}"] = figures
-            print(json.dumps({f"broker_{consumers}": figures}), flush=True)
+            figures["journal"] = journal
+            results[name] = figures
+            print(json.dumps({name: figures}), flush=True)
         results["load_average_1min_after"] = round(os.getloadavg()[0], 2)
     finally:
         node.stop()

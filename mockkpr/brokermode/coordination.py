@@ -50,6 +50,7 @@ class Claim:
     state: ClaimState
     owner: str
     claimed_at: datetime
+    taken_over: bool = False  # OWNED from another (dead) holder: it may have answered
 
 
 ClaimKey = tuple[str, str]  # (sender HER-id or '', message-id)
@@ -160,7 +161,7 @@ class Coordinator:
             if self._take(conn, key, seen, now):
                 log.info("broker.claim_taken_over", sender=sender, message_id=message_id,
                          previous_owner=row.owner)
-                return Claim(ClaimState.OWNED, self.instance_id, now)
+                return Claim(ClaimState.OWNED, self.instance_id, now, taken_over=True)
             return seen
 
     def take_over(self, key: ClaimKey, seen: Claim) -> bool:
@@ -203,12 +204,13 @@ class Coordinator:
         with self._write() as conn:
             self._insert_ignore(conn, bt.outbox, rows)
 
-    def drop_outbox(self, queued_ids: Iterable[int]) -> None:
-        """Forget the ownership of rows that were published (the caller deletes the rows)."""
+    def published(self, queued_ids: Iterable[int]) -> None:
+        """Delete published answers from the journal's queue table, and their ownership."""
         ids = list(queued_ids)
         if not ids:
             return
         with self._write() as conn:
+            conn.execute(jt.queued.delete().where(jt.queued.c.id.in_(ids)))
             conn.execute(bt.outbox.delete().where(bt.outbox.c.queued_id.in_(ids)))
 
     def adopt_orphans(self, limit: int = 500) -> list[int]:

@@ -101,9 +101,12 @@ class Outbox:
         """Delete the confirmed rows from the journal's queue table; how many."""
         with self._lock:
             ids, self._confirmed = self._confirmed, []
-        for queued_id in ids:
-            self.journal.remove_queued(queued_id)
-        self.coordinator.drop_outbox(ids)
+        try:
+            self.coordinator.published(ids)  # one transaction for the whole batch
+        except Exception:
+            with self._lock:
+                self._confirmed[:0] = ids  # the database was away: next time
+            raise
         return len(ids)
 
     def counts(self) -> dict[str, int]:

@@ -76,7 +76,7 @@ class BrokerProcessor:
                 return self._answered(inbound, redelivered)
             if not self.coordinator.take_over(key, claim):  # answered, then pruned or reset
                 return ProcessResult(Settle.RETRY, description="claim changed hands")
-        return self._owned(key, inbound, redelivered)
+        return self._owned(key, inbound, redelivered, recheck=claim.taken_over)
 
     # ------------------------------------------------------------------ cases
     def _answered(self, inbound: InboundMessage, redelivered: bool) -> ProcessResult:
@@ -86,10 +86,11 @@ class BrokerProcessor:
             return ProcessResult(Settle.ACCEPT)
         return self._run(inbound)  # the sender sent it again: the receiver's duplicate rule
 
-    def _owned(self, key: ClaimKey, inbound: InboundMessage, redelivered: bool) -> ProcessResult:
+    def _owned(self, key: ClaimKey, inbound: InboundMessage, redelivered: bool, *,
+               recheck: bool) -> ProcessResult:
         try:
             # A dead owner may have recorded the answer before it could mark the claim done.
-            if self.journal.find(key[1], key[0]) is not None:
+            if recheck and self.journal.find(key[1], key[0]) is not None:
                 result = self._answered(inbound, redelivered)
             else:
                 result = self._run(inbound)

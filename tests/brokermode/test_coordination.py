@@ -116,8 +116,8 @@ def test_an_unowned_answer_is_adopted_only_after_the_lease(
         assert adopter.adopt_orphans() == []
         time.sleep(0.4)
         assert adopter.adopt_orphans() == ids
-        adopter.drop_outbox(ids)
-        journal.remove_queued(ids[0])
+        adopter.published(ids)
+        assert journal.queued() == []
         assert adopter.adopt_orphans() == []
 
 
