@@ -178,14 +178,16 @@ class Coordinator:
             .values(owner=self.instance_id, claimed_at=now, done=False))
         return bool(result.rowcount == 1)
 
-    def finish(self, key: ClaimKey) -> None:
-        """The journal holds the answer to ``key``: mark the claim done."""
+    def finish(self, key: ClaimKey, outbox: Iterable[int] = ()) -> None:
+        """The journal holds the answer to ``key``: mark the claim done, and take the
+        answers' queued rows ``outbox`` (see :meth:`own_outbox`), in one transaction."""
         c = bt.claims.c
         with self._write() as conn:
             conn.execute(bt.claims.update()
                          .where(c.sender_key == key[0], c.message_id == key[1],
                                 c.owner == self.instance_id)
                          .values(done=True))
+            self._own(conn, outbox)
 
     def release(self, key: ClaimKey) -> None:
         """Give ``key`` up unanswered (processing failed, or a lock is no longer needed)."""
@@ -198,11 +200,15 @@ class Coordinator:
     # ------------------------------------------------------------------ the outbox
     def own_outbox(self, queued_ids: Iterable[int]) -> None:
         """Record that this instance publishes the journal's queued rows ``queued_ids``."""
+        ids = list(queued_ids)
+        if ids:
+            with self._write() as conn:
+                self._own(conn, ids)
+
+    def _own(self, conn: sa.Connection, queued_ids: Iterable[int]) -> None:
         now = self._now()
-        rows = [{"queued_id": i, "owner": self.instance_id, "claimed_at": now}
-                for i in queued_ids]
-        with self._write() as conn:
-            self._insert_ignore(conn, bt.outbox, rows)
+        self._insert_ignore(conn, bt.outbox, [
+            {"queued_id": i, "owner": self.instance_id, "claimed_at": now} for i in queued_ids])
 
     def published(self, queued_ids: Iterable[int]) -> None:
         """Delete published answers from the journal's queue table, and their ownership."""

@@ -61,7 +61,7 @@ class BrokerProcessor:
         sender = inbound.prop("fromHerId")
         message_id = inbound.message_id
         if not sender or not message_id:  # cannot be told apart from others: just process
-            return self._run(inbound)
+            return self._publish(self._run(inbound))
         redelivered = inbound.delivery_count > 0
         key = (sender, message_id)
         if self.journal.find(message_id, sender) is not None:
@@ -84,7 +84,8 @@ class BrokerProcessor:
             log.info("broker.redelivery_already_answered", message_id=inbound.message_id,
                      sender=inbound.prop("fromHerId"))
             return ProcessResult(Settle.ACCEPT)
-        return self._run(inbound)  # the sender sent it again: the receiver's duplicate rule
+        # the sender sent it again: the receiver's duplicate rule
+        return self._publish(self._run(inbound))
 
     def _owned(self, key: ClaimKey, inbound: InboundMessage, redelivered: bool, *,
                recheck: bool) -> ProcessResult:
@@ -92,30 +93,38 @@ class BrokerProcessor:
             # A dead owner may have recorded the answer before it could mark the claim done.
             if recheck and self.journal.find(key[1], key[0]) is not None:
                 result = self._answered(inbound, redelivered)
-            else:
-                result = self._run(inbound)
+                self._let_go(key, release=False)
+                return result
+            result = self._run(inbound)
         except BaseException:
             self._let_go(key, release=True)
             raise
-        self._let_go(key, release=result.settle is Settle.RETRY)
+        if result.settle is Settle.RETRY:
+            self._let_go(key, release=True)
+            return result
+        self._let_go(key, release=False, outbox=[item.id for item in result.queued])
+        self.outbox.add(result.queued)
+        return result
+
+    def _publish(self, result: ProcessResult) -> ProcessResult:
+        """Take the result's answers for this process's outbox."""
+        if result.queued:
+            self.coordinator.own_outbox(item.id for item in result.queued)
+            self.outbox.add(result.queued)
         return result
 
     def _run(self, inbound: InboundMessage) -> ProcessResult:
-        """The receiver, under the group's lock for parts; its answers go to the outbox."""
+        """The receiver, under the group's lock for parts (the caller takes the answers)."""
         group_key = None
         if inbound.group_id is not None:
             group_key = (inbound.prop("fromHerId") or "", f"group:{inbound.group_id}")
             if self._acquire(group_key).state is not ClaimState.OWNED:
                 return ProcessResult(Settle.RETRY, description="the message group is locked")
         try:
-            result = self.process(inbound)
+            return self.process(inbound)
         finally:
             if group_key is not None:
                 self._let_go(group_key, release=True)
-        if result.queued:
-            self.coordinator.own_outbox(item.id for item in result.queued)
-            self.outbox.add(result.queued)
-        return result
 
     # ------------------------------------------------------------------ claims
     def _acquire(self, key: ClaimKey) -> Claim:
@@ -148,13 +157,14 @@ class BrokerProcessor:
             time.sleep(pause)
             pause = min(pause * 2, POLL_MAX_S)
 
-    def _let_go(self, key: ClaimKey, *, release: bool) -> None:
-        """Mark ``key`` done (answered) or release it (unanswered, or a lock), then unhold."""
+    def _let_go(self, key: ClaimKey, *, release: bool, outbox: list[int] | None = None) -> None:
+        """Mark ``key`` done (answered; taking ``outbox``) or release it (unanswered, or a
+        lock), then unhold it."""
         try:
             if release:
                 self.coordinator.release(key)
             else:
-                self.coordinator.finish(key)
+                self.coordinator.finish(key, outbox or [])
         finally:
             self._unhold(key)
 
