@@ -265,7 +265,9 @@ class BrokerConsumer(MessagingHandler):
         described = dict(condition=condition.name if condition else None,
                          description=condition.description if condition else None)
         if link == self._receiver:
-            log.error("broker.receiver_refused", queue=self.options.queue, **described)
+            log.error("broker.receiver_refused", queue=self.options.queue, **described,
+                      hint="does the queue exist and may this user read it? "
+                           "(mockkpr broker setup)")
             self._drop("receiver link closed")
             return
         for queue_name, sender in list(self._senders.items()):
@@ -284,7 +286,9 @@ class BrokerConsumer(MessagingHandler):
     def on_session_error(self, event: Any) -> None:
         condition = event.session.remote_condition
         log.error("broker.session_closed", condition=condition.name if condition else None,
-                  description=condition.description if condition else None)
+                  description=condition.description if condition else None,
+                  hint="RabbitMQ 3.x ends the session when a link is refused: does the queue "
+                       "exist and may this user read it? (mockkpr broker setup)")
         self._drop("session closed")
 
     # ------------------------------------------------------------------ inbound

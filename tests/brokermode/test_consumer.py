@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mockkpr.brokermode.endpoint import BrokerEndpoint
 from mockkpr.brokermode.processing import Processor
 from mockkpr.client.sender import KprClient
 from mockkpr.envelope import Status
@@ -193,3 +194,29 @@ def test_broker_restart_loses_nothing_and_answers_each_message_once(
     assert all(len(ids) == 1 for ids in by_request.values()), by_request
     assert sorted(e.message_id for e in entries) == sorted(sent)
     assert {e.outcome for e in entries} == {Outcome.ACCEPTED}
+
+
+
+def test_an_account_that_may_not_read_kprs_queue_leaves_the_endpoint_not_ready(
+        broker: Broker, settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    """Consuming as party 12345 (which may not read 131725_async): RabbitMQ 3.x ends the
+    session; the endpoint logs RabbitMQ's reason, keeps trying with backoff and /readyz
+    stays 503."""
+    wrong = settings.model_copy(update={"broker": broker.url("mockkpr-12345", "test-12345")})
+    output: list[str] = []
+
+    def logged(text: str) -> bool:
+        output.append(capsys.readouterr().out)
+        return text in "".join(output)
+
+    with BrokerEndpoint(wrong) as endpoint:
+        assert wait_until(lambda: logged(
+            "ACCESS_REFUSED - access to queue '131725_async' in vhost '/' refused for user "
+            "'mockkpr-12345'"), 10)
+        assert logged("broker.session_closed")
+        ready = httpx.get(f"{endpoint.control_url}/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["broker_connection"] is False
+        consumer = endpoint.consumer
+        assert consumer is not None
+        assert wait_until(lambda: consumer.connections >= 2, 10), "it should try again"
