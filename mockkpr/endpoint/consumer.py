@@ -202,8 +202,11 @@ class BrokerConsumer(MessagingHandler):
         self._unsettled = 0
         self._generation += 1  # results of its deliveries are dropped: the broker redelivers
         self.outbox.connection_lost()
-        if not connection.state & Endpoint.LOCAL_CLOSED:
-            connection.close()
+        transport = connection.transport
+        if transport is not None and not connection.state & Endpoint.REMOTE_CLOSED:
+            # No AMQP close: see on_stop (RabbitMQ 3.10 would keep a phantom consumer).
+            transport.close_tail()
+            transport.close_head()
         if self._stopping:
             return
         delay = min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2 ** self._attempts)
