@@ -156,6 +156,28 @@ class Settings(BaseSettings):
         description="Scenario to arm at start (a YAML file, or the name of a packaged one, see "
         "`mockkpr scenarios list`); `/readyz` is ready only once it is armed.",
     )
+    # --- broker mode (mockkpr serve --broker): a consumer on a real RabbitMQ
+    broker: str | None = Field(
+        None,
+        description="`amqps://USER:PASS@HOST:5671/EXCHANGE` of a RabbitMQ to consume KPR's "
+        "queue from instead of running the embedded broker (unset: embedded mode).",
+    )
+    broker_ca: Path | None = Field(
+        None,
+        description="CA certificates (PEM) that the broker's TLS certificate must chain to; "
+        "unset: the registry's test CA.",
+    )
+    broker_addresses: Literal["v1", "v2"] = Field(
+        "v1",
+        description="Link address forms on the broker: `v1` (`/amq/queue/Q`, `/exchange/X/Q`; "
+        "RabbitMQ 3.x plugin, NHN's forms) or `v2` (`/queues/Q`, `/exchanges/X/Q`; RabbitMQ 4).",
+    )
+    broker_lease_s: float = Field(
+        15.0,
+        gt=0,
+        description="Seconds without a heartbeat after which other broker-mode processes take "
+        "over a process's unfinished messages and unsent answers.",
+    )
     control_host: str = Field(
         "127.0.0.1",
         description="Address the HTTP control API listens on (`0.0.0.0` in a container).",

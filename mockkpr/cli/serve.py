@@ -9,6 +9,7 @@ from types import FrameType
 
 import click
 
+from mockkpr.cli.serve_broker import serve_broker
 from mockkpr.endpoint.app import Endpoint
 from mockkpr.log import configure
 from mockkpr.settings import load_settings
@@ -31,6 +32,9 @@ from mockkpr.settings import load_settings
 @click.option("--scenario", type=click.Path(dir_okay=False, path_type=Path),
               help="Arm this fault-injection scenario at start: a YAML file or a packaged "
               "name (MOCKKPR_SCENARIO; mockkpr scenarios list).")
+@click.option("--broker", metavar="URL",
+              help="Consume from a real RabbitMQ instead of the embedded broker: "
+                   "amqps://USER:PASS@HOST:5671/EXCHANGE (MOCKKPR_BROKER).")
 def serve(
     config: Path | None,
     registry: Path | None,
@@ -40,11 +44,16 @@ def serve(
     amqp_port: int | None,
     control_port: int | None,
     scenario: Path | None,
+    broker: str | None,
 ) -> None:
-    """Run the KPR validation endpoint (embedded AMQP 1.0 broker) until interrupted."""
+    """Run the KPR validation endpoint (embedded AMQP 1.0 broker) until interrupted.
+
+    With --broker, consume KPR's queue on a real RabbitMQ instead (broker mode).
+    """
     settings = load_settings(config, registry=registry, data_dir=data_dir, host=host,
                              amqps_port=amqps_port, amqp_port=amqp_port,
-                             control_port=control_port, scenario=scenario)
+                             control_port=control_port, scenario=scenario,
+                             broker=broker)
     configure(settings)
     stop = threading.Event()
 
@@ -53,6 +62,9 @@ def serve(
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    if settings.broker:
+        serve_broker(settings, stop)
+        return
     with Endpoint(settings) as endpoint:
         urls = endpoint.urls
         click.echo(f"mockkpr: KPR endpoint (HER-id {settings.kpr_her_id}) listening on "

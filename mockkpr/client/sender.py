@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from proton import Message, Timeout
-from proton.utils import BlockingConnection, BlockingReceiver
+from proton.utils import BlockingConnection, BlockingReceiver, BlockingSender
 
 from mockkpr.cms import CmsError, RevocationStatusUnknown, protect, unprotect
 from mockkpr.endpoint import tls
@@ -140,6 +140,7 @@ class KprClient:
         self.mailbox: list[Message] = []
         self._connection: BlockingConnection | None = None
         self._receivers: list[BlockingReceiver] = []
+        self._senders: dict[str, BlockingSender] = {}
 
     def _party(self, her_id: int, option: str) -> Party:
         party = self.registry.find(her_id)
@@ -181,6 +182,7 @@ class KprClient:
         ]
 
     def close(self) -> None:
+        self._senders.clear()
         if self._connection is not None:
             try:
                 self._connection.close()
@@ -244,7 +246,7 @@ class KprClient:
         started = time.monotonic()
         props = properties if properties is not None else self.properties()
         address = f"/exchange/{self.target.exchange}/{self.receiver.queues.asynchronous}"
-        sender = self.connection.create_sender(address)
+        sender = self._sender(address)
         chunks = [body[i:i + self.split_bytes]
                   for i in range(0, len(body), self.split_bytes)] or [b""]
         try:
@@ -263,12 +265,24 @@ class KprClient:
                     message.group_sequence = sequence
                 sender.send(message)
         except Exception as exc:
+            self._senders.pop(address, None)
             raise EndpointError(f"sending failed: {exc}") from None
         finally:
             # The connection may be gone (the error above): closing must not hide it.
             with contextlib.suppress(Exception):
                 sender.close()  # type: ignore[no-untyped-call]  # proton leaves it unannotated
         return SentMessage(message_id, msg_id, subject, len(chunks), len(body), started)
+
+    def _sender(self, address: str) -> BlockingSender:
+        """The link to ``address``, opened once and kept with the connection.
+
+        NHN's senders keep their links open; RabbitMQ 3.x's AMQP 1.0 plugin never answers a
+        sender link's detach, so a client waiting for one would hang.
+        """
+        sender = self._senders.get(address)
+        if sender is None:
+            sender = self._senders[address] = self.connection.create_sender(address)
+        return sender
 
     # ------------------------------------------------------------------ answers
     def wait_answer(self, sent: SentMessage, timeout: float = 30.0) -> Answer:

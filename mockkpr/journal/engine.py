@@ -94,6 +94,21 @@ def _sqlite_begin(connection: sa.Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+#: PostgreSQL advisory lock key held while tables are created ("mockkpr" in ASCII, truncated).
+SCHEMA_LOCK_KEY = 0x6D6F636B6B7072
+
+
+def lock_schema(connection: sa.Connection) -> None:
+    """Serialise table creation between processes (inside the creating transaction).
+
+    Several processes starting at once on a fresh PostgreSQL database would otherwise race in
+    ``CREATE TABLE`` and all but one fail; SQLite's ``BEGIN IMMEDIATE`` already serialises.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                           {"key": SCHEMA_LOCK_KEY})
+
+
 def mark_write(connection: sa.Connection) -> sa.Connection:
     """Mark ``connection`` (before its transaction begins) as about to write."""
     return connection.execution_options(**{_WRITE_OPTION: True})

@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from mockkpr.errors import ConfigError
 from mockkpr.journal import _parts, _rows
 from mockkpr.journal import tables as t
-from mockkpr.journal.engine import create_engine, database_url, mark_write
+from mockkpr.journal.engine import create_engine, database_url, lock_schema, mark_write
 from mockkpr.journal.models import (
     AnswerRecord,
     JournalEntry,
@@ -108,6 +108,7 @@ class Journal:
     def _create_schema(self) -> None:
         try:
             with self._write() as conn:
+                lock_schema(conn)
                 t.metadata.create_all(conn)
                 found = conn.execute(sa.select(t.schema_version.c.version)).scalars().all()
                 if not found:

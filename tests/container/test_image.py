@@ -37,7 +37,8 @@ def test_ready_with_every_check(kpr: MockKprContainer) -> None:
     response = httpx.get(f"{kpr.get_control_url()}/readyz", timeout=10)
     assert response.status_code == 200
     assert response.json() == {"status": "ready", "checks": {
-        "registry": True, "certificates": True, "journal": True, "amqp_listeners": True}}
+        "registry": True, "certificates": True, "journal": True, "amqp_listeners": True,
+        "scenario": True}}
 
 
 def test_first_start_made_the_documented_parties(kpr: MockKprContainer) -> None:

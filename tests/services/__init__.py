@@ -1,0 +1,1 @@
+"""Throw-away services the integration tests and benchmarks start themselves."""
