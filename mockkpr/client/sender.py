@@ -8,7 +8,6 @@ queue. ``mockkpr send`` is its command line; the conformance suite uses it as a 
 
 from __future__ import annotations
 
-import contextlib
 import time
 import uuid
 from collections.abc import Iterator
@@ -267,10 +266,6 @@ class KprClient:
         except Exception as exc:
             self._senders.pop(address, None)
             raise EndpointError(f"sending failed: {exc}") from None
-        finally:
-            # The connection may be gone (the error above): closing must not hide it.
-            with contextlib.suppress(Exception):
-                sender.close()  # type: ignore[no-untyped-call]  # proton leaves it unannotated
         return SentMessage(message_id, msg_id, subject, len(chunks), len(body), started)
 
     def _sender(self, address: str) -> BlockingSender:
