@@ -7,6 +7,9 @@ ports, each while a well-behaved sender keeps getting its AppRecs.
 
 from __future__ import annotations
 
+import os
+import re
+import signal
 import socket
 import ssl
 import subprocess
@@ -14,9 +17,11 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from proton import Message
 from proton.handlers import MessagingHandler
@@ -316,3 +321,149 @@ def test_stalled_connection_is_closed_after_the_handshake_timeout(
 
 def _sent(message: Message) -> SentMessage:
     return SentMessage(str(message.id), "", "KPR_IDE", 1, 0, time.monotonic())
+
+
+# ------------------------------------------------------------------ kill -9 during a load run
+class _Pump(MessagingHandler):
+    """Sends every message pipelined (credit permitting) and notes which were accepted."""
+
+    def __init__(self, url: str, user: str, password: str, messages: list[Message]) -> None:
+        super().__init__(auto_settle=True)
+        self.url, self.user, self.password = url, user, password
+        self.pending = list(messages)
+        self.accepted: list[str] = []
+        self.other: list[str] = []
+        self.enough = threading.Event()
+        self.kill_after = 0
+
+    def on_start(self, event: Any) -> None:
+        connection = event.container.connect(
+            self.url, user=self.user, password=self.password, allowed_mechs="PLAIN",
+            allow_insecure_mechs=True, reconnect=False)
+        event.container.create_sender(connection, f"/exchange/NHNTESTServiceBus/{KPR}_async")
+
+    def on_sendable(self, event: Any) -> None:
+        while self.pending and event.sender.credit:
+            message = self.pending.pop(0)
+            event.sender.send(message, tag=str(message.id))
+
+    def on_accepted(self, event: Any) -> None:
+        self.accepted.append(event.delivery.tag)
+        if len(self.accepted) >= self.kill_after:
+            self.enough.set()
+        if not self.pending and len(self.accepted) + len(self.other) == self.total:
+            event.connection.close()
+
+    def on_rejected(self, event: Any) -> None:
+        self.other.append(event.delivery.tag)
+
+    on_released = on_rejected
+
+    def on_transport_closed(self, event: Any) -> None:
+        self.enough.set()
+        event.container.stop()
+
+    def run(self, kill_after: int) -> None:
+        self.kill_after, self.total = kill_after, len(self.pending)
+        Container(self).run()
+
+
+@dataclass
+class Served:
+    """A ``mockkpr serve`` process and the URLs it printed."""
+
+    process: subprocess.Popen[bytes]
+    amqp: str
+    control: str
+
+
+def serve(data_dir: Path, registry: Path, log: Path) -> Served:
+    """Start ``python -m mockkpr serve`` on free ports and wait until it says where it listens."""
+    command = [sys.executable, "-m", "mockkpr", "serve", "--data-dir", str(data_dir),
+               "--registry", str(registry), "--port", "0", "--amqp-port", "0",
+               "--control-port", "0"]
+    with log.open("ab") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=output,
+                                   env={**os.environ, "MOCKKPR_LOG_LEVEL": "WARNING",
+                                        "PYTHONPATH": str(Path(__file__).parents[2])})
+    deadline = time.monotonic() + 60
+    start = log.stat().st_size if log.exists() else 0
+    amqp = control = None
+    while (amqp is None or control is None) and time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"mockkpr serve ended: {log.read_text()[-2000:]}")
+        text = log.read_text()[start:]
+        if found := re.search(r"and (amqp://\S+)", text):
+            amqp = found.group(1)
+        if found := re.search(r"control API (http://\S+)", text):
+            control = found.group(1)
+        time.sleep(0.05)
+    assert amqp is not None, log.read_text()[-2000:]
+    assert control is not None, log.read_text()[-2000:]
+    return Served(process, amqp, control)
+
+
+@pytest.mark.slow
+def test_kill_9_during_a_load_run_loses_no_accepted_message(
+        tmp_path: Path, endpoint_pki: GeneratedPki, running: Running) -> None:
+    """Every delivery the server accepted before SIGKILL is in the journal with its AppRec,
+    and the AppRecs still queued are delivered after the restart; resending the rest (same
+    message-ids) gets every message answered."""
+    user, password = account(running, BERGEN)
+    messages = protected_messages(running.client(BERGEN), 300)
+    log = tmp_path / "serve.log"
+    first = serve(tmp_path / "data", endpoint_pki.registry_file, log)
+    pump = _Pump(first.amqp, user, password, messages)
+    thread = threading.Thread(target=pump.run, args=(40,))
+    try:
+        thread.start()
+        assert pump.enough.wait(60), "no deliveries were accepted"
+        first.process.send_signal(signal.SIGKILL)
+        first.process.wait(10)
+        thread.join(30)
+    finally:
+        first.process.kill()
+    accepted = list(pump.accepted)
+    assert 40 <= len(accepted) < len(messages), "the kill came after the load run"
+
+    second = serve(tmp_path / "data", endpoint_pki.registry_file, log)
+    try:
+        with httpx.Client(base_url=second.control, timeout=30) as http:
+            for message_id in accepted:
+                entry = http.get(f"/api/messages/{message_id}").json()
+                assert entry["outcome"] == "accepted", entry
+                assert [a["kind"] for a in entry["answers"]] == ["apprec"]
+            # the sender sends again what it has no settlement for, as NHN's senders do
+            resend = [m for m in messages if str(m.id) not in set(accepted)]
+            again = _Pump(second.amqp, user, password, resend)
+            again.run(len(resend))
+            assert sorted(again.accepted) == sorted(str(m.id) for m in resend)
+            answered = _receive_answers(second.amqp, user, password, len(messages))
+            assert set(answered) == {str(m.id) for m in messages}
+            outcomes = [e["outcome"] for e in http.get(
+                "/api/messages", params={"sender": str(BERGEN), "limit": 1000}).json()]
+            assert outcomes.count("accepted") == len(messages)  # each validated once
+            assert set(outcomes) <= {"accepted", "duplicate"}
+            print(f"\nkill -9 after {len(accepted)} accepted deliveries; after the restart "
+                  f"{outcomes.count('duplicate')} resent messages had been recorded before "
+                  "the kill (answered as duplicates)")
+    finally:
+        second.process.terminate()
+        second.process.wait(30)
+    assert second.process.returncode == 0, log.read_text()[-2000:]
+
+
+def _receive_answers(url: str, user: str, password: str, count: int) -> list[str]:
+    """The correlation-ids of the AppRecs on 23456's queue, until ``count`` distinct ones."""
+    connection = BlockingConnection(url, user=user, password=password, allowed_mechs="PLAIN",
+                                    allow_insecure_mechs=True, timeout=30)
+    seen: set[str] = set()
+    try:
+        receiver = connection.create_receiver(f"/amq/queue/{BERGEN}_async", credit=100)
+        while len(seen) < count:
+            message = receiver.receive(timeout=30)
+            receiver.accept()
+            seen.add(str(message.correlation_id))
+    finally:
+        connection.close()
+    return sorted(seen)
