@@ -4,6 +4,8 @@ PKI with an address registry for the whole endpoint."""
 from __future__ import annotations
 
 import datetime
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,3 +119,23 @@ def endpoint_pki(tmp_path_factory: pytest.TempPathFactory) -> GeneratedPki:
     """
     return create_test_pki(tmp_path_factory.mktemp("endpoint-pki"), ENDPOINT_PARTIES,
                            variants=(Variant.EXPIRED, Variant.REVOKED, Variant.UNKNOWN_CA))
+
+
+# --- an independent AMQP client: Node's rhea ------------------------------------------------
+
+NODE_DIR = Path("/tmp/mockkpr-node")  # npm's cache of rhea, shared by test runs
+
+
+@pytest.fixture(scope="session")
+def rhea_dir() -> Path:
+    """A directory whose node_modules holds rhea (installed with npm on first use)."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("node/npm are not installed: the rhea interoperability tests need Node.js "
+                    "(scripts/setup.d/10-base.sh installs it)")
+    if not (NODE_DIR / "node_modules" / "rhea").is_dir():
+        NODE_DIR.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "rhea"],
+            cwd=NODE_DIR, check=True, capture_output=True, timeout=180,
+        )
+    return NODE_DIR
