@@ -107,6 +107,8 @@ ENDPOINT_PARTIES = (
     PartySpec(131725, "KPR Validering"),
     PartySpec(12345, "Testkommune Saksbehandling"),
     PartySpec(23456, "Nabokommune Saksbehandling"),
+    PartySpec(34567, "Tredje kommune Saksbehandling"),
+    PartySpec(45678, "Fjerde kommune Saksbehandling"),
 )
 
 

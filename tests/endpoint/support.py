@@ -17,7 +17,7 @@ from mockkpr.registry import Registry
 from mockkpr.settings import Settings
 
 FIXTURES = Path(__file__).parents[2] / "fixtures"
-KPR, OSLO, BERGEN = 131725, 12345, 23456
+KPR, OSLO, BERGEN, THIRD, FOURTH = 131725, 12345, 23456, 34567, 45678
 EXCHANGE = "NHNTESTServiceBus"
 RECEIVER_TIMESTAMP = re.compile(r"^\d\d/\d\d/\d{4} \d\d:\d\d:\d\d$")  # MM/dd/yyyy HH:mm:ss
 

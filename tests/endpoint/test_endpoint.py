@@ -27,9 +27,11 @@ from mockkpr.service.messages import CMS_CONTENT_TYPE
 from tests.endpoint.support import (
     BERGEN,
     EXCHANGE,
+    FOURTH,
     KPR,
     OSLO,
     RECEIVER_TIMESTAMP,
+    THIRD,
     Running,
     fixture,
     running_endpoint,
@@ -105,17 +107,27 @@ def assert_journal_error(running: Running, answer: Answer, condition: str) -> di
     return entry
 
 
-def assert_accepted_apprec(answer: Answer, status: Status = Status.OK) -> None:
+def assert_accepted_apprec(answer: Answer, status: Status = Status.OK, *,
+                           receiver: int = OSLO) -> None:
     assert answer.kind == "apprec", answer
     assert answer.apprec is not None
     assert answer.status is status, answer.apprec.errors
     assert answer.apprec.sender.her_ids == (KPR,)
-    assert answer.apprec.receiver.her_ids == (OSLO,)
+    assert answer.apprec.receiver.her_ids == (receiver,)
     assert answer.wire is not None
     assert answer.wire.subject == "APPREC"
     assert answer.wire.correlation_id == answer.sent.message_id
     assert answer.properties["fromHerId"] == str(KPR)
-    assert answer.properties["toHerId"] == str(OSLO)
+    assert answer.properties["toHerId"] == str(receiver)
+
+
+@pytest.fixture
+def event_sender(running: Running, request: pytest.FixtureRequest) -> Iterator[KprClient]:
+    """A sender that has sent no 56.0.0 event message before (event messages continue the
+    sender's stream: chaining and running numbers carry over from its earlier messages)."""
+    her_id = request.param
+    with running.client(her_id) as client:
+        yield client
 
 
 # ------------------------------------------------------------------ valid files
@@ -165,26 +177,31 @@ def test_annual_file_is_joined_with_the_identity_message_sent_before_it(
     assert [f["rule_id"] for f in entry["report"]["findings"]] == ["PE-IDENT-MISSING"]
 
 
-@pytest.mark.parametrize(("identity", "document", "generation"), [
-    ("valid/kpr-ide-1-2018.xml", "valid/iplos-2018.xml", "2018"),
-    (None, "valid/iplos-56.xml", "56"),
-])
-def test_2018_and_56_files_are_accepted(running: Running, oslo: KprClient,
-                                        identity: str | None, document: str,
-                                        generation: str) -> None:
-    if identity is not None:
-        assert_accepted_apprec(oslo.send_and_wait(fixture(identity)))
-    answer = oslo.send_and_wait(fixture(document))
+def test_2018_file_is_accepted_after_its_identity_message(running: Running,
+                                                          oslo: KprClient) -> None:
+    assert_accepted_apprec(oslo.send_and_wait(fixture("valid/kpr-ide-1-2018.xml")))
+    answer = oslo.send_and_wait(fixture("valid/iplos-2018.xml"))
     assert_accepted_apprec(answer)
     entry = running.entry(answer.sent.message_id)
     assert (entry["outcome"], entry["apprec_status"]) == ("accepted", "1")
-    assert entry["report"]["format"]["generation"] == generation
+    assert entry["report"]["format"]["generation"] == "2018"
+    assert entry["report"]["identity_format"]["kind"] == "KPR_IDE"
 
 
+@pytest.mark.parametrize("event_sender", [THIRD], indirect=True)
+def test_56_event_message_is_accepted(running: Running, event_sender: KprClient) -> None:
+    answer = event_sender.send_and_wait(fixture("valid/iplos-56.xml"))
+    assert_accepted_apprec(answer, receiver=THIRD)
+    entry = running.entry(answer.sent.message_id)
+    assert (entry["outcome"], entry["apprec_status"]) == ("accepted", "1")
+    assert entry["report"]["format"]["generation"] == "56"
+
+
+@pytest.mark.parametrize("event_sender", [FOURTH], indirect=True)
 def test_rejected_data_get_status_2_with_the_findings(running: Running,
-                                                      oslo: KprClient) -> None:
-    answer = oslo.send_and_wait(fixture("rules/EV-FID/missing.xml"))
-    assert_accepted_apprec(answer, Status.AVVIST)
+                                                      event_sender: KprClient) -> None:
+    answer = event_sender.send_and_wait(fixture("rules/EV-FID/missing.xml"))
+    assert_accepted_apprec(answer, Status.AVVIST, receiver=FOURTH)
     assert answer.apprec is not None
     assert [e.code for e in answer.apprec.errors] == ["E30"]
     assert "EV-FID" in (answer.apprec.errors[0].detail or "")
@@ -193,9 +210,10 @@ def test_rejected_data_get_status_2_with_the_findings(running: Running,
     assert entry["report"]["verdict"]["accepted"] is False
 
 
-def test_rejected_rows_get_status_3(running: Running, oslo: KprClient) -> None:
-    answer = oslo.send_and_wait(fixture("rules/EV-TJENESTETYPE-CODE/no-code-10.xml"))
-    assert_accepted_apprec(answer, Status.OK_FEIL_I_DELMELDING)
+@pytest.mark.parametrize("event_sender", [BERGEN], indirect=True)
+def test_rejected_rows_get_status_3(running: Running, event_sender: KprClient) -> None:
+    answer = event_sender.send_and_wait(fixture("rules/EV-TJENESTETYPE-CODE/no-code-10.xml"))
+    assert_accepted_apprec(answer, Status.OK_FEIL_I_DELMELDING, receiver=BERGEN)
     assert answer.apprec is not None
     assert {e.code for e in answer.apprec.errors} == {"T99"}
     assert all("EV-TJENESTETYPE-CODE" in (e.detail or "") for e in answer.apprec.errors)
