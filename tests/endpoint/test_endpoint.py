@@ -21,6 +21,7 @@ from mockkpr.client import Answer, DeliveryRefused, KprClient
 from mockkpr.cms import protect
 from mockkpr.endpoint import tls
 from mockkpr.envelope import Status
+from mockkpr.errors import EndpointError
 from mockkpr.iplos import validate
 from mockkpr.pki import GeneratedPki
 from mockkpr.service.messages import CMS_CONTENT_TYPE
@@ -587,5 +588,5 @@ def test_every_target_address_form_reaches_kpr(oslo: KprClient, address: str) ->
 
 def test_unknown_target_address_is_not_found(oslo: KprClient) -> None:
     message = Message(id=str(uuid.uuid4()), body=b"x", inferred=True)
-    with pytest.raises(Exception, match="amqp:not-found"):
+    with pytest.raises(EndpointError, match="amqp:not-found"):
         oslo.send_messages([message], address=f"/exchange/{EXCHANGE}/99999_async")

@@ -193,7 +193,9 @@ streamer = _Streamer(sys.argv[2], sys.argv[3], sys.argv[4], message, None)
 container = Container(streamer)
 container.start()
 while not streamer.streamed.is_set():
-    container.process()
+    if not container.process():  # stopped: refused, or the 30 s timer
+        print("failed", streamer.outcomes, flush=True)
+        sys.exit(1)
 for _ in range(20):  # let the bytes go out
     container.timeout = 0.05
     container.process()
