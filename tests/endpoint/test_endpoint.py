@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,9 @@ from proton import Message
 from proton.utils import BlockingConnection, LinkDetached
 
 from mockkpr.client import Answer, DeliveryRefused, KprClient
-from mockkpr.cms import protect
+from mockkpr.cms import protect, unprotect
 from mockkpr.endpoint import tls
-from mockkpr.envelope import Status
+from mockkpr.envelope import Status, parse_apprec
 from mockkpr.errors import EndpointError
 from mockkpr.iplos import validate
 from mockkpr.pki import GeneratedPki
@@ -590,3 +591,35 @@ def test_unknown_target_address_is_not_found(oslo: KprClient) -> None:
     message = Message(id=str(uuid.uuid4()), body=b"x", inferred=True)
     with pytest.raises(EndpointError, match="amqp:not-found"):
         oslo.send_messages([message], address=f"/exchange/{EXCHANGE}/99999_async")
+
+
+def test_apprec_rejected_by_its_consumer_goes_to_the_dead_letter_queue(
+        running: Running) -> None:
+    """The registry's _dl queue is wired: a rejected AppRec waits there, still intact."""
+    third = running.client(THIRD)  # wraps and protects only; the AMQP is done by hand here
+    xml, msg_id, function = third.envelope(IDENTITY)
+    message_id, [message] = third.messages_for(third.protect(xml), subject=function)
+    account = running.registry.party(THIRD).sasl
+    assert account is not None
+    connection = BlockingConnection(running.endpoint.urls.amqp, user=account.user,
+                                    password=account.password, allowed_mechs="PLAIN",
+                                    allow_insecure_mechs=True, timeout=20)
+    try:
+        connection.create_sender(f"{KPR}_async").send(message)
+        receiver = connection.create_receiver(f"/amq/queue/{THIRD}_async")
+        answer = receiver.receive(timeout=20)
+        assert answer.correlation_id == message_id
+        receiver.reject()
+        dead = connection.create_receiver(f"/amq/queue/{THIRD}_dl").receive(timeout=20)
+    finally:
+        connection.close()
+    assert dead.correlation_id == message_id
+    assert dead.subject == "APPREC"
+    body = dead.body
+    assert isinstance(body, bytes | memoryview)
+    third_party = running.registry.party(THIRD)
+    opened = unprotect(bytes(body), own_keys=third_party.own_keys(),
+                       expected_signer=running.registry.party(KPR).signing_certificate,
+                       ca_certs=[running.registry.ca_certificate], crls=[running.registry.crl],
+                       now=datetime.now(UTC))
+    assert parse_apprec(opened.payload).original.msg_id == msg_id
