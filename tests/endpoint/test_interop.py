@@ -63,7 +63,8 @@ def test_rhea_sends_pipelined_protected_messages_and_receives_verified_apprecs(
         rhea_dir: Path, running: Running, tmp_path: Path) -> None:
     sender = running.client(OSLO)  # only wraps and protects; rhea does the AMQP
     document = fixture("valid/kpr-ide-1.xml")
-    messages, msg_ids = [], {}
+    messages: list[dict[str, Any]] = []
+    msg_ids: dict[str, str] = {}
     for index in range(MESSAGES):
         xml, msg_id, function = sender.envelope(document)
         body = tmp_path / f"message-{index}.der"

@@ -177,7 +177,7 @@ def test_aborted_delivery_is_dropped_and_the_link_goes_on(running: Running,
     Container(streamer).run()
     assert streamer.outcomes == ["accepted"]
     assert running.wait_entry(str(follow_up.id))["outcome"] == "accepted"
-    assert running.http.get(f"/api/messages/{aborted.id}").status_code == 404
+    assert running.http.get(f"/api/messages/{aborted.id!s}").status_code == 404
     answer = oslo.wait_answer(_sent(follow_up))
     assert answer.kind == "apprec"
 
