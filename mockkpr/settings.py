@@ -126,6 +126,11 @@ class Settings(BaseSettings):
         "amqp:link:message-size-exceeded (split large files into groups).",
     )
     workers: int = Field(2, ge=1, description="Threads that process messages.")
+    handshake_timeout: float = Field(
+        10.0, gt=0,
+        description="Seconds a client has to finish TLS, log in and open its connection; "
+        "then it is disconnected (so silent or broken sockets are not kept for ever).",
+    )
     accept_unencrypted: bool = Field(
         False,
         description="Accept text/plain or application/soap+xml bodies without CMS "

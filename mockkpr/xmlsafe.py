@@ -2,6 +2,9 @@
 
 All XML in mockkpr is parsed with entity resolution, DTD loading and network access off
 (:data:`PARSER_OPTIONS`). The accessors give precise types where lxml's stubs do not.
+
+Importing this module also makes libxml2 build its table of built-in XML Schema types (see
+:func:`_initialise_schema_types`); every module that compiles schemas imports it first.
 """
 
 from __future__ import annotations
@@ -18,6 +21,26 @@ PARSER_OPTIONS: Final = {
     "remove_comments": True,
     "remove_pis": True,
 }
+
+
+_TINY_SCHEMA = (b'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">'
+                b'<xs:element name="a" type="xs:string"/></xs:schema>')
+
+
+def _initialise_schema_types() -> None:
+    """Have libxml2 build its built-in XML Schema types now, in one thread.
+
+    libxml2 (2.14, as bundled with lxml 6) builds that table lazily, without a lock, when the
+    first schema is compiled. Two threads compiling their first schemas at the same moment (the
+    endpoint's workers on their first messages) can corrupt it, after which every schema
+    compilation in the process fails ("xmlSchemaPValAttrNodeValue, the given type is not a
+    built-in type") until it is restarted. Module import runs once, under Python's import
+    lock, so doing it here happens before any thread can race.
+    """
+    etree.XMLSchema(etree.fromstring(_TINY_SCHEMA))
+
+
+_initialise_schema_types()
 
 
 def line_of(element: etree._Element) -> int:

@@ -1,12 +1,13 @@
 """The ``mockkpr`` command line.
 
-Each command lives in its own module of this package and is registered at the bottom of this
-file. Expected failures (:class:`~mockkpr.errors.MockKprError`) end with a one-line message on
-standard error and exit code 2; they never show a traceback.
+Each command lives in its own module of this package, named in :data:`COMMANDS` and imported
+only when it runs. Expected failures (:class:`~mockkpr.errors.MockKprError`) end with a one-line
+message on standard error and exit code 2; they never show a traceback.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
@@ -22,8 +23,27 @@ EXIT_FAILED = 1
 EXIT_UNUSABLE = 2
 
 
+#: Command name -> the module of this package that defines it (as an attribute of that name).
+#: Modules are imported only when their command runs (or help lists it), so that
+#: ``mockkpr serve`` does not pay for the imports of every other command.
+COMMANDS = {name: f"mockkpr.cli.{name}"
+            for name in ("validate", "generate", "pki", "serve", "send", "messages", "demo",
+                         "scenarios", "broker")}
+
+
 class _Group(click.Group):
-    """A click group that turns mockkpr's own errors into a message and exit code 2."""
+    """A click group that loads its commands lazily and turns mockkpr's own errors into a
+    message and exit code 2."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS and cmd_name not in self.commands:
+            command = getattr(importlib.import_module(COMMANDS[cmd_name]), cmd_name)
+            assert isinstance(command, click.Command)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -43,31 +63,3 @@ def main() -> None:
     # Logging follows MOCKKPR_LOG_LEVEL / MOCKKPR_LOG_FORMAT for every command; `serve`
     # configures it again from its own --config file.
     configure(load_settings())
-
-
-def _register() -> None:
-    # Imported here so that `mockkpr --help` stays one import chain per command module.
-    from mockkpr.cli import (
-        broker,
-        demo,
-        generate,
-        messages,
-        pki,
-        scenarios,
-        send,
-        serve,
-        validate,
-    )
-
-    main.add_command(validate.validate)
-    main.add_command(generate.generate)
-    main.add_command(pki.pki)
-    main.add_command(serve.serve)
-    main.add_command(send.send)
-    main.add_command(messages.messages)
-    main.add_command(demo.demo)
-    main.add_command(scenarios.scenarios)
-    main.add_command(broker.broker)
-
-
-_register()

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from proton import Message, Timeout
+from proton import Delivery, Message, Timeout
 from proton.utils import BlockingConnection, BlockingReceiver, BlockingSender
 
 from mockkpr.cms import CmsError, RevocationStatusUnknown, protect, unprotect
@@ -79,12 +79,33 @@ class SentMessage:
 
 
 @dataclass(frozen=True)
+class Wire:
+    """An answer message's AMQP properties and body, as received."""
+
+    message_id: str | None
+    correlation_id: str | None
+    subject: str | None
+    content_type: str | None
+    to: str | None
+    body: bytes
+
+    @classmethod
+    def of(cls, message: Message) -> Wire:
+        """The layout of a received message."""
+        def text(value: Any) -> str | None:
+            return None if value is None else str(value)
+        return cls(text(message.id), text(message.correlation_id), message.subject,
+                   text(message.content_type), message.address, _body_bytes(message))
+
+
+@dataclass(frozen=True)
 class Answer:
     """What came back for one sent message.
 
     ``kind`` is ``apprec`` (a verified receipt), ``transport-error`` (an error message on the
     error queue), ``invalid-apprec`` (a receipt that failed decryption, signature or parsing:
-    ``problem`` says why) or ``none`` (nothing before the timeout).
+    ``problem`` says why) or ``none`` (nothing before the timeout). ``wire`` is the answer
+    message as it arrived (properties and the raw body), for checks of its layout.
     """
 
     kind: str
@@ -92,6 +113,7 @@ class Answer:
     elapsed: float
     apprec: AppRecInfo | None = None
     properties: dict[str, str] = field(default_factory=dict)
+    wire: Wire | None = None
     error_condition: str | None = None
     error_description: str | None = None
     error_data: tuple[str, ...] = ()
@@ -100,6 +122,33 @@ class Answer:
     @property
     def status(self) -> Status | None:
         return self.apprec.status if self.apprec is not None else None
+
+
+class DeliveryRefused(EndpointError):
+    """The endpoint settled a delivery other than ``accepted`` (e.g. rejected, with a condition).
+
+    ``state`` is ``rejected``, ``released``, ``modified`` or ``unsettled``; ``condition`` and
+    ``description`` are the AMQP error the endpoint gave, if any.
+    """
+
+    def __init__(self, state: str, condition: str | None, description: str | None) -> None:
+        text = f"the endpoint did not accept the message: {state}"
+        if condition:
+            text += f" {condition}" + (f" ({description})" if description else "")
+        super().__init__(text)
+        self.state = state
+        self.condition = condition
+        self.description = description
+
+    @classmethod
+    def of(cls, delivery: Delivery) -> DeliveryRefused:
+        """The refusal a settled delivery carries."""
+        states: dict[Any, str] = {Delivery.REJECTED: "rejected",
+                                  Delivery.RELEASED: "released", Delivery.MODIFIED: "modified"}
+        condition = delivery.remote.condition
+        return cls(states.get(delivery.remote_state, "unsettled"),
+                   condition.name if condition else None,
+                   condition.description if condition else None)
 
 
 def _body_bytes(message: Message) -> bytes:
@@ -156,11 +205,17 @@ class KprClient:
         self.close()
 
     def connect(self) -> None:
-        """Open the connection (SASL PLAIN, TLS when the URL says amqps)."""
+        """Open the connection (SASL PLAIN, TLS when the URL says amqps); once only.
+
+        Without a user in the URL the sender's account in the registry is used: its own, or
+        the one it inherits from its parent (a level-2 service sends with its parent's).
+        """
+        if self._connection is not None:
+            return
         target = self.target
-        user = target.user or (self.sender.sasl.user if self.sender.sasl else None)
-        password = target.password or (self.sender.sasl.password if self.sender.sasl
-                                       else None)
+        account = self.registry.accounts.get(self.sender.account or "") or self.sender.sasl
+        user = target.user or (account.user if account else None)
+        password = target.password or (account.password if account else None)
         if user is None or password is None:
             raise ConfigError(f"no user/password in the URL and none in the registry for "
                               f"{self.sender.her_id}")
@@ -240,33 +295,72 @@ class KprClient:
     def send_body(self, body: bytes, *, subject: str, msg_id: str = "",
                   properties: dict[str, str] | None = None,
                   content_type: str = CMS_CONTENT_TYPE) -> SentMessage:
-        """Send an already protected body, split into a group when it is large."""
+        """Send an already protected body, split into a group when it is large.
+
+        Raises :class:`DeliveryRefused` when the endpoint does not accept a delivery.
+        """
+        _, messages = self.messages_for(body, subject=subject, properties=properties,
+                                        content_type=content_type)
+        return self.send_messages(messages, msg_id=msg_id)
+
+    def messages_for(self, body: bytes, *, subject: str,
+                     properties: dict[str, str] | None = None,
+                     content_type: str = CMS_CONTENT_TYPE) -> tuple[str, list[Message]]:
+        """The AMQP messages that carry ``body``: (message-id, messages in group order).
+
+        One message when ``body`` fits in ``split_bytes``; otherwise a group (docs/endpoint.md:
+        ``group-id`` = the returned message-id, ``group-sequence`` 0..n-1, application property
+        ``groupSize`` = n). Tests and odd senders may reorder or alter them before
+        :meth:`send_messages`.
+        """
         message_id = str(uuid.uuid4())
-        started = time.monotonic()
         props = properties if properties is not None else self.properties()
-        address = f"/exchange/{self.target.exchange}/{self.receiver.queues.asynchronous}"
-        sender = self._sender(address)
         chunks = [body[i:i + self.split_bytes]
                   for i in range(0, len(body), self.split_bytes)] or [b""]
-        try:
-            for sequence, chunk in enumerate(chunks):
-                part_props = dict(props)
-                if len(chunks) > 1:
-                    part_props[GROUP_SIZE] = str(len(chunks))
-                message = Message(
-                    id=message_id if len(chunks) == 1 else str(uuid.uuid4()),
-                    correlation_id=message_id, address=self.receiver.queues.asynchronous,
-                    reply_to=self.sender.queues.asynchronous, subject=subject,
-                    content_type=content_type, properties=part_props, body=chunk,
-                    inferred=True)
-                if len(chunks) > 1:
-                    message.group_id = message_id
-                    message.group_sequence = sequence
-                sender.send(message)
-        except Exception as exc:
-            self._senders.pop(address, None)
-            raise EndpointError(f"sending failed: {exc}") from None
-        return SentMessage(message_id, msg_id, subject, len(chunks), len(body), started)
+        messages = []
+        for sequence, chunk in enumerate(chunks):
+            part_props = dict(props)
+            if len(chunks) > 1:
+                part_props[GROUP_SIZE] = str(len(chunks))
+            message = Message(
+                id=message_id if len(chunks) == 1 else str(uuid.uuid4()),
+                correlation_id=message_id, address=self.receiver.queues.asynchronous,
+                reply_to=self.sender.queues.asynchronous, subject=subject,
+                content_type=content_type, properties=part_props, body=chunk,
+                inferred=True)  # a data section, as NHN's senders use
+            if len(chunks) > 1:
+                message.group_id = message_id
+                message.group_sequence = sequence
+            messages.append(message)
+        return message_id, messages
+
+    def send_messages(self, messages: list[Message], *, msg_id: str = "",
+                      address: str | None = None) -> SentMessage:
+        """Send ``messages`` in order on one link to the receiver's queue (or ``address``).
+
+        Each delivery waits for its settlement; :class:`DeliveryRefused` when the endpoint
+        settles one other than accepted (with the condition it gave), :class:`EndpointError`
+        when the link or connection fails. The result names the first message's group-id
+        (or its message-id) and ``msg_id`` (the MsgHead MsgId, when the caller knows it).
+        """
+        if not messages:
+            raise ValueError("send_messages() needs at least one message")
+        started = time.monotonic()
+        address = address or (f"/exchange/{self.target.exchange}/"
+                              f"{self.receiver.queues.asynchronous}")
+        sender = self._sender(address)
+        for message in messages:
+            try:
+                delivery = sender.send(message, error_states=[])
+            except Exception as exc:
+                self._senders.pop(address, None)
+                raise EndpointError(f"sending failed: {exc}") from None
+            if delivery.remote_state != Delivery.ACCEPTED:
+                raise DeliveryRefused.of(delivery)
+        first = messages[0]
+        size = sum(len(_body_bytes(m)) for m in messages)
+        return SentMessage(str(first.group_id or first.id), msg_id, first.subject or "",
+                           len(messages), size, started)
 
     def _sender(self, address: str) -> BlockingSender:
         """The link to ``address``, opened once and kept with the connection.
@@ -276,8 +370,12 @@ class KprClient:
         """
         sender = self._senders.get(address)
         if sender is None:
-            sender = self._senders[address] = self.connection.create_sender(address)
+            try:
+                sender = self._senders[address] = self.connection.create_sender(address)
+            except Exception as exc:
+                raise EndpointError(f"cannot attach to {address}: {exc}") from None
         return sender
+
 
     # ------------------------------------------------------------------ answers
     def wait_answer(self, sent: SentMessage, timeout: float = 30.0) -> Answer:
@@ -311,7 +409,7 @@ class KprClient:
                 return None
             data = tuple(item for item in props.get("errorConditionData", "").split(";") if item)
             return Answer("transport-error", sent, elapsed, properties=props,
-                          error_condition=props["errorCondition"],
+                          wire=Wire.of(message), error_condition=props["errorCondition"],
                           error_description=props.get("errorDescription"), error_data=data)
         correlated = str(message.correlation_id) == sent.message_id if message.correlation_id \
             else None
@@ -320,10 +418,11 @@ class KprClient:
         except (CmsError, RevocationStatusUnknown, EnvelopeError) as exc:
             if correlated:
                 return Answer("invalid-apprec", sent, elapsed, properties=props,
-                              problem=str(exc))
+                              wire=Wire.of(message), problem=str(exc))
             return None
         if correlated or apprec.original.msg_id == sent.msg_id:
-            return Answer("apprec", sent, elapsed, apprec=apprec, properties=props)
+            return Answer("apprec", sent, elapsed, apprec=apprec, properties=props,
+                          wire=Wire.of(message))
         return None
 
     def _open_apprec(self, body: bytes) -> AppRecInfo:

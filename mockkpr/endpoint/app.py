@@ -142,7 +142,8 @@ class Endpoint:
             self._executor,
             BrokerOptions(delivery_limit=settings.delivery_limit, prefetch=settings.prefetch,
                           max_message_bytes=settings.max_message_bytes,
-                          allow_insecure_plain=True),
+                          allow_insecure_plain=True,
+                          handshake_timeout=settings.handshake_timeout),
             initial=journal.queued(), faults=broker_faults)
         listeners = [Listen(settings.host, settings.amqps_port, self._tls_domain(registry))]
         if settings.amqp_port is not None:

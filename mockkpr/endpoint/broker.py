@@ -43,6 +43,7 @@ class BrokerOptions:
     prefetch: int = 100
     max_message_bytes: int = 20 << 20
     allow_insecure_plain: bool = True
+    handshake_timeout: float = 10.0
 
 
 def _guarded(method: Callable[..., None]) -> Callable[..., None]:
@@ -60,6 +61,25 @@ def _guarded(method: Callable[..., None]) -> Callable[..., None]:
                 connection.close()
 
     return wrapper
+
+
+class _HandshakeDeadline:
+    """Disconnects a client that has not logged in and opened its connection in time.
+
+    Without it, a socket that sends nothing, half a frame or a slow TLS handshake would be
+    kept for ever (as RabbitMQ's ``handshake_timeout`` prevents).
+    """
+
+    def __init__(self, connection: Any, transport: Any) -> None:
+        self.connection, self.transport = connection, transport
+
+    def on_timer_task(self, event: Any) -> None:
+        if self.connection.state & Endpoint.REMOTE_UNINIT and not self.transport.closed:
+            log.info("connection.handshake_timeout")
+            self.transport.condition = Condition(
+                "amqp:resource-limit-exceeded", "no login and open within the handshake timeout")
+            self.transport.close_tail()
+            self.transport.close_head()
 
 
 class EmbeddedBroker(MessagingHandler):
@@ -113,6 +133,9 @@ class EmbeddedBroker(MessagingHandler):
     def on_connection_bound(self, event: Any) -> None:
         sasl.require_plain(event.transport, allow_insecure=self.options.allow_insecure_plain)
         self.faults.connection_bound(event.transport)
+        if self.container is not None:
+            self.container.schedule(self.options.handshake_timeout,
+                                    _HandshakeDeadline(event.connection, event.transport))
 
     @_guarded
     def on_connection_opening(self, event: Any) -> None:

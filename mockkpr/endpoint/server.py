@@ -15,6 +15,9 @@ from mockkpr.log import get_logger
 
 log = get_logger(__name__)
 
+#: Connections the kernel queues for accepting (capped by net.core.somaxconn).
+ACCEPT_BACKLOG = 1024
+
 
 @dataclass(frozen=True)
 class Listen:
@@ -51,7 +54,10 @@ class AmqpServer:
                 raise EndpointError(
                     f"cannot listen on {listen.host}:{listen.port}: {exc}") from None
             self.acceptors.append(acceptor)
-            # proton does not report the bound port; its selectable delegates to the socket.
+            # proton neither reports the bound port nor lets one choose the accept backlog;
+            # its selectable delegates to the socket. Its backlog of 10 drops the SYNs of a
+            # crowd connecting at once, and their retries back off for up to a minute.
+            acceptor._selectable.listen(ACCEPT_BACKLOG)
             self.ports.append(int(acceptor._selectable.getsockname()[1]))
         self._thread = threading.Thread(target=self._run, name="mockkpr-amqp", daemon=True)
         self._thread.start()

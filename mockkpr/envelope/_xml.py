@@ -16,6 +16,7 @@ from typing import Protocol, cast
 
 from lxml import etree
 
+import mockkpr.xmlsafe  # noqa: F401  (initialises libxml2's schema types before any thread)
 from mockkpr.envelope.codes import ErrorCode
 from mockkpr.envelope.problems import EnvelopeError, EnvelopeProblem, problem
 

@@ -18,13 +18,17 @@ def add_part(
     count: int,
     body: bytes,
     meta: dict[str, str],
+    *,
+    keep: bool = False,
 ) -> list[bytes] | None:
-    """Store one part; return every body in order (and delete them) once all are there.
+    """Store one part; return every body in order once all are there.
 
     ``sequence`` is the 0-based position of the part, ``count`` the number of parts in the
     group. A part already stored (same group, sender and sequence) is ignored, whatever its
-    body. Raises :class:`InputError` when ``count`` or ``sequence`` is impossible or ``count``
-    differs from the count of a part already stored.
+    body. The complete group's parts are deleted, unless ``keep`` (then :func:`drop_group`
+    deletes them once the whole message is answered). Raises :class:`InputError` when
+    ``count`` or ``sequence`` is impossible or ``count`` differs from the count of a part
+    already stored.
     """
     where = f"split message group {group_id!r}"
     if count < 1:
@@ -60,5 +64,13 @@ def add_part(
         return None
     bodies = [bytes(b) for b in conn.execute(
         sa.select(p.body).where(in_group).order_by(p.sequence)).scalars()]
-    conn.execute(t.parts.delete().where(in_group))
+    if not keep:
+        conn.execute(t.parts.delete().where(in_group))
     return bodies
+
+
+def drop_group(conn: sa.Connection, group_id: str, sender_her_id: str | None) -> None:
+    """Delete every stored part of a group."""
+    p = t.parts.c
+    conn.execute(t.parts.delete().where(
+        p.group_id == group_id, p.sender_key == (sender_her_id or "")))

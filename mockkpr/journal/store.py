@@ -213,13 +213,22 @@ class Journal:
         assert entry.id is not None
         return entry.id
 
-    def record_answered(self, entry: JournalEntry) -> builtins.list[QueuedMessage]:
-        """:meth:`record`, returning the queued messages (with their queue ids) instead."""
+    def record_answered(
+        self, entry: JournalEntry, *, completes: tuple[str, str | None] | None = None
+    ) -> builtins.list[QueuedMessage]:
+        """:meth:`record`, returning the queued messages (with their queue ids) instead.
+
+        ``completes`` = (group-id, sender HER-id) names a split message whose parts were kept
+        by :meth:`add_part` (``keep=True``); they are deleted in the same transaction, so a
+        crash before the answer is recorded leaves the whole group for a resent part.
+        """
         if entry.id is not None:
             raise ValueError(f"journal entry {entry.id} is already stored")
-        with self._write() as conn:
+        with self._write(serial=completes is not None) as conn:
             entry_id = self._insert_entry(conn, entry)
             queued = self._insert_answers(conn, entry_id, entry.answers)
+            if completes is not None:
+                _parts.drop_group(conn, *completes)
         entry.id = entry_id
         self._inserted()
         return queued
@@ -451,12 +460,17 @@ class Journal:
         count: int,
         body: bytes,
         meta: dict[str, str],
+        *,
+        keep: bool = False,
     ) -> builtins.list[bytes] | None:
         """Store one part of a split message; all bodies in order once the group is complete.
 
         ``sequence`` is 0-based (the caller maps the wire's numbering), ``count`` the number of
         parts; ``meta`` (e.g. the part's AMQP properties) is kept with the part for inspection.
-        The parts are deleted when the complete group is returned. A repeated part is ignored.
+        The parts are deleted when the complete group is returned, unless ``keep``: then they
+        stay until :meth:`record_answered` is given ``completes`` for the group (the endpoint
+        does that, so that a failure between reassembly and answer loses no part). A repeated
+        part is ignored.
         Raises :class:`~mockkpr.errors.InputError` for a sequence outside ``0..count-1`` or a
         count that differs from an earlier part's. Incomplete groups are deleted by
         :meth:`prune` after ``max_age_days``.
@@ -466,7 +480,8 @@ class Journal:
         (READ COMMITTED); one endpoint process per database avoids that.
         """
         with self._write(serial=True) as conn:
-            return _parts.add_part(conn, group_id, sender_her_id, sequence, count, body, meta)
+            return _parts.add_part(conn, group_id, sender_her_id, sequence, count, body, meta,
+                                   keep=keep)
 
     # -- maintenance ----------------------------------------------------------------------------
 

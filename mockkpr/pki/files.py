@@ -43,7 +43,11 @@ def load_private_key(path: Path) -> rsa.RSAPrivateKey:
     """An unencrypted RSA private key from a PEM file."""
     data = _read(path, "private key")
     try:
-        key = serialization.load_pem_private_key(data, password=None)
+        # The expensive RSA consistency check (~36 ms a key, most of a warm start) guards
+        # against crafted keys from untrusted sources; these are the operator's own files,
+        # and the registry checks each key against its certificate.
+        key = serialization.load_pem_private_key(data, password=None,
+                                                 unsafe_skip_rsa_key_validation=True)
     except TypeError:
         raise PkiError(f"private key file {path} is encrypted; use an unencrypted key") from None
     except (ValueError, UnsupportedAlgorithm):

@@ -65,12 +65,15 @@ APPLICATION_TIMESTAMP = "%Y-%m-%dT%H:%M:%SZ"
 class JournalPort(Protocol):
     """What the receiver needs of the journal."""
 
-    def record_answered(self, entry: JournalEntry) -> list[QueuedMessage]: ...
+    def record_answered(self, entry: JournalEntry, *,
+                        completes: tuple[str, str | None] | None = None
+                        ) -> list[QueuedMessage]: ...
 
     def find(self, message_id: str, sender_her_id: str | None) -> JournalEntry | None: ...
 
     def add_part(self, group_id: str, sender_her_id: str | None, sequence: int, count: int,
-                 body: bytes, meta: dict[str, str]) -> list[bytes] | None: ...
+                 body: bytes, meta: dict[str, str], *,
+                 keep: bool = False) -> list[bytes] | None: ...
 
     def latest_identity(self, sender_her_id: str) -> bytes | None: ...
 
@@ -129,11 +132,18 @@ class Receiver:
             earlier = self.journal.find(inbound.message_id, sender_id)
             if earlier is not None:
                 return self._duplicate(inbound, earlier)
+        group: tuple[str, str | None] | None = None
         if inbound.group_id is not None:
             whole = self._reassemble(inbound)
-            if whole is None:
-                return ProcessResult(Settle.HOLD)
+            if isinstance(whole, ProcessResult):
+                return whole
+            group = (inbound.group_id, sender_id)
             inbound = whole
+            # a whole group sent again (its parts have new message-ids): same as a duplicate
+            earlier = self.journal.find(inbound.message_id or "", sender_id) \
+                if sender_id else None
+            if earlier is not None:
+                return self._duplicate(inbound, earlier, completes=group)
         work = _Work(inbound, self._entry(inbound))
         try:
             outcome = self._handle(work)
@@ -146,7 +156,7 @@ class Receiver:
         if self.faults is not None:
             self.faults.on_answer(self._answer_stage(work))
         work.entry.answered_at = self.clock()
-        queued = self.journal.record_answered(work.entry)
+        queued = self.journal.record_answered(work.entry, completes=group)
         log.info("message.processed", message_id=inbound.message_id, sender=sender_id,
                  subject=inbound.subject, outcome=outcome.value, answers=len(queued))
         return ProcessResult(Settle.ACCEPT, entry_id=work.entry.id, queued=tuple(queued))
@@ -162,7 +172,8 @@ class Receiver:
                 description=f"user {user} may not send as fromHerId {sender_id}")
         return None
 
-    def _duplicate(self, inbound: InboundMessage, earlier: JournalEntry) -> ProcessResult:
+    def _duplicate(self, inbound: InboundMessage, earlier: JournalEntry, *,
+                   completes: tuple[str, str | None] | None = None) -> ProcessResult:
         """The same message-id again: send the same answers again, process nothing."""
         entry = self._entry(inbound)
         entry.outcome = Outcome.DUPLICATE
@@ -170,40 +181,51 @@ class Receiver:
         entry.report = earlier.report
         entry.apprec_status = earlier.apprec_status
         entry.answered_at = self.clock()
-        queued = self.journal.record_answered(entry)
+        queued = self.journal.record_answered(entry, completes=completes)
         log.info("message.duplicate", message_id=inbound.message_id, earlier=earlier.id)
         return ProcessResult(Settle.ACCEPT, entry_id=entry.id, queued=tuple(queued))
 
-    def _reassemble(self, inbound: InboundMessage) -> InboundMessage | None:
+    def _reassemble(self, inbound: InboundMessage) -> InboundMessage | ProcessResult:
         """Store one part of a split message; the whole message once every part is in.
 
         Convention (docs/endpoint.md): every part carries the same ``group-id`` (the logical
         message-id), ``group-sequence`` 0..n-1 and the application property ``groupSize`` = n;
-        the parts' bodies concatenated in sequence order are the protected message.
+        the parts' bodies concatenated in sequence order are the protected message. A part
+        that does not fit its group is answered with a transport error. The parts stay stored
+        until the whole message's answer is recorded (``completes``), so an unexpected failure
+        or a crash in between loses none of them.
         """
         assert inbound.group_id is not None
         size_text = inbound.prop(GROUP_SIZE)
         sequence = inbound.group_sequence
         if size_text is None or not size_text.isdigit() or sequence is None:
-            raise_missing = TransportError(
+            return self._refuse_part(inbound, TransportError(
                 MISSING_FIELDS, MISSING_FIELDS_DESCRIPTION,
                 tuple(n for n, ok in ((GROUP_SIZE, size_text and size_text.isdigit()),
-                                      ("group-sequence", sequence is not None)) if not ok))
-            work = _Work(inbound, self._entry(inbound))
-            work.entry.outcome = self._transport_error(work, raise_missing)
-            self.journal.record_answered(work.entry)
-            return None
+                                      ("group-sequence", sequence is not None)) if not ok)))
+        count = int(size_text)
         try:
             bodies = self.journal.add_part(inbound.group_id, inbound.prop("fromHerId"),
-                                           sequence, int(size_text), inbound.body,
-                                           {"message_id": inbound.message_id or ""})
+                                           sequence, count, inbound.body,
+                                           {"message_id": inbound.message_id or ""}, keep=True)
         except InputError as exc:
             log.info("message.part_refused", group_id=inbound.group_id, reason=str(exc))
-            return None
+            field = "group-sequence" if count >= 1 and not 0 <= sequence < count \
+                else GROUP_SIZE
+            return self._refuse_part(inbound, TransportError(MISSING_FIELDS, str(exc),
+                                                             (field,)))
         if bodies is None:
-            return None
+            return ProcessResult(Settle.HOLD)
         return replace(inbound, message_id=inbound.group_id, body=b"".join(bodies),
                        group_id=None, group_sequence=None)
+
+    def _refuse_part(self, inbound: InboundMessage, error: TransportError) -> ProcessResult:
+        """Record and answer a part that cannot belong to its group."""
+        work = _Work(inbound, self._entry(inbound))
+        work.entry.outcome = self._transport_error(work, error)
+        work.entry.answered_at = self.clock()
+        queued = self.journal.record_answered(work.entry)
+        return ProcessResult(Settle.ACCEPT, entry_id=work.entry.id, queued=tuple(queued))
 
     def _entry(self, inbound: InboundMessage) -> JournalEntry:
         return JournalEntry(

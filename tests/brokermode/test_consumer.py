@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+import structlog
+import structlog.testing
 
 from mockkpr.brokermode.endpoint import BrokerEndpoint
 from mockkpr.brokermode.processing import Processor
@@ -198,22 +200,18 @@ def test_broker_restart_loses_nothing_and_answers_each_message_once(
 
 
 def test_an_account_that_may_not_read_kprs_queue_leaves_the_endpoint_not_ready(
-        broker: Broker, settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+        broker: Broker, settings: Settings) -> None:
     """Consuming as party 12345 (which may not read 131725_async): RabbitMQ 3.x ends the
     session; the endpoint logs RabbitMQ's reason, keeps trying with backoff and /readyz
     stays 503."""
     wrong = settings.model_copy(update={"broker": broker.url("mockkpr-12345", "test-12345")})
-    output: list[str] = []
+    refusal = ("ACCESS_REFUSED - access to queue '131725_async' in vhost '/' refused for user "
+               "'mockkpr-12345'")
 
-    def logged(text: str) -> bool:
-        output.append(capsys.readouterr().out)
-        return text in "".join(output)
-
-    with BrokerEndpoint(wrong) as endpoint:
-        assert wait_until(lambda: logged(
-            "ACCESS_REFUSED - access to queue '131725_async' in vhost '/' refused for user "
-            "'mockkpr-12345'"), 10)
-        assert logged("broker.session_closed")
+    with structlog.testing.capture_logs() as events, BrokerEndpoint(wrong) as endpoint:
+        assert wait_until(lambda: any(
+            event["event"] == "broker.session_closed"
+            and refusal in str(event.get("description")) for event in list(events)), 10)
         ready = httpx.get(f"{endpoint.control_url}/readyz")
         assert ready.status_code == 503
         assert ready.json()["checks"]["broker_connection"] is False

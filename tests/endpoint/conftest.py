@@ -1,8 +1,11 @@
-"""Fixtures for the AMQP layer's tests: a throw-away TLS PKI for ``localhost``."""
+"""Fixtures for the AMQP layer's tests: a throw-away TLS PKI for ``localhost``, and a test
+PKI with an address registry for the whole endpoint."""
 
 from __future__ import annotations
 
 import datetime
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +14,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from mockkpr.pki import GeneratedPki, PartySpec, Variant, create_test_pki
 
 
 @dataclass(frozen=True)
@@ -94,3 +99,45 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
     files.server_cert.write_bytes(server_cert.public_bytes(serialization.Encoding.PEM))
     _write_key(files.server_key, server_key)
     return files
+
+
+# --- the whole endpoint (tests/endpoint/test_endpoint.py, test_robustness.py) ----------------
+
+ENDPOINT_PARTIES = (
+    PartySpec(131725, "KPR Validering"),
+    PartySpec(12345, "Testkommune Saksbehandling"),
+    PartySpec(23456, "Nabokommune Saksbehandling"),
+    PartySpec(34567, "Tredje kommune Saksbehandling"),
+    PartySpec(45678, "Fjerde kommune Saksbehandling"),
+)
+
+
+@pytest.fixture(scope="session")
+def endpoint_pki(tmp_path_factory: pytest.TempPathFactory) -> GeneratedPki:
+    """A test PKI and registry for the endpoint's parties, with bad signer variants.
+
+    Sender 12345 has a child per variant (HER-id ``12345 * 10 + n``: 123451 expired,
+    123454 revoked, 123455 issued by an unknown CA) that shares its account and queues.
+    """
+    return create_test_pki(tmp_path_factory.mktemp("endpoint-pki"), ENDPOINT_PARTIES,
+                           variants=(Variant.EXPIRED, Variant.REVOKED, Variant.UNKNOWN_CA))
+
+
+# --- an independent AMQP client: Node's rhea ------------------------------------------------
+
+NODE_DIR = Path("/tmp/mockkpr-node")  # npm's cache of rhea, shared by test runs
+
+
+@pytest.fixture(scope="session")
+def rhea_dir() -> Path:
+    """A directory whose node_modules holds rhea (installed with npm on first use)."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("node/npm are not installed: the rhea interoperability tests need Node.js "
+                    "(scripts/setup.d/10-base.sh installs it)")
+    if not (NODE_DIR / "node_modules" / "rhea").is_dir():
+        NODE_DIR.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "rhea"],
+            cwd=NODE_DIR, check=True, capture_output=True, timeout=180,
+        )
+    return NODE_DIR

@@ -20,7 +20,7 @@ from proton import Delivery, Message
 from proton.handlers import MessagingHandler
 from proton.reactor import Container
 
-from mockkpr.client.sender import KprClient
+from mockkpr.client.sender import DeliveryRefused, KprClient
 from mockkpr.cms import CmsError, unprotect
 from mockkpr.endpoint.app import Endpoint
 from mockkpr.envelope import Status
@@ -194,8 +194,10 @@ def test_reject_after_processing_answers_and_then_rejects(
         endpoint: Endpoint, client: KprClient) -> None:
     with endpoint.armed(scenario({"kind": "reject", "after_processing": True})):
         xml, msg_id, function = client.envelope(DOCUMENT)
-        with pytest.raises(EndpointError, match="sending failed"):
+        with pytest.raises(DeliveryRefused) as refused:
             client.send_body(client.protect(xml), subject=function, msg_id=msg_id)
+    assert refused.value.state == "rejected"
+    assert refused.value.condition == "amqp:internal-error"
     entry = endpoint.journal.get_by_message_id(msg_id) if endpoint.journal else None
     assert entry is not None
     assert entry.outcome is Outcome.ACCEPTED

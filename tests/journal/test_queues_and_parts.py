@@ -6,7 +6,7 @@ import pytest
 
 from mockkpr.errors import InputError
 from mockkpr.journal.store import Journal
-from tests.journal.entries import make_answer
+from tests.journal.entries import make_answer, make_entry
 
 
 def test_queue_order_and_filter(journal: Journal) -> None:
@@ -42,6 +42,20 @@ def test_parts_out_of_order_with_duplicates(journal: Journal) -> None:
     assert journal.add_part("g1", "80001", 1, 3, b"B", {}) == [b"A", b"B", b"C"]
     # the parts were deleted: the same group id starts afresh
     assert journal.add_part("g1", "80001", 0, 2, b"x", {}) is None
+
+
+def test_kept_parts_stay_until_the_answer_is_recorded(journal: Journal) -> None:
+    """With keep, a failure between reassembly and answer loses nothing: a resent part
+    completes the group again; recording the answer deletes the parts in its transaction."""
+    assert journal.add_part("g", "80001", 0, 2, b"a", {}, keep=True) is None
+    assert journal.add_part("g", "80001", 1, 2, b"b", {}, keep=True) == [b"a", b"b"]
+    # processing failed; the last part is delivered again
+    assert journal.add_part("g", "80001", 1, 2, b"b", {}, keep=True) == [b"a", b"b"]
+    entry = make_entry(message_id="g", sender_her_id="80001")
+    journal.record_answered(entry, completes=("g", "80001"))
+    assert journal.get(entry.id or 0) is not None
+    # the parts went with the answer: the same group id starts afresh
+    assert journal.add_part("g", "80001", 1, 2, b"new", {}, keep=True) is None
 
 
 def test_single_part_group_completes_at_once(journal: Journal) -> None:

@@ -1,7 +1,8 @@
 """mockkpr's own XML Schemas for the IPLOS formats and the identity message (package data).
 
-``load_schema("iplos-2019.xsd")`` returns the compiled schema, once per process; the file names
-are those of :data:`mockkpr.iplos.formats.FORMATS`. Each schema is self-contained: no
+``load_schema("iplos-2019.xsd")`` returns the compiled schema, once per thread (an lxml schema
+keeps the error log of its last validation on itself, so threads must not share one); the file
+names are those of :data:`mockkpr.iplos.formats.FORMATS`. Each schema is self-contained: no
 ``xs:import``, ``xs:include``, ``xs:redefine`` or ``xs:override`` may name a location, so
 compiling one never reads another file or the network. The schema text is parsed with network
 access, DTD loading and entity resolution switched off.
@@ -16,6 +17,7 @@ always requires, so that an error can be blamed on the element that is missing.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -24,6 +26,7 @@ from typing import Any, cast
 
 from lxml import etree
 
+import mockkpr.xmlsafe  # noqa: F401  (initialises libxml2's schema types before any thread)
 from mockkpr.errors import ConfigError
 
 XSD_NAMESPACE = "http://www.w3.org/2001/XMLSchema"
@@ -86,14 +89,25 @@ def compile_schema(source: bytes, name: str) -> etree.XMLSchema:
         raise ConfigError(f"schema {name} does not compile: {exc}") from exc
 
 
-@cache
-def load_schema(file_name: str) -> etree.XMLSchema:
-    """The compiled schema shipped as ``mockkpr/iplos/schemas/<file_name>``, cached.
+_local = threading.local()
 
+
+def load_schema(file_name: str) -> etree.XMLSchema:
+    """The compiled schema shipped as ``mockkpr/iplos/schemas/<file_name>``, cached per thread.
+
+    Per thread because :func:`violations` reads the schema's ``error_log`` after validating:
+    with one schema object shared by the endpoint's workers, a validation in another thread
+    clears or replaces that log in between, and an invalid file could be reported as valid.
     Raises :class:`ConfigError` for a name that is not a schema file of this package or a
     schema that cannot be compiled.
     """
-    return compile_schema(_schema_bytes(file_name), file_name)
+    found: dict[str, etree.XMLSchema] | None = getattr(_local, "schemas", None)
+    if found is None:
+        found = _local.schemas = {}
+    schema = found.get(file_name)
+    if schema is None:
+        schema = found[file_name] = compile_schema(_schema_bytes(file_name), file_name)
+    return schema
 
 
 def _schema_bytes(file_name: str) -> bytes:
