@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -17,9 +18,12 @@ def add_part(
     sequence: int,
     count: int,
     body: bytes,
-    meta: dict[str, str],
+    meta: dict[str, Any],
+    metas: list[dict[str, Any]] | None = None,
 ) -> list[bytes] | None:
     """Store one part; return every body in order (and delete them) once all are there.
+
+    With ``metas``, the complete group's part metas are appended to it in the same order.
 
     ``sequence`` is the 0-based position of the part, ``count`` the number of parts in the
     group. A part already stored (same group, sender and sequence) is ignored, whatever its
@@ -58,7 +62,8 @@ def add_part(
         sequences.add(sequence)
     if len(sequences) < count:
         return None
-    bodies = [bytes(b) for b in conn.execute(
-        sa.select(p.body).where(in_group).order_by(p.sequence)).scalars()]
+    rows = conn.execute(sa.select(p.body, p.meta).where(in_group).order_by(p.sequence)).all()
     conn.execute(t.parts.delete().where(in_group))
-    return bodies
+    if metas is not None:
+        metas.extend(dict(row.meta) for row in rows)
+    return [bytes(row.body) for row in rows]

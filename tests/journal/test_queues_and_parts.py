@@ -44,6 +44,16 @@ def test_parts_out_of_order_with_duplicates(journal: Journal) -> None:
     assert journal.add_part("g1", "80001", 0, 2, b"x", {}) is None
 
 
+def test_complete_group_hands_back_every_part_meta_in_order(journal: Journal) -> None:
+    metas: list[dict[str, object]] = []
+    assert journal.add_part("gm", "80001", 1, 2, b"B", {"connection_id": 7},
+                            metas=metas) is None
+    assert metas == []
+    assert journal.add_part("gm", "80001", 0, 2, b"A", {"connection_id": 3},
+                            metas=metas) == [b"A", b"B"]
+    assert metas == [{"connection_id": 3}, {"connection_id": 7}]
+
+
 def test_single_part_group_completes_at_once(journal: Journal) -> None:
     assert journal.add_part("solo", None, 0, 1, b"only", {}) == [b"only"]
 
