@@ -51,6 +51,11 @@ class Identifier:
     serial: int | None
     key_id: bytes | None
 
+    @property
+    def kind(self) -> str:
+        """``issuer-serial`` or ``subject-key-identifier`` (the two CMS choices)."""
+        return "subject-key-identifier" if self.key_id is not None else "issuer-serial"
+
     def matches(self, issuer_der: bytes, serial: int, key_id: bytes | None) -> bool:
         """Whether a certificate with this issuer (DER), serial and key identifier is meant."""
         if self.key_id is not None:

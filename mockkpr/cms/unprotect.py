@@ -52,6 +52,9 @@ class UnprotectResult:
 
     ``deviations`` lists tolerated departures from the profile (AES-128 instead of AES-256, signed
     attributes, an embedded root, ...) for reports; none of them stopped the message.
+    ``recipients`` counts the EnvelopedData's recipient infos; ``recipient_id`` and
+    ``signer_id`` say how the matching recipient and signer name their certificate
+    (``issuer-serial`` or ``subject-key-identifier``).
     """
 
     payload: bytes
@@ -62,6 +65,10 @@ class UnprotectResult:
     digest: str
     embedded_certificates: tuple[x509.Certificate, ...]
     deviations: tuple[str, ...]
+    recipients: int
+    recipient_id: str
+    signer_id: str
+    signed_attributes: bool
 
 
 def _load_embedded(certificates_der: tuple[bytes, ...]) -> list[x509.Certificate]:
@@ -146,6 +153,10 @@ def unprotect(
         digest=digest,
         embedded_certificates=tuple(embedded),
         deviations=tuple(deviations),
+        recipients=opened.recipients,
+        recipient_id=opened.recipient_id,
+        signer_id=signer.sid.kind,
+        signed_attributes=signer.signed_attributes is not None,
     )
     if check.revocation_unknown is not None:
         raise RevocationStatusUnknown(check.revocation_unknown, result)

@@ -43,6 +43,7 @@ from mockkpr.service.messages import (
     InboundMessage,
     OutboundMessage,
 )
+from mockkpr.service.observations import PART_CONNECTION, cms_details, group_details
 from mockkpr.service.results import ProcessResult, QueuedMessage, Settle
 from mockkpr.service.transport_errors import (
     MISSING_FIELDS,
@@ -70,7 +71,8 @@ class JournalPort(Protocol):
     def find(self, message_id: str, sender_her_id: str | None) -> JournalEntry | None: ...
 
     def add_part(self, group_id: str, sender_her_id: str | None, sequence: int, count: int,
-                 body: bytes, meta: dict[str, str]) -> list[bytes] | None: ...
+                 body: bytes, meta: dict[str, Any], *,
+                 metas: list[dict[str, Any]] | None = None) -> list[bytes] | None: ...
 
     def latest_identity(self, sender_her_id: str) -> bytes | None: ...
 
@@ -166,7 +168,8 @@ class Receiver:
         """The same message-id again: send the same answers again, process nothing."""
         entry = self._entry(inbound)
         entry.outcome = Outcome.DUPLICATE
-        entry.answers = [replace(a, sent_at=self.clock()) for a in earlier.answers]
+        entry.answers = [replace(a, sent_at=self.clock(), disposition=None, settled_at=None)
+                         for a in earlier.answers]
         entry.report = earlier.report
         entry.apprec_status = earlier.apprec_status
         entry.answered_at = self.clock()
@@ -193,17 +196,21 @@ class Receiver:
             work.entry.outcome = self._transport_error(work, raise_missing)
             self.journal.record_answered(work.entry)
             return None
+        metas: list[dict[str, Any]] = []
         try:
-            bodies = self.journal.add_part(inbound.group_id, inbound.prop("fromHerId"),
-                                           sequence, int(size_text), inbound.body,
-                                           {"message_id": inbound.message_id or ""})
+            bodies = self.journal.add_part(
+                inbound.group_id, inbound.prop("fromHerId"), sequence, int(size_text),
+                inbound.body, {"message_id": inbound.message_id or "",
+                               PART_CONNECTION: inbound.wire.get("wire.connection_id")},
+                metas=metas)
         except InputError as exc:
             log.info("message.part_refused", group_id=inbound.group_id, reason=str(exc))
             return None
         if bodies is None:
             return None
         return replace(inbound, message_id=inbound.group_id, body=b"".join(bodies),
-                       group_id=None, group_sequence=None)
+                       group_id=None, group_sequence=None,
+                       wire={**inbound.wire, **group_details(inbound.group_id, metas)})
 
     def _entry(self, inbound: InboundMessage) -> JournalEntry:
         return JournalEntry(
@@ -222,6 +229,7 @@ class Receiver:
             },
             application_properties=dict(inbound.application_properties),
             body_size=len(inbound.body),
+            details=dict(inbound.wire),
         )
 
     # ------------------------------------------------------------------ the checks
@@ -287,6 +295,7 @@ class Receiver:
                 now=self.clock(), allow_3des=self.settings.allow_3des)
         except CmsError as exc:
             raise _Answered(exc) from None
+        work.entry.details.update(cms_details(result))
         if result.deviations:
             work.entry.application_properties = dict(work.entry.application_properties)
             log.info("message.cms_deviations", message_id=inbound.message_id,

@@ -1,8 +1,10 @@
-"""Fixtures for the AMQP layer's tests: a throw-away TLS PKI for ``localhost``."""
+"""Fixtures for the AMQP layer's tests: a throw-away TLS PKI for ``localhost``, Node's rhea."""
 
 from __future__ import annotations
 
 import datetime
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +13,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+NODE_DIR = Path("/tmp/mockkpr-node")
 
 
 @dataclass(frozen=True)
@@ -94,3 +98,17 @@ def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
     files.server_cert.write_bytes(server_cert.public_bytes(serialization.Encoding.PEM))
     _write_key(files.server_key, server_key)
     return files
+
+
+@pytest.fixture(scope="session")
+def rhea_dir() -> Path:
+    """A directory whose node_modules holds rhea (installed with npm on first use)."""
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed: the rhea interoperability test needs Node.js")
+    if not (NODE_DIR / "node_modules" / "rhea").is_dir():
+        NODE_DIR.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "rhea"],
+            cwd=NODE_DIR, check=True, capture_output=True, timeout=180,
+        )
+    return NODE_DIR

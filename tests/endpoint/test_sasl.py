@@ -11,7 +11,6 @@ import ctypes.util
 import hmac
 import json
 import os
-import shutil
 import socket
 import struct
 import subprocess
@@ -36,7 +35,6 @@ pytestmark = pytest.mark.integration
 USERS = {"kommune-0301": "synthetic-pass-0301", "kommune-4601": "synthetic-pass-4601"}
 USER, PASSWORD = "kommune-0301", USERS["kommune-0301"]
 UNAUTHORIZED = "amqp:unauthorized-access"
-NODE_DIR = Path("/tmp/mockkpr-node")
 JS_CLIENT = Path(__file__).parent / "js" / "plain_login.js"
 
 
@@ -621,19 +619,6 @@ def test_300_tls_logins_with_wrong_passwords_mixed_in(
 
 
 # --- An independent client: Node's rhea -----------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def rhea_dir() -> Path:
-    if shutil.which("node") is None:
-        pytest.skip("node is not installed: the rhea interoperability test needs Node.js")
-    if not (NODE_DIR / "node_modules" / "rhea").is_dir():
-        NODE_DIR.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            ["npm", "install", "--no-audit", "--no-fund", "rhea"],
-            cwd=NODE_DIR, check=True, capture_output=True, timeout=180,
-        )
-    return NODE_DIR
 
 
 def rhea_login(rhea_dir: Path, port: int, tls_files: Any, user: str, password: str) -> Any:
