@@ -412,6 +412,10 @@ class KprClient:
         deadline = time.monotonic() + timeout
         xml, msg_id, function = self.envelope(document, msg_type=msg_type)
         sent = self.prepare(self.protect(xml), subject=function, msg_id=msg_id)
+        return self.deliver(sent, deadline)
+
+    def deliver(self, sent: SentMessage, deadline: float) -> Answer:
+        """Transmit ``sent`` and wait for its answer until ``deadline`` (``time.monotonic``)."""
         try:
             self.transmit(sent, deadline)
         except DeliveryFailed as failed:

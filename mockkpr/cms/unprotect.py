@@ -163,6 +163,24 @@ def unprotect(
     return result
 
 
+def read_unverified(
+    data: bytes, own_keys: Sequence[tuple[x509.Certificate, rsa.RSAPrivateKey]]
+) -> bytes:
+    """The content of ``data`` decrypted but NOT verified: no signer, signature or certificate
+    is checked. What a careless receiver does; only the conformance suite's deliberately
+    broken senders use it. Raises :class:`CmsError` when ``data`` cannot be decrypted or holds
+    no SignedData with content.
+    """
+    opened = decrypt(data, own_keys, allow_3des=True)
+    try:
+        signed = _asn1.parse_signed(opened.content)
+    except _asn1.Asn1Error:
+        raise CmsError(INVALID_CERTIFICATE, NOT_SIGNED) from None
+    if signed.content is None:
+        raise CmsError(UNSUPPORTED_MESSAGE, DETACHED)
+    return signed.content
+
+
 def _find_signer(signed: _asn1.Signed, expected: x509.Certificate) -> _asn1.Signer:
     issuer, serial = expected.issuer.public_bytes(), expected.serial_number
     key_id = certificates.key_id(expected)
