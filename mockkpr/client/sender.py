@@ -400,8 +400,6 @@ class KprClient:
                            now=datetime.now(UTC))
         return parse_apprec(result.payload)
 
-    _open_apprec = open_apprec  # the name tests used before
-
     def send_and_wait(self, document: bytes, *, timeout: float = 30.0,
                       msg_type: str | None = None) -> Answer:
         """Send one document and wait for its answer, all within ``timeout`` seconds.

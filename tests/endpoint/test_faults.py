@@ -411,7 +411,7 @@ def test_orphan_apprec_matches_nothing(endpoint: Endpoint, client: KprClient) ->
     assert str(orphans[0].correlation_id) != sent.message_id
     body = orphans[0].body
     assert isinstance(body, bytes | memoryview)
-    apprec = client._open_apprec(bytes(body))
+    apprec = client.open_apprec(bytes(body))
     assert apprec.original.msg_id == "00000000-0000-4000-8000-000000000000"
 
 
