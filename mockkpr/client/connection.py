@@ -285,6 +285,8 @@ class BusConnection:
                 raise _Lost("the session or link was ended by the peer")
             if answered():
                 return True
+            if self._connection is not connection:  # lost while taking what had arrived
+                raise _Lost("the connection was lost while receiving")
 
     @staticmethod
     def _ended(link: BlockingSender) -> bool:

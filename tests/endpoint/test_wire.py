@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -222,6 +223,46 @@ def test_answer_disposition_is_recorded_when_the_sender_accepts(
     assert answer.disposition == "accepted"
     assert answer.settled_at is not None
     assert answer.settled_at >= answer.sent_at
+
+
+def _openssl(*args: str | Path, data: bytes) -> bytes:
+    done = subprocess.run(["openssl", "cms", *map(str, args)], input=data,
+                          capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    return done.stdout
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_cms_facts_of_a_sender_that_is_not_the_profile(endpoint: Endpoint) -> None:
+    """openssl with its defaults: signed attributes, key identifiers, the root embedded,
+    AES-128 and a second recipient (the sender itself): tolerated, and every fact recorded."""
+    assert endpoint.registry is not None
+    pki = endpoint.registry.path.parent
+    sender, kpr = pki / "parties" / "12345", pki / "parties" / "131725"
+    with KprClient(endpoint.urls.amqps + "/NHNTESTServiceBus", endpoint.registry,
+                   12345) as client:
+        xml, msg_id, function = client.envelope(DOCUMENT)
+        signed = _openssl(
+            "-sign", "-binary", "-outform", "DER", "-nodetach", "-md", "sha256", "-keyid",
+            "-signer", sender / "signing-cert.pem", "-inkey",
+            sender / "signing-key.UNENCRYPTED.pem", "-certfile", endpoint.registry.ca_path,
+            data=xml)
+        body = _openssl("-encrypt", "-binary", "-outform", "DER", "-aes128", "-keyid",
+                        kpr / "encryption-cert.pem", sender / "encryption-cert.pem",
+                        data=signed)
+        sent = client.send_body(body, subject=function, msg_id=msg_id)
+        answer = client.wait_answer(sent, timeout=20)
+    assert answer.status is not None
+    details = entry_for(endpoint, sent.message_id).details
+    assert details["cms.cipher"] == "aes-128-cbc"
+    assert details["cms.signed_attributes"] is True
+    assert details["cms.embedded_root"] is True
+    assert len(details["cms.embedded_chain"]) == 2
+    assert (details["cms.recipient_id"], details["cms.signer_id"]) == (
+        "subject-key-identifier", "subject-key-identifier")
+    assert details["cms.recipients"] == 2
+    assert "signed attributes present (the profile signs the content directly)" in \
+        details["cms.deviations"]
 
 
 # ------------------------------------------------------------------ one change at a time
