@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 
-from mockkpr.client import KprClient
-from mockkpr.client.verdict import as_json, describe, exit_code
+from mockkpr.client.pilot import pilot_send
 from mockkpr.errors import InputError
 from mockkpr.registry import load_registry
 from mockkpr.settings import load_settings
@@ -28,7 +26,7 @@ from mockkpr.settings import load_settings
 @click.option("--msg-type", type=click.Choice(["KPR_IPL", "KPR_IDE"]),
               help="Message function (default: from the document's root).")
 @click.option("--timeout", type=click.FloatRange(0.1), default=60, show_default=True,
-              help="Seconds to wait for the AppRec or a transport error.")
+              help="Seconds to send and wait for the AppRec or a transport error.")
 @click.option("--split", "split_bytes", type=click.IntRange(1024), default=1 << 20,
               show_default=True, help="Split the protected message into parts of this size.")
 @click.option("--json", "as_json_output", is_flag=True, help="Print the verdict as JSON.")
@@ -37,23 +35,20 @@ def send(file: Path, from_her_id: int, to_her_id: int | None, url: str,
          as_json_output: bool) -> None:
     """Send FILE to KPR and print the verdict.
 
-    Exit codes: 0 AppRec OK; 1 AppRec rejected or rows rejected; 2 transport error, no or
-    untrustworthy answer, or unusable input.
+    The sender keeps one connection, reconnects and sends the same message again after a lost
+    connection or link, sends again after a released or modified delivery, and reports a
+    rejected one. The timeout covers sending and waiting.
+
+    Exit codes: 0 AppRec OK; 1 AppRec rejected or rows rejected; 2 transport error, refused or
+    undelivered message, no or untrustworthy answer, or unusable input.
     """
     settings = load_settings()
     path = registry_file or settings.registry or settings.data_dir / "pki" / "registry.yaml"
     if not path.exists():
         raise InputError(f"{path}: no registry; start `mockkpr serve` once or pass --registry")
-    registry = load_registry(path)
-    try:
-        document = file.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{file}: cannot be read ({exc.strerror})") from None
-    with KprClient(url, registry, from_her_id, to_her_id=to_her_id or settings.kpr_her_id,
-                   split_bytes=split_bytes) as client:
-        answer = client.wait_answer(client.send_document(document, msg_type=msg_type), timeout)
-    if as_json_output:
-        click.echo(json.dumps(as_json(answer), indent=2))
-    else:
-        click.echo(describe(answer))
-    sys.exit(exit_code(answer))
+    code, text = pilot_send(
+        file, url=url, registry=load_registry(path), from_her_id=from_her_id,
+        to_her_id=to_her_id or settings.kpr_her_id, timeout=timeout, msg_type=msg_type,
+        split_bytes=split_bytes, json_output=as_json_output)
+    click.echo(text, nl=False)
+    sys.exit(code)

@@ -1,14 +1,7 @@
 """The reference sender (``mockkpr send``) as a Python client: :class:`KprClient`."""
 
-from mockkpr.client.sender import (
-    Answer,
-    DeliveryRefused,
-    KprClient,
-    SentMessage,
-    Target,
-    Wire,
-    connected,
-)
+from mockkpr.client.connection import DeliveryFailed, RetryPolicy
+from mockkpr.client.sender import Answer, KprClient, SentMessage, Target, Wire, connected
 
-__all__ = ["Answer", "DeliveryRefused", "KprClient", "SentMessage", "Target", "Wire",
-           "connected"]
+__all__ = ["Answer", "DeliveryFailed", "KprClient", "RetryPolicy", "SentMessage", "Target",
+           "Wire", "connected"]

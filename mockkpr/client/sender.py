@@ -3,24 +3,38 @@
 It wraps the document in a MsgHead, signs and encrypts it (CMS), sends it over AMQP 1.0 with
 the profile's properties (nhn-amqp-profile.md §3), splits it into a group when it is large,
 and waits for the AppRec on its own ``_async`` queue or a transport error on its ``_error``
-queue. ``mockkpr send`` is its command line; the conformance suite uses it as a library.
+queue. It keeps one connection open and copes with a misbehaving bus
+(:mod:`mockkpr.client.connection`): it reconnects and sends the same message again (same
+message-id, every part) after a lost connection or link, sends again after ``released`` or
+``modified``, reports a rejection, and gives up when the timeout is reached. It trusts only an
+AppRec signed by KPR's registered certificate. ``mockkpr send`` is its command line
+(:mod:`mockkpr.client.pilot`); the conformance suite uses the same code.
+
+Each step is a method, so a subclass can change one thing on purpose
+(:mod:`mockkpr.conformance.senders` builds its deliberately broken senders that way).
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from proton import Delivery, Message, Timeout
-from proton.utils import BlockingConnection, BlockingReceiver, BlockingSender
+from proton import Message
 
-from mockkpr.cms import CmsError, RevocationStatusUnknown, protect, unprotect
+from mockkpr.client.connection import (
+    ANSWERED,
+    BusConnection,
+    DeliveryFailed,
+    Endpoints,
+    RetryPolicy,
+)
+from mockkpr.cms import Cipher, CmsError, Digest, RevocationStatusUnknown, protect, unprotect
 from mockkpr.endpoint import tls
 from mockkpr.envelope import (
     AppRecInfo,
@@ -35,6 +49,10 @@ from mockkpr.iplos import DocumentKind, sniff_format
 from mockkpr.registry import Party, Registry
 from mockkpr.service.messages import CMS_CONTENT_TYPE
 from mockkpr.service.pipeline import APPLICATION_TIMESTAMP, GROUP_SIZE
+
+EXIT_OK = 0
+EXIT_REJECTED = 1
+EXIT_TRANSPORT = 2
 
 
 @dataclass(frozen=True)
@@ -67,7 +85,8 @@ class SentMessage:
     """What was sent: the AMQP message-id (the group-id when split) and the MsgHead MsgId.
 
     ``sent_at`` is when sending began (``time.monotonic``): answer times count from there,
-    since the endpoint settles a delivery only after it has processed it.
+    since the endpoint settles a delivery only after it has processed it. ``messages`` are the
+    AMQP messages (one per part), kept to send them again unchanged.
     """
 
     message_id: str
@@ -76,6 +95,7 @@ class SentMessage:
     parts: int
     size: int
     sent_at: float
+    messages: tuple[Message, ...] = field(default=(), repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -104,8 +124,10 @@ class Answer:
 
     ``kind`` is ``apprec`` (a verified receipt), ``transport-error`` (an error message on the
     error queue), ``invalid-apprec`` (a receipt that failed decryption, signature or parsing:
-    ``problem`` says why) or ``none`` (nothing before the timeout). ``wire`` is the answer
-    message as it arrived (properties and the raw body), for checks of its layout.
+    ``problem`` says why), ``refused`` (the bus refused the delivery: ``error_condition`` and
+    ``problem`` say how), ``undelivered`` (the message could not be delivered: connection
+    lost too often, released too often, no credit or outcome in time; ``problem``) or
+    ``none`` (nothing before the timeout). ``wire`` is the answer message as received.
     """
 
     kind: str
@@ -113,42 +135,23 @@ class Answer:
     elapsed: float
     apprec: AppRecInfo | None = None
     properties: dict[str, str] = field(default_factory=dict)
-    wire: Wire | None = None
     error_condition: str | None = None
     error_description: str | None = None
     error_data: tuple[str, ...] = ()
     problem: str | None = None
+    wire: Wire | None = None
 
     @property
     def status(self) -> Status | None:
         return self.apprec.status if self.apprec is not None else None
 
 
-class DeliveryRefused(EndpointError):
-    """The endpoint settled a delivery other than ``accepted`` (e.g. rejected, with a condition).
-
-    ``state`` is ``rejected``, ``released``, ``modified`` or ``unsettled``; ``condition`` and
-    ``description`` are the AMQP error the endpoint gave, if any.
-    """
-
-    def __init__(self, state: str, condition: str | None, description: str | None) -> None:
-        text = f"the endpoint did not accept the message: {state}"
-        if condition:
-            text += f" {condition}" + (f" ({description})" if description else "")
-        super().__init__(text)
-        self.state = state
-        self.condition = condition
-        self.description = description
-
-    @classmethod
-    def of(cls, delivery: Delivery) -> DeliveryRefused:
-        """The refusal a settled delivery carries."""
-        states: dict[Any, str] = {Delivery.REJECTED: "rejected",
-                                  Delivery.RELEASED: "released", Delivery.MODIFIED: "modified"}
-        condition = delivery.remote.condition
-        return cls(states.get(delivery.remote_state, "unsettled"),
-                   condition.name if condition else None,
-                   condition.description if condition else None)
+def exit_code(answer: Answer) -> int:
+    """0 for AppRec status 1 (OK); 1 for status 2 (rejected) or 3 (rows rejected); 2 for a
+    transport error, an invalid receipt, a refused or undelivered message or no answer."""
+    if answer.kind != "apprec":
+        return EXIT_TRANSPORT
+    return EXIT_OK if answer.status is Status.OK else EXIT_REJECTED
 
 
 def _body_bytes(message: Message) -> bytes:
@@ -164,7 +167,14 @@ def _props(message: Message) -> dict[str, str]:
 
 
 class KprClient:
-    """One sender (``from_her_id``) connected to the endpoint; use as a context manager."""
+    """One sender (``from_her_id``) connected to the endpoint; use as a context manager.
+
+    ``retry`` bounds the retries (:class:`~mockkpr.client.connection.RetryPolicy`). The
+    attributes ``cipher`` and ``digest`` are the profile's CMS algorithms.
+    """
+
+    cipher: Cipher = "aes-256-cbc"
+    digest: Digest = "sha256"
 
     def __init__(
         self,
@@ -175,6 +185,7 @@ class KprClient:
         to_her_id: int = 131725,
         split_bytes: int = 1 << 20,
         connect_timeout: float = 10.0,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.target = Target.parse(url)
         self.registry = registry
@@ -185,10 +196,9 @@ class KprClient:
                               "cannot sign as or decrypt for that party")
         self.split_bytes = split_bytes
         self.connect_timeout = connect_timeout
+        self.retry = retry or RetryPolicy()
         self.mailbox: list[Message] = []
-        self._connection: BlockingConnection | None = None
-        self._receivers: list[BlockingReceiver] = []
-        self._senders: dict[str, BlockingSender] = {}
+        self._bus: BusConnection | None = None
 
     def _party(self, her_id: int, option: str) -> Party:
         party = self.registry.find(her_id)
@@ -198,58 +208,58 @@ class KprClient:
 
     # ------------------------------------------------------------------ connection
     def __enter__(self) -> KprClient:
-        self.connect()
+        self.connect(retry=True)
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def connect(self) -> None:
-        """Open the connection (SASL PLAIN, TLS when the URL says amqps); once only.
+    def address(self) -> str:
+        """The target address of the sender link: the receiver's queue via the exchange."""
+        return f"/exchange/{self.target.exchange}/{self.receiver.queues.asynchronous}"
 
-        Without a user in the URL the sender's account in the registry is used: its own, or
-        the one it inherits from its parent (a level-2 service sends with its parent's).
-        """
-        if self._connection is not None:
-            return
+    def _endpoints(self) -> Endpoints:
         target = self.target
+        # Without a user in the URL, the sender's account in the registry: its own or, for a
+        # level-2 service, the one it inherits from its parent.
         account = self.registry.accounts.get(self.sender.account or "") or self.sender.sasl
         user = target.user or (account.user if account else None)
         password = target.password or (account.password if account else None)
         if user is None or password is None:
             raise ConfigError(f"no user/password in the URL and none in the registry for "
                               f"{self.sender.her_id}")
-        domain = tls.client_domain(self.registry.ca_path) if target.tls else None
-        try:
-            self._connection = BlockingConnection(
-                f"{'amqps' if target.tls else 'amqp'}://{target.host}:{target.port}",
-                timeout=self.connect_timeout, ssl_domain=domain, user=user, password=password,
-                allowed_mechs="PLAIN", allow_insecure_mechs=not target.tls, reconnect=False,
-                container_id=f"mockkpr-send-{uuid.uuid4()}")
-        except Exception as exc:
-            raise EndpointError(f"cannot connect to {target.host}:{target.port} as {user}: "
-                                f"{exc}") from None
         queues = self.sender.queues
-        self._receivers = [
-            self._connection.create_receiver(f"/amq/queue/{queues.asynchronous}", credit=10),
-            self._connection.create_receiver(f"/amq/queue/{queues.error}", credit=10),
-        ]
+        return Endpoints(
+            url=f"{'amqps' if target.tls else 'amqp'}://{target.host}:{target.port}",
+            user=user, password=password,
+            ssl_domain=tls.client_domain(self.registry.ca_path) if target.tls else None,
+            target=self.address(),
+            sources=(f"/amq/queue/{queues.asynchronous}", f"/amq/queue/{queues.error}"),
+            insecure=not target.tls)
+
+    def connect(self, *, retry: bool = False) -> None:
+        """Open the connection (SASL PLAIN, TLS when the URL says amqps) and the receivers.
+
+        With ``retry``, failed attempts are repeated as the retry policy allows. Raises
+        :class:`~mockkpr.errors.EndpointError` when no connection could be made.
+        """
+        if self._bus is None:
+            self._bus = BusConnection(self._endpoints(), policy=self.retry,
+                                      connect_timeout=self.connect_timeout)
+        self._bus.open(retry=retry)
 
     def close(self) -> None:
-        self._senders.clear()
-        if self._connection is not None:
-            try:
-                self._connection.close()
-            finally:
-                self._connection = None
+        if self._bus is not None:
+            self._bus.close()
 
     @property
-    def connection(self) -> BlockingConnection:
-        if self._connection is None:
+    def bus(self) -> BusConnection:
+        """The connection to the service bus (reconnects on demand)."""
+        if self._bus is None:
             raise EndpointError("not connected")
-        return self._connection
+        return self._bus
 
-    # ------------------------------------------------------------------ sending
+    # ------------------------------------------------------------------ building a message
     def envelope(self, document: bytes, *, msg_type: str | None = None, ack: bool = True,
                  msg_id: str | None = None) -> tuple[bytes, str, str]:
         """The MsgHead around ``document``: (xml, MsgId, message function)."""
@@ -273,9 +283,10 @@ class KprClient:
         signing = self.sender.signing
         assert signing is not None
         return protect(payload, signer_cert=signing.certificate, signer_key=signing.key,
-                       recipient_cert=self.receiver.encryption_certificate)
+                       recipient_cert=self.receiver.encryption_certificate,
+                       cipher=self.cipher, digest=self.digest)
 
-    def properties(self) -> dict[str, str]:
+    def properties(self) -> dict[str, object]:
         """The application properties NHN's senders set (all strings)."""
         now = datetime.now(UTC)
         return {
@@ -285,97 +296,113 @@ class KprClient:
             "enqueuedTimeUtc": now.strftime("%Y-%m-%dT%H:%M:%S"),
         }
 
-    def send_document(self, document: bytes, *, msg_type: str | None = None,
-                      ack: bool = True) -> SentMessage:
-        """Wrap, protect and send one IPLOS or identity document."""
+    def chunks(self, body: bytes) -> list[bytes]:
+        """The parts of a protected body: ``split_bytes`` each (one part when it fits)."""
+        return [body[i:i + self.split_bytes]
+                for i in range(0, len(body), self.split_bytes)] or [b""]
+
+    def part_message(self, chunk: bytes, *, message_id: str, sequence: int, parts: int,
+                     subject: str, properties: Mapping[str, object],
+                     content_type: str) -> Message:
+        """The AMQP message of one part (the whole message when ``parts`` is 1)."""
+        part_props = dict(properties)
+        if parts > 1:
+            part_props[GROUP_SIZE] = str(parts)
+        message = Message(
+            id=message_id if parts == 1 else str(uuid.uuid4()),
+            correlation_id=message_id, address=self.receiver.queues.asynchronous,
+            reply_to=self.sender.queues.asynchronous, subject=subject,
+            content_type=content_type, properties=part_props, body=chunk,
+            inferred=True)  # one data section
+        if parts > 1:
+            message.group_id = message_id
+            message.group_sequence = sequence
+        return message
+
+    def prepare(self, body: bytes, *, subject: str, msg_id: str = "",
+                properties: Mapping[str, object] | None = None,
+                content_type: str = CMS_CONTENT_TYPE) -> SentMessage:
+        """The AMQP message(s) for an already protected body, split when it is large."""
+        message_id = str(uuid.uuid4())
+        props = properties if properties is not None else self.properties()
+        chunks = self.chunks(body)
+        messages = tuple(
+            self.part_message(chunk, message_id=message_id, sequence=sequence,
+                              parts=len(chunks), subject=subject, properties=props,
+                              content_type=content_type)
+            for sequence, chunk in enumerate(chunks))
+        return SentMessage(message_id, msg_id, subject, len(chunks), len(body),
+                           time.monotonic(), messages)
+
+    # ------------------------------------------------------------------ sending
+    def send_document(self, document: bytes, *, msg_type: str | None = None, ack: bool = True,
+                      timeout: float = 60.0) -> SentMessage:
+        """Wrap, protect and send one IPLOS or identity document.
+
+        Raises :class:`~mockkpr.client.connection.DeliveryFailed` when the bus does not take
+        it within ``timeout`` seconds.
+        """
         xml, msg_id, function = self.envelope(document, msg_type=msg_type, ack=ack)
         body = self.protect(xml)
-        return self.send_body(body, subject=function, msg_id=msg_id)
+        return self.send_body(body, subject=function, msg_id=msg_id, timeout=timeout)
 
     def send_body(self, body: bytes, *, subject: str, msg_id: str = "",
-                  properties: dict[str, str] | None = None,
-                  content_type: str = CMS_CONTENT_TYPE) -> SentMessage:
-        """Send an already protected body, split into a group when it is large.
+                  properties: Mapping[str, object] | None = None,
+                  content_type: str = CMS_CONTENT_TYPE, timeout: float = 60.0) -> SentMessage:
+        """Send an already protected body, split into a group when it is large."""
+        sent = self.prepare(body, subject=subject, msg_id=msg_id, properties=properties,
+                            content_type=content_type)
+        self.transmit(sent, time.monotonic() + timeout)
+        return sent
 
-        Raises :class:`DeliveryRefused` when the endpoint does not accept a delivery.
+    def transmit(self, sent: SentMessage, deadline: float) -> bool:
+        """Deliver every part of ``sent`` (again, if it was sent before) by ``deadline``.
+
+        True when its answer came before the last outcome did (the bus settled late).
         """
-        _, messages = self.messages_for(body, subject=subject, properties=properties,
-                                        content_type=content_type)
-        return self.send_messages(messages, msg_id=msg_id)
+        for message in sent.messages:
+            if self.transmit_part(message, sent, deadline) == ANSWERED:
+                return True
+        return False
+
+    def transmit_part(self, message: Message, sent: SentMessage, deadline: float) -> str:
+        """Deliver one part: ``accepted``, or ``answered`` when the answer came first."""
+        return self.bus.transfer(message, deadline, answered=lambda: self._arrived(sent))
+
+    def _arrived(self, sent: SentMessage) -> bool:
+        self.mailbox.extend(self.bus.receive(0))
+        return any(self._match(message, sent) is not None for message in self.mailbox)
 
     def messages_for(self, body: bytes, *, subject: str,
-                     properties: dict[str, str] | None = None,
+                     properties: Mapping[str, object] | None = None,
                      content_type: str = CMS_CONTENT_TYPE) -> tuple[str, list[Message]]:
         """The AMQP messages that carry ``body``: (message-id, messages in group order).
 
-        One message when ``body`` fits in ``split_bytes``; otherwise a group (docs/endpoint.md:
-        ``group-id`` = the returned message-id, ``group-sequence`` 0..n-1, application property
-        ``groupSize`` = n). Tests and odd senders may reorder or alter them before
-        :meth:`send_messages`.
+        Tests and odd senders may reorder or alter them before :meth:`send_messages`.
         """
-        message_id = str(uuid.uuid4())
-        props = properties if properties is not None else self.properties()
-        chunks = [body[i:i + self.split_bytes]
-                  for i in range(0, len(body), self.split_bytes)] or [b""]
-        messages = []
-        for sequence, chunk in enumerate(chunks):
-            part_props = dict(props)
-            if len(chunks) > 1:
-                part_props[GROUP_SIZE] = str(len(chunks))
-            message = Message(
-                id=message_id if len(chunks) == 1 else str(uuid.uuid4()),
-                correlation_id=message_id, address=self.receiver.queues.asynchronous,
-                reply_to=self.sender.queues.asynchronous, subject=subject,
-                content_type=content_type, properties=part_props, body=chunk,
-                inferred=True)  # a data section, as NHN's senders use
-            if len(chunks) > 1:
-                message.group_id = message_id
-                message.group_sequence = sequence
-            messages.append(message)
-        return message_id, messages
+        sent = self.prepare(body, subject=subject, properties=properties,
+                            content_type=content_type)
+        return sent.message_id, list(sent.messages)
 
     def send_messages(self, messages: list[Message], *, msg_id: str = "",
-                      address: str | None = None) -> SentMessage:
-        """Send ``messages`` in order on one link to the receiver's queue (or ``address``).
+                      timeout: float = 60.0, address: str | None = None) -> SentMessage:
+        """Send ``messages`` in the order given, as they are, to the receiver's queue (or
+        ``address``), with the reference sender's retries.
 
-        Each delivery waits for its settlement; :class:`DeliveryRefused` when the endpoint
-        settles one other than accepted (with the condition it gave), :class:`EndpointError`
-        when the link or connection fails. The result names the first message's group-id
-        (or its message-id) and ``msg_id`` (the MsgHead MsgId, when the caller knows it).
+        Raises :class:`~mockkpr.client.connection.DeliveryFailed` when the bus does not take
+        one. The result names the first message's group-id (or message-id).
         """
         if not messages:
             raise ValueError("send_messages() needs at least one message")
-        started = time.monotonic()
-        address = address or (f"/exchange/{self.target.exchange}/"
-                              f"{self.receiver.queues.asynchronous}")
-        sender = self._sender(address)
-        for message in messages:
-            try:
-                delivery = sender.send(message, error_states=[])
-            except Exception as exc:
-                self._senders.pop(address, None)
-                raise EndpointError(f"sending failed: {exc}") from None
-            if delivery.remote_state != Delivery.ACCEPTED:
-                raise DeliveryRefused.of(delivery)
         first = messages[0]
-        size = sum(len(_body_bytes(m)) for m in messages)
-        return SentMessage(str(first.group_id or first.id), msg_id, first.subject or "",
-                           len(messages), size, started)
-
-    def _sender(self, address: str) -> BlockingSender:
-        """The link to ``address``, opened once and kept with the connection.
-
-        NHN's senders keep their links open; RabbitMQ 3.x's AMQP 1.0 plugin never answers a
-        sender link's detach, so a client waiting for one would hang.
-        """
-        sender = self._senders.get(address)
-        if sender is None:
-            try:
-                sender = self._senders[address] = self.connection.create_sender(address)
-            except Exception as exc:
-                raise EndpointError(f"cannot attach to {address}: {exc}") from None
-        return sender
-
+        sent = SentMessage(str(first.group_id or first.id), msg_id, first.subject or "",
+                           len(messages), sum(len(_body_bytes(m)) for m in messages),
+                           time.monotonic(), tuple(messages))
+        deadline = time.monotonic() + timeout
+        for message in messages:
+            self.bus.transfer(message, deadline, answered=lambda: self._arrived(sent),
+                              address=address)
+        return sent
 
     # ------------------------------------------------------------------ answers
     def wait_answer(self, sent: SentMessage, timeout: float = 30.0) -> Answer:
@@ -387,19 +414,14 @@ class KprClient:
                 if answer is not None:
                     self.mailbox.remove(message)
                     return answer
-            if time.monotonic() >= deadline:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 return Answer("none", sent, time.monotonic() - sent.sent_at)
-            for message in self._poll(min(0.2, max(0.01, deadline - time.monotonic()))):
-                self.mailbox.append(message)
-
-    def _poll(self, timeout: float) -> Iterator[Message]:
-        for receiver in self._receivers:
             try:
-                message = receiver.receive(timeout=timeout / len(self._receivers))
-            except Timeout:
-                continue
-            receiver.accept()
-            yield message
+                self.mailbox.extend(self.bus.receive(min(0.5, remaining)))
+            except EndpointError as exc:  # the connection went and did not come back
+                return Answer("none", sent, time.monotonic() - sent.sent_at,
+                              problem=f"no answer: {exc}")
 
     def _match(self, message: Message, sent: SentMessage) -> Answer | None:
         props = _props(message)
@@ -414,7 +436,7 @@ class KprClient:
         correlated = str(message.correlation_id) == sent.message_id if message.correlation_id \
             else None
         try:
-            apprec = self._open_apprec(_body_bytes(message))
+            apprec = self.open_apprec(_body_bytes(message))
         except (CmsError, RevocationStatusUnknown, EnvelopeError) as exc:
             if correlated:
                 return Answer("invalid-apprec", sent, elapsed, properties=props,
@@ -425,7 +447,8 @@ class KprClient:
                           wire=Wire.of(message))
         return None
 
-    def _open_apprec(self, body: bytes) -> AppRecInfo:
+    def open_apprec(self, body: bytes) -> AppRecInfo:
+        """Decrypt an AppRec and verify that KPR's registered certificate signed it."""
         result = unprotect(body, own_keys=self.sender.own_keys(),
                            expected_signer=self.receiver.signing_certificate,
                            ca_certs=[self.registry.ca_certificate], crls=[self.registry.crl],
@@ -434,8 +457,29 @@ class KprClient:
 
     def send_and_wait(self, document: bytes, *, timeout: float = 30.0,
                       msg_type: str | None = None) -> Answer:
-        """Send one document and wait for its answer."""
-        return self.wait_answer(self.send_document(document, msg_type=msg_type), timeout)
+        """Send one document and wait for its answer, all within ``timeout`` seconds.
+
+        Never raises for what the bus or KPR did: a refused or undelivered message is an
+        :class:`Answer` too.
+        """
+        deadline = time.monotonic() + timeout
+        xml, msg_id, function = self.envelope(document, msg_type=msg_type)
+        sent = self.prepare(self.protect(xml), subject=function, msg_id=msg_id)
+        return self.deliver(sent, deadline)
+
+    def deliver(self, sent: SentMessage, deadline: float) -> Answer:
+        """Transmit ``sent`` and wait for its answer until ``deadline`` (``time.monotonic``)."""
+        try:
+            self.transmit(sent, deadline)
+        except DeliveryFailed as failed:
+            return Answer("refused" if failed.refused else "undelivered", sent,
+                          time.monotonic() - sent.sent_at, error_condition=failed.condition,
+                          error_description=failed.description, problem=str(failed))
+        return self.wait_answer(sent, max(deadline - time.monotonic(), 0.0))
+
+    def exit_code(self, answer: Answer) -> int:
+        """The exit code of ``mockkpr send`` for ``answer`` (:func:`exit_code`)."""
+        return exit_code(answer)
 
 
 @contextmanager
@@ -443,7 +487,7 @@ def connected(url: str, registry: Registry, from_her_id: int, **options: Any
               ) -> Iterator[KprClient]:
     """``with connected(url, registry, 12345) as client: client.send_and_wait(xml)``."""
     client = KprClient(url, registry, from_her_id, **options)
-    client.connect()
+    client.connect(retry=True)
     try:
         yield client
     finally:

@@ -4,20 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockkpr.client.sender import Answer
+from mockkpr.client.sender import EXIT_OK, EXIT_REJECTED, EXIT_TRANSPORT, Answer, exit_code
 from mockkpr.envelope import Status
 
-EXIT_OK = 0
-EXIT_REJECTED = 1
-EXIT_TRANSPORT = 2
-
-
-def exit_code(answer: Answer) -> int:
-    """0 for AppRec status 1 (OK); 1 for status 2 (rejected) or 3 (rows rejected); 2 for a
-    transport error, an invalid receipt or no answer."""
-    if answer.kind != "apprec":
-        return EXIT_TRANSPORT
-    return EXIT_OK if answer.status is Status.OK else EXIT_REJECTED
+__all__ = ["EXIT_OK", "EXIT_REJECTED", "EXIT_TRANSPORT", "as_json", "describe", "exit_code"]
 
 
 def describe(answer: Answer, *, feedback_url: str | None = None) -> str:
@@ -41,19 +31,25 @@ def describe(answer: Answer, *, feedback_url: str | None = None) -> str:
             lines.append(f"  {item}")
     elif answer.kind == "invalid-apprec":
         lines.append(f"A receipt came back but cannot be trusted: {answer.problem}")
+    elif answer.kind == "refused":
+        lines.append(f"The service bus refused the message: {answer.problem}")
+    elif answer.kind == "undelivered":
+        lines.append(f"The message could not be delivered: {answer.problem}")
     else:
-        lines.append(f"No answer within {answer.elapsed:.1f} s")
+        lines.append(f"No answer within {answer.elapsed:.1f} s"
+                     + (f" ({answer.problem})" if answer.problem else ""))
     if feedback_url and answer.kind == "apprec":
         lines.append(f"Detailed feedback (all findings): {feedback_url}")
     return "\n".join(lines) + "\n"
 
 
-def as_json(answer: Answer) -> dict[str, Any]:
-    """The verdict as a JSON object (``mockkpr send --json``)."""
+def as_json(answer: Answer, *, code: int | None = None) -> dict[str, Any]:
+    """The verdict as a JSON object (``mockkpr send --json``); ``code``: the exit code, when
+    not :func:`exit_code`'s."""
     apprec = answer.apprec
     return {
         "kind": answer.kind,
-        "exit_code": exit_code(answer),
+        "exit_code": exit_code(answer) if code is None else code,
         "message_id": answer.sent.message_id,
         "msg_id": answer.sent.msg_id,
         "msg_type": answer.sent.msg_type,

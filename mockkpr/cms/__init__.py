@@ -11,13 +11,14 @@ Pure functions on bytes; nothing here knows about AMQP.
 """
 
 from mockkpr.cms.errors import CertificateProblem, CmsError, RevocationStatusUnknown
-from mockkpr.cms.protect import Cipher, envelope, protect, sign
+from mockkpr.cms.protect import Cipher, Digest, envelope, protect, sign
 from mockkpr.cms.unprotect import UnprotectResult, unprotect
 
 __all__ = [
     "CertificateProblem",
     "Cipher",
     "CmsError",
+    "Digest",
     "RevocationStatusUnknown",
     "UnprotectResult",
     "envelope",

@@ -10,6 +10,7 @@ Every structural problem is raised as :class:`Asn1Error`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -50,6 +51,11 @@ class Identifier:
     issuer_der: bytes | None
     serial: int | None
     key_id: bytes | None
+
+    @property
+    def kind(self) -> str:
+        """``issuer-serial`` or ``subject-key-identifier`` (the two CMS choices)."""
+        return "subject-key-identifier" if self.key_id is not None else "issuer-serial"
 
     def matches(self, issuer_der: bytes, serial: int, key_id: bytes | None) -> bool:
         """Whether a certificate with this issuer (DER), serial and key identifier is meant."""
@@ -241,6 +247,35 @@ def _collect_chunks(data: bytes, chunks: list[bytes], depth: int) -> None:
             _collect_chunks(contents, chunks, depth + 1)
         else:
             chunks.append(contents)
+
+
+def resign(
+    signed_data: bytes, digest_algorithm: str, signature_algorithm: str,
+    sign: Callable[[bytes], bytes],
+) -> bytes:
+    """The SignedData ContentInfo ``signed_data`` signed again with other algorithms.
+
+    Every signer info (without signed attributes) gets the ``digest_algorithm`` and
+    ``signature_algorithm`` OIDs and the signature ``sign(content)``; the SignedData's digest
+    algorithm set says the same. For producing what the profile does not allow (a SHA-1
+    signature) to test receivers; ``cryptography`` builds only what is still sound.
+    """
+    try:
+        info = acms.ContentInfo.load(signed_data, strict=True)
+        content = info["content"]
+        payload = _octets_of(content["encap_content_info"]["content"])
+        digest = acms.DigestAlgorithm({"algorithm": digest_algorithm})
+        content["digest_algorithms"] = acms.DigestAlgorithms([digest])
+        for signer in content["signer_infos"]:
+            if signer["signed_attrs"].native:
+                raise Asn1Error("signers with signed attributes cannot be signed again here")
+            signer["digest_algorithm"] = acms.DigestAlgorithm({"algorithm": digest_algorithm})
+            signer["signature_algorithm"] = acms.SignedDigestAlgorithm(
+                {"algorithm": signature_algorithm})
+            signer["signature"] = sign(payload)
+        return cast(bytes, info.dump(force=True))
+    except _PARSE_ERRORS as exc:
+        raise Asn1Error(f"malformed SignedData: {exc}") from None
 
 
 def _signer(info: Any) -> Signer:

@@ -63,6 +63,7 @@ class Decrypted:
     previous_key: bool
     cipher: str
     recipients: int
+    recipient_id: str  # how the recipient that matched names the certificate (Identifier.kind)
 
 
 def _fail(description: str) -> CmsError:
@@ -120,6 +121,7 @@ def decrypt(
                 previous_key=position > 0,
                 cipher=cipher[0],
                 recipients=len(enveloped.recipients) + enveloped.other_recipients,
+                recipient_id=recipient.rid.kind,
             )
     raise _fail(NOT_FOR_RECEIVER)
 

@@ -52,6 +52,9 @@ class UnprotectResult:
 
     ``deviations`` lists tolerated departures from the profile (AES-128 instead of AES-256, signed
     attributes, an embedded root, ...) for reports; none of them stopped the message.
+    ``recipients`` counts the EnvelopedData's recipient infos; ``recipient_id`` and
+    ``signer_id`` say how the matching recipient and signer name their certificate
+    (``issuer-serial`` or ``subject-key-identifier``).
     """
 
     payload: bytes
@@ -62,6 +65,10 @@ class UnprotectResult:
     digest: str
     embedded_certificates: tuple[x509.Certificate, ...]
     deviations: tuple[str, ...]
+    recipients: int
+    recipient_id: str
+    signer_id: str
+    signed_attributes: bool
 
 
 def _load_embedded(certificates_der: tuple[bytes, ...]) -> list[x509.Certificate]:
@@ -146,10 +153,32 @@ def unprotect(
         digest=digest,
         embedded_certificates=tuple(embedded),
         deviations=tuple(deviations),
+        recipients=opened.recipients,
+        recipient_id=opened.recipient_id,
+        signer_id=signer.sid.kind,
+        signed_attributes=signer.signed_attributes is not None,
     )
     if check.revocation_unknown is not None:
         raise RevocationStatusUnknown(check.revocation_unknown, result)
     return result
+
+
+def read_unverified(
+    data: bytes, own_keys: Sequence[tuple[x509.Certificate, rsa.RSAPrivateKey]]
+) -> bytes:
+    """The content of ``data`` decrypted but NOT verified: no signer, signature or certificate
+    is checked. What a careless receiver does; only the conformance suite's deliberately
+    broken senders use it. Raises :class:`CmsError` when ``data`` cannot be decrypted or holds
+    no SignedData with content.
+    """
+    opened = decrypt(data, own_keys, allow_3des=True)
+    try:
+        signed = _asn1.parse_signed(opened.content)
+    except _asn1.Asn1Error:
+        raise CmsError(INVALID_CERTIFICATE, NOT_SIGNED) from None
+    if signed.content is None:
+        raise CmsError(UNSUPPORTED_MESSAGE, DETACHED)
+    return signed.content
 
 
 def _find_signer(signed: _asn1.Signed, expected: x509.Certificate) -> _asn1.Signer:

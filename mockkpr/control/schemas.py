@@ -23,6 +23,10 @@ class AnswerOut(BaseModel):
     content_type: str
     application_properties: dict[str, str]
     body_size: int
+    disposition: str | None = Field(
+        description="How the sender settled the delivery: accepted, rejected, released or "
+        "modified; null before that.")
+    settled_at: datetime | None
 
     @classmethod
     def of(cls, answer: AnswerRecord) -> AnswerOut:
@@ -32,7 +36,8 @@ class AnswerOut(BaseModel):
                    message_id=message.message_id, correlation_id=message.correlation_id,
                    subject=message.subject, content_type=message.content_type,
                    application_properties=message.application_properties,
-                   body_size=len(message.body))
+                   body_size=len(message.body), disposition=answer.disposition,
+                   settled_at=answer.settled_at)
 
 
 class EntryOut(BaseModel):
@@ -91,12 +96,16 @@ class EntryDetail(EntryOut):
     report: dict[str, Any] | None = Field(
         description="The validator's report (one item of docs/report-schema.json's reports).")
     payload_size: int | None = Field(description="Bytes of the decrypted payload, if any.")
+    details: dict[str, Any] = Field(
+        description="What the endpoint observed: wire.*, cms.* and group.* keys "
+        "(docs/observations.md).")
 
     @classmethod
     def of(cls, entry: JournalEntry) -> EntryDetail:
         """Everything about ``entry`` except the payload bytes."""
         return cls(**cls.fields_of(entry), msghead=entry.msghead, report=entry.report,
-                   payload_size=None if entry.payload is None else len(entry.payload))
+                   payload_size=None if entry.payload is None else len(entry.payload),
+                   details=entry.details)
 
 
 class Readiness(BaseModel):

@@ -21,7 +21,7 @@ from proton import Condition, Delivery, Endpoint, Link
 from proton.handlers import MessagingHandler
 from proton.reactor import ApplicationEvent, EventInjector
 
-from mockkpr.endpoint import sasl
+from mockkpr.endpoint import sasl, wire
 from mockkpr.endpoint.addresses import parse_address
 from mockkpr.endpoint.convert import to_amqp, to_inbound
 from mockkpr.endpoint.faults import BrokerFaults
@@ -33,6 +33,9 @@ from mockkpr.service.results import ProcessResult, QueuedMessage, Settle
 log = get_logger(__name__)
 
 Processor = Callable[[InboundMessage], ProcessResult]
+# How a consumer settled an outbound delivery, as the journal records it.
+_DISPOSITIONS = {Delivery.ACCEPTED: "accepted", Delivery.REJECTED: "rejected",
+                 Delivery.RELEASED: "released", Delivery.MODIFIED: "modified"}
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,7 @@ class EmbeddedBroker(MessagingHandler):
         faults: BrokerFaults | None = None,
     ) -> None:
         super().__init__(prefetch=options.prefetch, auto_accept=False, auto_settle=False)
+        wire.keep_encoded(self)  # the encoded message too, for the wire observations
         self.topology = topology
         self.backend = backend
         self.processor = processor
@@ -141,6 +145,7 @@ class EmbeddedBroker(MessagingHandler):
     def on_connection_opening(self, event: Any) -> None:
         event.connection.container = "mockkpr"
         self.connections += 1
+        event.connection.mockkpr_id = self.connections  # kept on the proton object
         log.info("connection.opened", user=event.transport.user)
 
     def on_connection_closing(self, event: Any) -> None:
@@ -238,7 +243,8 @@ class EmbeddedBroker(MessagingHandler):
         user = event.transport.user if event.transport else None
         header_count = event.message.delivery_count or 0
         inbound = to_inbound(event.message, queue=queue.info.name, user=user,
-                             delivery_count=header_count)
+                             delivery_count=header_count, wire=wire.observe(
+                                 event, getattr(event.connection, "mockkpr_id", None)))
         if len(inbound.body) > self.options.max_message_bytes:
             self._settle(delivery, Delivery.REJECTED, "amqp:link:message-size-exceeded",
                          f"the message is larger than {self.options.max_message_bytes} bytes")
@@ -387,6 +393,7 @@ class EmbeddedBroker(MessagingHandler):
         else:
             self._in_flight[delivery] = (queue, item)  # not a terminal state yet
             return
+        self.backend.set_answer_disposition(item.message.message_id, _DISPOSITIONS.get(state))
         delivery.settle()
         self._dispatch(queue)
 

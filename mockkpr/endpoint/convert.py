@@ -20,6 +20,10 @@ from mockkpr.service.messages import BodyKind, InboundMessage, OutboundMessage
 def _text(value: Any) -> str | None:
     if value is None:
         return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(int(value))  # proton's ulong, uint, ... print as "uint(12345)"
+    if isinstance(value, float):
+        return str(float(value))
     if isinstance(value, bytes | memoryview):
         raw = bytes(value)
         try:
@@ -49,9 +53,13 @@ def _properties(message: Message) -> dict[str, str]:
 
 
 def to_inbound(
-    message: Message, *, queue: str, user: str | None, delivery_count: int = 0
+    message: Message, *, queue: str, user: str | None, delivery_count: int = 0,
+    wire: dict[str, Any] | None = None,
 ) -> InboundMessage:
-    """An AMQP message received on ``queue`` from a connection of ``user``."""
+    """An AMQP message received on ``queue`` from a connection of ``user``.
+
+    ``wire``: how it travelled (:func:`mockkpr.endpoint.wire.observe`).
+    """
     body, kind = _body(message)
     properties = _properties(message)
     sequence = message.group_sequence
@@ -71,6 +79,7 @@ def to_inbound(
         queue=queue,
         received_at=datetime.now(UTC),
         delivery_count=delivery_count,
+        wire=dict(wire or {}),
     )
 
 

@@ -52,6 +52,8 @@ class QueueBackend(Protocol):
 
     def move_queued(self, queued_id: int, queue: str) -> bool: ...
 
+    def set_answer_disposition(self, message_id: str, disposition: str | None) -> bool: ...
+
 
 @dataclass
 class Queue:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -17,11 +18,14 @@ def add_part(
     sequence: int,
     count: int,
     body: bytes,
-    meta: dict[str, str],
+    meta: dict[str, Any],
+    metas: list[dict[str, Any]] | None = None,
     *,
     keep: bool = False,
 ) -> list[bytes] | None:
     """Store one part; return every body in order once all are there.
+
+    With ``metas``, the complete group's part metas are appended to it in the same order.
 
     ``sequence`` is the 0-based position of the part, ``count`` the number of parts in the
     group. A part already stored (same group, sender and sequence) is ignored, whatever its
@@ -62,11 +66,12 @@ def add_part(
         sequences.add(sequence)
     if len(sequences) < count:
         return None
-    bodies = [bytes(b) for b in conn.execute(
-        sa.select(p.body).where(in_group).order_by(p.sequence)).scalars()]
+    rows = conn.execute(sa.select(p.body, p.meta).where(in_group).order_by(p.sequence)).all()
     if not keep:
         conn.execute(t.parts.delete().where(in_group))
-    return bodies
+    if metas is not None:
+        metas.extend(dict(row.meta) for row in rows)
+    return [bytes(row.body) for row in rows]
 
 
 def drop_group(conn: sa.Connection, group_id: str, sender_her_id: str | None) -> None:

@@ -41,6 +41,7 @@ def entry_values(entry: JournalEntry) -> dict[str, Any]:
         "error_data": list(entry.error_data),
         "report": entry.report,
         "answered_at": entry.answered_at,
+        "details": dict(entry.details),
     }
 
 
@@ -68,6 +69,7 @@ def entry_from_row(row: sa.RowMapping, answers: list[AnswerRecord]) -> JournalEn
         report=row.get("report"),
         answers=answers,
         answered_at=row["answered_at"],
+        details=dict(row["details"]),
     )
 
 
@@ -104,12 +106,14 @@ def message_from_row(row: sa.RowMapping) -> OutboundMessage:
 def answer_values(entry_id: int, answer: AnswerRecord) -> dict[str, Any]:
     """An ``answers`` row for ``answer`` of entry ``entry_id``."""
     return {"entry_id": entry_id, "kind": answer.kind, "sent_at": answer.sent_at,
+            "disposition": answer.disposition, "settled_at": answer.settled_at,
             **message_values(answer.message)}
 
 
 def answer_from_row(row: sa.RowMapping) -> AnswerRecord:
     """The :class:`AnswerRecord` of an ``answers`` row."""
-    return AnswerRecord(kind=row["kind"], message=message_from_row(row), sent_at=row["sent_at"])
+    return AnswerRecord(kind=row["kind"], message=message_from_row(row), sent_at=row["sent_at"],
+                        disposition=row["disposition"], settled_at=row["settled_at"])
 
 
 def queued_from_row(row: sa.RowMapping) -> QueuedMessage:

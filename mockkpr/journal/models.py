@@ -33,6 +33,11 @@ class AnswerRecord:
     #: Held in its queue until the endpoint's clock reaches this (a late AppRec fault); the
     #: journal keeps it on the queued message, not on the answer.
     not_before: datetime | None = None
+    #: How the sender settled its delivery of this answer: ``accepted``, ``rejected``,
+    #: ``released`` or ``modified``; None before that (or when it settled without an outcome,
+    #: ``settled_at`` then set). Recorded by the endpoint (:meth:`Journal.set_answer_disposition`).
+    disposition: str | None = None
+    settled_at: datetime | None = None
 
 
 @dataclass
@@ -48,6 +53,10 @@ class JournalEntry:
     dicts; dates as ISO strings). ``msghead["msg_id"]`` (the MsgHead ``MsgInfo/MsgId``), when
     present, is indexed so that an entry can be found by it as well as by the AMQP message-id.
     Datetimes are timezone-aware; the journal stores them in UTC and returns them in UTC.
+
+    ``details`` holds what the endpoint observed, as flat dotted keys with JSON values:
+    ``wire.*`` (how the message travelled), ``cms.*`` (its payload security) and ``group.*``
+    (a reassembled split message); docs/observations.md lists them.
     """
 
     message_id: str
@@ -70,6 +79,7 @@ class JournalEntry:
     report: dict[str, Any] | None = None
     answers: list[AnswerRecord] = field(default_factory=list)
     answered_at: datetime | None = None
+    details: dict[str, Any] = field(default_factory=dict)
     id: int | None = None
 
     @property

@@ -46,6 +46,8 @@ PRUNE_EVERY = 100
 #: How often a waiting :meth:`Journal.wait` looks at the database without a notification
 #: (entries written by another process sharing the database).
 POLL_INTERVAL_S = 0.2
+#: Dispositions after which the endpoint delivers the same answer again.
+REDELIVERED = ("released", "modified")
 
 
 def _new_id(result: sa.CursorResult[Any]) -> int:
@@ -450,6 +452,31 @@ class Journal:
             result = conn.execute(t.queued.update().where(q.id == queued_id).values(queue=queue))
         return result.rowcount > 0
 
+    def set_answer_disposition(self, message_id: str, disposition: str | None, *,
+                               at: datetime | None = None) -> bool:
+        """Record how the sender settled a delivery of the answer with AMQP ``message_id``.
+
+        ``disposition`` is ``accepted``, ``rejected``, ``released`` or ``modified`` (None: settled
+        without an outcome); ``at`` defaults to now. One answer message can be in the journal
+        more than once (a duplicate's answers are the original's; a ``duplicate-apprec`` fault
+        queues copies), and each copy is delivered in turn: the oldest one not yet settled for
+        good gets it, that is one without a disposition or with ``released``/``modified`` (such
+        a delivery is made again). Returns False when there is none.
+        """
+        a = t.answers.c
+        open_answer = sa.or_(sa.and_(a.disposition.is_(None), a.settled_at.is_(None)),
+                             a.disposition.in_(REDELIVERED))
+        with self._write() as conn:
+            answer_id = conn.execute(
+                sa.select(a.id).where(a.message_id == message_id, open_answer)
+                .order_by(a.id).limit(1)).scalar()
+            if answer_id is None:
+                return False
+            conn.execute(t.answers.update().where(a.id == answer_id).values(
+                disposition=disposition, settled_at=at or datetime.now(UTC)))
+        self._notify()
+        return True
+
     # -- split messages -------------------------------------------------------------------------
 
     def add_part(
@@ -459,14 +486,16 @@ class Journal:
         sequence: int,
         count: int,
         body: bytes,
-        meta: dict[str, str],
+        meta: dict[str, Any],
         *,
+        metas: builtins.list[dict[str, Any]] | None = None,
         keep: bool = False,
     ) -> builtins.list[bytes] | None:
         """Store one part of a split message; all bodies in order once the group is complete.
 
         ``sequence`` is 0-based (the caller maps the wire's numbering), ``count`` the number of
-        parts; ``meta`` (e.g. the part's AMQP properties) is kept with the part for inspection.
+        parts; ``meta`` (e.g. the part's AMQP properties) is kept with the part for inspection
+        and, with ``metas``, appended to it for every part once the group is complete.
         The parts are deleted when the complete group is returned, unless ``keep``: then they
         stay until :meth:`record_answered` is given ``completes`` for the group (the endpoint
         does that, so that a failure between reassembly and answer loses no part). A repeated
@@ -481,7 +510,7 @@ class Journal:
         """
         with self._write(serial=True) as conn:
             return _parts.add_part(conn, group_id, sender_her_id, sequence, count, body, meta,
-                                   keep=keep)
+                                   metas, keep=keep)
 
     # -- maintenance ----------------------------------------------------------------------------
 

@@ -1,14 +1,16 @@
 """The journal's tables, in portable SQLAlchemy Core (SQLite and PostgreSQL).
 
-Layout (schema version 2: ``queued.not_before`` added)::
+Layout (schema version 3: ``entries.details``, ``answers.disposition`` and
+``answers.settled_at`` added; version 2 added ``queued.not_before``)::
 
     schema_version  version
     entries         id, message_id, msg_id, received_at, queue, user_name, sender_her_id,
                     receiver_her_id, subject, properties (JSON), application_properties (JSON),
                     body_size, outcome, payload (binary), msghead (JSON), apprec_status,
                     error_condition, error_description, error_data (JSON list), report (JSON),
-                    answered_at
-    answers         id, entry_id -> entries.id, kind, sent_at, <message columns>
+                    answered_at, details (JSON)
+    answers         id, entry_id -> entries.id, kind, sent_at, disposition, settled_at,
+                    <message columns>
     queued          id, queue, enqueued_at, delivery_count, not_before, <message columns>
     parts           id, group_id, sender_key, sequence, part_count, body, meta (JSON),
                     received_at; unique (group_id, sender_key, sequence)
@@ -31,7 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
 #: Bumped whenever a table changes; an existing database with another version is refused.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = sa.MetaData()
 
@@ -113,6 +115,8 @@ entries = sa.Table(
     sa.Column("error_data", _json(), nullable=False),
     sa.Column("report", _json()),
     sa.Column("answered_at", UtcDateTime()),
+    # What the endpoint observed (wire.*, cms.*, group.*): JournalEntry.details.
+    sa.Column("details", _json(), nullable=False),
     sqlite_autoincrement=True,
 )
 
@@ -129,7 +133,11 @@ answers = sa.Table(
     ),
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("sent_at", UtcDateTime(), nullable=False),
+    # How the sender settled its delivery (accepted, rejected, released, modified) and when.
+    sa.Column("disposition", sa.String(16)),
+    sa.Column("settled_at", UtcDateTime()),
     *_message_columns(),
+    sa.Index("ix_answers_message_id", "message_id"),
     sqlite_autoincrement=True,
 )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 CMS_CONTENT_TYPE = "application/pkcs7-mime; smime-type=signed-and-enveloped-data"
 PLAIN_CONTENT_TYPES = frozenset({"text/plain", "application/soap+xml"})
@@ -22,7 +23,11 @@ class BodyKind(StrEnum):
 
 @dataclass(frozen=True)
 class InboundMessage:
-    """A message as it arrived on the KPR queue. Application property values are strings."""
+    """A message as it arrived on the KPR queue. Application property values are strings.
+
+    ``wire`` holds what the AMQP layer observed about how it travelled (link, connection, TLS,
+    sections, AMQP types: :mod:`mockkpr.endpoint.wire`); empty when not received over AMQP.
+    """
 
     message_id: str | None
     correlation_id: str | None
@@ -39,6 +44,7 @@ class InboundMessage:
     queue: str = ""
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     delivery_count: int = 0
+    wire: dict[str, Any] = field(default_factory=dict)
 
     def prop(self, name: str) -> str | None:
         """An application property, or None when absent or blank."""

@@ -43,6 +43,7 @@ from mockkpr.service.messages import (
     InboundMessage,
     OutboundMessage,
 )
+from mockkpr.service.observations import PART_CONNECTION, cms_details, group_details
 from mockkpr.service.results import ProcessResult, QueuedMessage, Settle
 from mockkpr.service.transport_errors import (
     MISSING_FIELDS,
@@ -72,7 +73,8 @@ class JournalPort(Protocol):
     def find(self, message_id: str, sender_her_id: str | None) -> JournalEntry | None: ...
 
     def add_part(self, group_id: str, sender_her_id: str | None, sequence: int, count: int,
-                 body: bytes, meta: dict[str, str], *,
+                 body: bytes, meta: dict[str, Any], *,
+                 metas: list[dict[str, Any]] | None = None,
                  keep: bool = False) -> list[bytes] | None: ...
 
     def latest_identity(self, sender_her_id: str) -> bytes | None: ...
@@ -177,7 +179,8 @@ class Receiver:
         """The same message-id again: send the same answers again, process nothing."""
         entry = self._entry(inbound)
         entry.outcome = Outcome.DUPLICATE
-        entry.answers = [replace(a, sent_at=self.clock()) for a in earlier.answers]
+        entry.answers = [replace(a, sent_at=self.clock(), disposition=None, settled_at=None)
+                         for a in earlier.answers]
         entry.report = earlier.report
         entry.apprec_status = earlier.apprec_status
         entry.answered_at = self.clock()
@@ -204,10 +207,13 @@ class Receiver:
                 tuple(n for n, ok in ((GROUP_SIZE, size_text and size_text.isdigit()),
                                       ("group-sequence", sequence is not None)) if not ok)))
         count = int(size_text)
+        metas: list[dict[str, Any]] = []
         try:
-            bodies = self.journal.add_part(inbound.group_id, inbound.prop("fromHerId"),
-                                           sequence, count, inbound.body,
-                                           {"message_id": inbound.message_id or ""}, keep=True)
+            bodies = self.journal.add_part(
+                inbound.group_id, inbound.prop("fromHerId"), sequence, count, inbound.body,
+                {"message_id": inbound.message_id or "",
+                 PART_CONNECTION: inbound.wire.get("wire.connection_id")},
+                metas=metas, keep=True)
         except InputError as exc:
             log.info("message.part_refused", group_id=inbound.group_id, reason=str(exc))
             field = "group-sequence" if count >= 1 and not 0 <= sequence < count \
@@ -217,7 +223,8 @@ class Receiver:
         if bodies is None:
             return ProcessResult(Settle.HOLD)
         return replace(inbound, message_id=inbound.group_id, body=b"".join(bodies),
-                       group_id=None, group_sequence=None)
+                       group_id=None, group_sequence=None,
+                       wire={**inbound.wire, **group_details(inbound.group_id, metas)})
 
     def _refuse_part(self, inbound: InboundMessage, error: TransportError) -> ProcessResult:
         """Record and answer a part that cannot belong to its group."""
@@ -244,6 +251,7 @@ class Receiver:
             },
             application_properties=dict(inbound.application_properties),
             body_size=len(inbound.body),
+            details=dict(inbound.wire),
         )
 
     # ------------------------------------------------------------------ the checks
@@ -309,6 +317,7 @@ class Receiver:
                 now=self.clock(), allow_3des=self.settings.allow_3des)
         except CmsError as exc:
             raise _Answered(exc) from None
+        work.entry.details.update(cms_details(result))
         if result.deviations:
             work.entry.application_properties = dict(work.entry.application_properties)
             log.info("message.cms_deviations", message_id=inbound.message_id,

@@ -51,6 +51,9 @@ def test_openssl_protects_mockkpr_unprotects(pki: Pki) -> None:
     result = pki.unprotect(data)
     assert result.payload == PAYLOAD
     assert result.deviations == ()
+    assert (result.recipient_id, result.signer_id, result.recipients) == (
+        "issuer-serial", "issuer-serial", 1)
+    assert result.signed_attributes is False
 
 
 def test_mockkpr_protects_openssl_unprotects(pki: Pki) -> None:
@@ -72,7 +75,9 @@ def test_mockkpr_protects_openssl_unprotects(pki: Pki) -> None:
 def test_subject_key_identifiers_from_openssl(pki: Pki) -> None:
     """Signer and recipient named by subject key identifier instead of issuer and serial."""
     data = _encrypt(pki, _sign(pki, PAYLOAD, "-noattr", "-keyid"), "-aes256", "-keyid")
-    assert pki.unprotect(data).payload == PAYLOAD
+    result = pki.unprotect(data)
+    assert result.payload == PAYLOAD
+    assert (result.recipient_id, result.signer_id) == ("subject-key-identifier",) * 2
 
 
 def test_streamed_ber_from_openssl(pki: Pki) -> None:
@@ -89,6 +94,7 @@ def test_signed_attributes_are_tolerated(pki: Pki) -> None:
     data = _encrypt(pki, _sign(pki, PAYLOAD), "-aes256")
     result = pki.unprotect(data)
     assert result.payload == PAYLOAD
+    assert result.signed_attributes is True
     assert result.deviations == (
         "signed attributes present (the profile signs the content directly)",
     )
@@ -137,3 +143,24 @@ def test_tampered_openssl_message(pki: Pki) -> None:
         "Invalid signature",
         "S01",
     )
+
+
+def test_sha1_signature_for_testing_receivers_is_a_real_one(pki: Pki) -> None:
+    """digest="sha1" (a broken sender's flaw): openssl verifies it as SHA-1, mockkpr refuses."""
+    data = pki.protect(PAYLOAD, digest="sha1")
+    receiver = pki.directory / f"parties/{RECEIVER}"
+    signed = _openssl(
+        "-decrypt", "-binary", "-inform", "DER", "-outform", "DER",
+        "-recip", receiver / "encryption-cert.pem",
+        "-inkey", receiver / "encryption-key.UNENCRYPTED.pem",
+        data=data,
+    )
+    printed = _openssl("-cmsout", "-print", "-inform", "DER", data=signed).decode()
+    assert printed.count("algorithm: sha1 (1.3.14.3.2.26)") == 2  # the set and the signer
+    assert "algorithm: sha1WithRSAEncryption (1.2.840.113549.1.1.5)" in printed
+    payload = _openssl("-verify", "-binary", "-inform", "DER", "-noverify", data=signed)
+    assert payload == PAYLOAD
+    with pytest.raises(CmsError) as refused:
+        pki.unprotect(data)
+    assert (refused.value.condition, refused.value.description) == (
+        "transport:unsupported-message", "Unsupported digest algorithm: sha1")

@@ -110,7 +110,10 @@ def test_list_items_leave_out_bytes_and_summarise_answers(control: Control) -> N
         "content_type": entry.answers[0].message.content_type,
         "application_properties": {"fromHerId": "90001", "toHerId": "80001"},
         "body_size": 321,
+        "disposition": None,
+        "settled_at": None,
     }]
+    assert "details" not in item
     assert item["links"]["feedback"] == f"/api/messages/{entry.message_id}/feedback"
 
 
@@ -137,7 +140,8 @@ def test_bad_filter_values_give_422(control: Control, params: dict[str, str],
 
 
 def test_show_message_by_message_id_or_msg_id(control: Control) -> None:
-    entry = make_entry(report=REPORT, msghead={"msg_id": "MSGHEAD-7", "ack": True})
+    entry = make_entry(report=REPORT, msghead={"msg_id": "MSGHEAD-7", "ack": True},
+                       details={"wire.target": "/exchange/X/90001_async", "cms.recipients": 1})
     control.journal.record(entry)
     by_amqp = control.client.get(f"/api/messages/{entry.message_id}")
     by_msghead = control.client.get("/api/messages/MSGHEAD-7")
@@ -148,6 +152,7 @@ def test_show_message_by_message_id_or_msg_id(control: Control) -> None:
     assert detail["msghead"] == {"msg_id": "MSGHEAD-7", "ack": True}
     assert detail["payload_size"] == len(entry.payload or b"")
     assert len(detail["answers"]) == 1
+    assert detail["details"] == {"wire.target": "/exchange/X/90001_async", "cms.recipients": 1}
 
 
 def test_show_unknown_message_is_404(control: Control) -> None:

@@ -1,5 +1,5 @@
-"""Fixtures for the AMQP layer's tests: a throw-away TLS PKI for ``localhost``, and a test
-PKI with an address registry for the whole endpoint."""
+"""Fixtures for the AMQP layer's tests: a throw-away TLS PKI for ``localhost``, a test PKI
+with an address registry for the whole endpoint, and Node's rhea."""
 
 from __future__ import annotations
 

@@ -39,6 +39,7 @@ class MemoryBackend:
     def __init__(self) -> None:
         self.ids = itertools.count(1)
         self.rows: dict[int, tuple[str, OutboundMessage, int]] = {}
+        self.dispositions: list[tuple[str, str | None]] = []
         self.lock = threading.Lock()
 
     def enqueue(self, queue: str, message: OutboundMessage) -> int:
@@ -58,6 +59,10 @@ class MemoryBackend:
     def move_queued(self, queued_id: int, queue: str) -> bool:
         _, message, count = self.rows[queued_id]
         self.rows[queued_id] = (queue, message, count)
+        return True
+
+    def set_answer_disposition(self, message_id: str, disposition: str | None) -> bool:
+        self.dispositions.append((message_id, disposition))
         return True
 
 
@@ -344,6 +349,9 @@ def test_released_and_modified_answers_are_redelivered_then_dead_lettered(
                               receive_from="23456_dl", receive=1))
     assert [m.correlation_id for m in dead.received] == ["dl"]
     assert dead.delivery_counts == [3]
+    # every settlement of the answer is reported for the journal, the last by the dl reader
+    assert [d for m, d in broker.backend.dispositions if m == "answer-dl"] == [
+        "released", "modified", "modified", "modified", "accepted"]
 
 
 def test_receiver_with_rcv_settle_mode_second_gets_the_message_once(broker: Broker) -> None:

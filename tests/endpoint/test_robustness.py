@@ -28,7 +28,7 @@ from proton.handlers import MessagingHandler
 from proton.reactor import Container
 from proton.utils import BlockingConnection, LinkDetached
 
-from mockkpr.client import DeliveryRefused, KprClient, SentMessage
+from mockkpr.client import DeliveryFailed, KprClient, SentMessage
 from mockkpr.endpoint import tls
 from mockkpr.envelope import Status
 from mockkpr.pki import GeneratedPki
@@ -228,11 +228,11 @@ def test_message_over_the_size_limit_is_rejected_and_the_next_is_fine(
     body = oslo.protect(xml) + b"\x00" * MAX_MESSAGE_BYTES  # one message, no split
     oslo.split_bytes = len(body)
     try:
-        with pytest.raises(DeliveryRefused) as refused:
+        with pytest.raises(DeliveryFailed) as refused:
             oslo.send_body(body, subject="KPR_IDE")
     finally:
         oslo.split_bytes = 1 << 20
-    assert (refused.value.state, refused.value.condition) == (
+    assert (refused.value.outcome, refused.value.condition) == (
         "rejected", "amqp:link:message-size-exceeded")
     still_serving(oslo)
 

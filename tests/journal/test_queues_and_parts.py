@@ -58,6 +58,16 @@ def test_kept_parts_stay_until_the_answer_is_recorded(journal: Journal) -> None:
     assert journal.add_part("g", "80001", 1, 2, b"new", {}, keep=True) is None
 
 
+def test_complete_group_hands_back_every_part_meta_in_order(journal: Journal) -> None:
+    metas: list[dict[str, object]] = []
+    assert journal.add_part("gm", "80001", 1, 2, b"B", {"connection_id": 7},
+                            metas=metas) is None
+    assert metas == []
+    assert journal.add_part("gm", "80001", 0, 2, b"A", {"connection_id": 3},
+                            metas=metas) == [b"A", b"B"]
+    assert metas == [{"connection_id": 3}, {"connection_id": 7}]
+
+
 def test_single_part_group_completes_at_once(journal: Journal) -> None:
     assert journal.add_part("solo", None, 0, 1, b"only", {}) == [b"only"]
 

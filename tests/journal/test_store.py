@@ -44,6 +44,10 @@ def test_every_field_round_trips(journal: Journal) -> None:
         report=REPORT,
         answers=[make_answer("apprec"), make_answer("feedback", body=b"\x00\xff" * 50)],
         answered_at=datetime(2024, 5, 1, 12, 31, tzinfo=UTC),
+        details={"wire.target": "/exchange/NHNTESTServiceBus/90001_async",
+                 "wire.property_types": {"fromHerId": "string", "toHerId": "long"},
+                 "wire.ttl": None, "wire.durable": False, "cms.recipients": 2,
+                 "cms.embedded_chain": ["CN=Ærlig kommune"], "group.connection_ids": [1, 1]},
     )
     entry_id = journal.record(entry)
     assert entry.id == entry_id
@@ -321,3 +325,38 @@ def test_list_leaves_out_payload_unless_asked(journal: Journal) -> None:
     [full] = journal.list(MessageFilter(), with_payload=True)
     assert full.payload == b"<big/>"
     assert full.report == REPORT
+
+
+def test_answer_dispositions_follow_each_delivery(journal: Journal) -> None:
+    """Released comes back for another delivery; accepted and rejected are final."""
+    first = make_entry()
+    journal.record(first)
+    message_id = first.answers[0].message.message_id
+    assert journal.set_answer_disposition(message_id, "released") is True
+    at = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert journal.set_answer_disposition(message_id, "accepted", at=at) is True
+    stored = journal.get(first.id or 0)
+    assert stored is not None
+    assert (stored.answers[0].disposition, stored.answers[0].settled_at) == ("accepted", at)
+    assert journal.set_answer_disposition(message_id, "rejected") is False  # none open
+    assert journal.set_answer_disposition("no-such-answer", "accepted") is False
+
+
+def test_the_same_answer_sent_again_gets_its_own_disposition(journal: Journal) -> None:
+    """A duplicate's answers are the original's messages: each delivery settles one copy."""
+    original = make_entry()
+    journal.record(original)
+    answer = replace(original.answers[0], disposition=None, settled_at=None)
+    again = make_entry(message_id=original.message_id, outcome=Outcome.DUPLICATE,
+                       answers=[answer])
+    journal.record(again)
+    message_id = answer.message.message_id
+    assert journal.set_answer_disposition(message_id, "accepted") is True
+    assert journal.set_answer_disposition(message_id, None) is True  # settled, no outcome
+    first, second = journal.get(original.id or 0), journal.get(again.id or 0)
+    assert first is not None
+    assert second is not None
+    assert first.answers[0].disposition == "accepted"
+    assert second.answers[0].disposition is None
+    assert second.answers[0].settled_at is not None
+    assert journal.set_answer_disposition(message_id, "accepted") is False

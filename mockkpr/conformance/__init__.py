@@ -1,0 +1,1 @@
+"""The conformance suite: what a sender must do for KPR, how it is checked, and the senders."""

@@ -1,0 +1,195 @@
+"""Senders the conformance suite drives: a vendor's command, the reference, the broken ones.
+
+A :data:`Sender` takes a :class:`SendTask` (send this file to this endpoint as this party) and
+returns a :class:`SendOutcome` (exit code and output). The exit-code contract is the one of
+``mockkpr send``, and what a vendor's ``--sender-cmd`` must follow:
+
+* 0: the AppRec said OK (status 1);
+* 1: the AppRec said rejected (status 2) or rows rejected (status 3);
+* 2: a transport error, no receipt within the timeout, a receipt that cannot be trusted, a
+  message the bus refused or could not take, or unusable input.
+
+:func:`command_sender` runs a command line; :func:`reference_sender` runs ``mockkpr send``'s
+code in-process (:func:`mockkpr.client.pilot.pilot_send`); :func:`broken_sender` runs the same
+code with one deliberate flaw (:mod:`mockkpr.conformance.flaws`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import signal
+import string
+import subprocess
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from mockkpr.client.pilot import pilot_send
+from mockkpr.client.sender import EXIT_TRANSPORT, KprClient
+from mockkpr.conformance.flaws import FLAWS
+from mockkpr.errors import ConfigError, MockKprError
+from mockkpr.registry import load_registry
+
+
+@dataclass(frozen=True)
+class SendTask:
+    """One send the suite asks of a sender."""
+
+    file: Path  # the document to send (IPLOS or identity XML)
+    url: str  # amqps://host:port/EXCHANGE (credentials NOT in the URL)
+    registry: Path  # registry.yaml with the sender's keys (test PKI)
+    from_her_id: int
+    to_her_id: int
+    timeout: float  # seconds the sender may wait for its receipt
+    workdir: Path  # where the sender may write files
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    """What the sender did: its exit code (module documentation), output and duration.
+
+    A command killed at its time limit has the negative signal number as ``exit_code`` (-9)
+    and a last line on ``stderr`` saying so.
+    """
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+
+Sender = Callable[[SendTask], SendOutcome]
+
+#: The placeholders of a ``--sender-cmd`` template.
+PLACEHOLDERS: Mapping[str, str] = {
+    "file": "the document to send",
+    "url": "amqps://host:port/EXCHANGE, without credentials",
+    "registry": "the registry.yaml with the sender's keys and account",
+    "from": "the sender's HER-id",
+    "to": "the receiver's (KPR's) HER-id",
+    "ca": "the test CA certificate (PEM) that signed the endpoint's TLS certificate",
+}
+#: Seconds a command may run beyond the task's timeout (start-up, connecting) before it is
+#: killed.
+GRACE_S = 15.0
+
+BROKEN_FLAWS: dict[str, str] = {name: flaw.description for name, flaw in FLAWS.items()}
+"""Each broken sender's flaw name and what is wrong with it."""
+
+
+# ------------------------------------------------------------------ a vendor's command
+def _placeholders(token: str) -> set[str]:
+    try:
+        return {field for _, field, _, _ in string.Formatter().parse(token) if field}
+    except ValueError as exc:
+        raise ConfigError(f"sender command: {token!r}: {exc} (write {{{{ and }}}} for a "
+                          "literal brace)") from None
+
+
+def _tokens(template: str) -> list[str]:
+    try:
+        tokens = shlex.split(template)
+    except ValueError as exc:
+        raise ConfigError(f"sender command {template!r}: {exc}") from None
+    if not tokens:
+        raise ConfigError("sender command is empty")
+    for token in tokens:
+        unknown = _placeholders(token) - set(PLACEHOLDERS)
+        if unknown:
+            raise ConfigError(
+                f"sender command: unknown placeholder {{{sorted(unknown)[0]}}} in {token!r}; "
+                f"known: {', '.join('{' + name + '}' for name in PLACEHOLDERS)}")
+    return tokens
+
+
+def _text(data: bytes | None) -> str:
+    return (data or b"").decode("utf-8", errors="replace")
+
+
+def command_sender(template: str, *, grace: float = GRACE_S,
+                   env: Mapping[str, str] | None = None) -> Sender:
+    """A sender that runs a command line for each task.
+
+    ``template`` is split like a shell would (:func:`shlex.split`) but no shell runs it; each
+    word may hold the placeholders :data:`PLACEHOLDERS` (``{file} {url} {registry} {from}
+    {to} {ca}``), e.g. ``"mockkpr send {file} --url {url} --registry {registry} --from
+    {from}"``. The command runs in the task's ``workdir`` in a process group of its own,
+    with ``env`` (default: this process's environment); it is killed, group and all, when it
+    runs ``grace`` seconds longer than the task's timeout. Raises
+    :class:`~mockkpr.errors.ConfigError` for a template that cannot be used, at once, and for
+    a command that cannot be started, when it is run.
+    """
+    tokens = _tokens(template)
+
+    def run(task: SendTask) -> SendOutcome:
+        values = {"file": str(task.file), "url": task.url, "registry": str(task.registry),
+                  "from": str(task.from_her_id), "to": str(task.to_her_id),
+                  "ca": str(_ca_path(task.registry)) if "{ca" in template else ""}
+        argv = [token.format_map(values) for token in tokens]
+        started = time.monotonic()
+        try:
+            process = subprocess.Popen(  # the vendor's own command, no shell
+                argv, cwd=task.workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+                env=dict(env) if env is not None else None)
+        except OSError as exc:
+            raise ConfigError(f"sender command {argv[0]!r} cannot be started: "
+                              f"{exc.strerror or exc}") from None
+        limit = task.timeout + grace
+        try:
+            out, err = process.communicate(timeout=limit)
+            note = ""
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            out, err = process.communicate()
+            note = f"mockkpr: the sender was killed after {limit:g} s\n"
+        return SendOutcome(process.returncode, _text(out), _text(err) + note,
+                           time.monotonic() - started)
+
+    return run
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):  # gone already
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def _ca_path(registry: Path) -> Path:
+    try:
+        return load_registry(registry).ca_path
+    except MockKprError as exc:
+        raise ConfigError(f"{{ca}}: cannot read the CA from {registry}: {exc}") from None
+
+
+# ------------------------------------------------------------------ in-process senders
+def _in_process(client_class: type[KprClient]) -> Sender:
+    def run(task: SendTask) -> SendOutcome:
+        started = time.monotonic()
+        try:
+            code, text = pilot_send(
+                task.file, url=task.url, registry=load_registry(task.registry),
+                from_her_id=task.from_her_id, to_her_id=task.to_her_id, timeout=task.timeout,
+                client_class=client_class)
+        except MockKprError as exc:  # what `mockkpr send` prints and exits 2 for
+            return SendOutcome(EXIT_TRANSPORT, "", f"mockkpr: error: {exc}\n",
+                               time.monotonic() - started)
+        return SendOutcome(code, text, "", time.monotonic() - started)
+
+    return run
+
+
+def reference_sender() -> Sender:
+    """``mockkpr send`` in-process: the same code (:func:`~mockkpr.client.pilot.pilot_send`)
+    with the reference client, which does everything the suite expects."""
+    return _in_process(KprClient)
+
+
+def broken_sender(flaw: str) -> Sender:
+    """The reference sender with one deliberate flaw (a name of :data:`BROKEN_FLAWS`)."""
+    found = FLAWS.get(flaw)
+    if found is None:
+        raise ConfigError(f"no broken sender {flaw!r}; known: {', '.join(FLAWS)}")
+    return _in_process(found.client)
