@@ -76,11 +76,30 @@ fi
 
 # 4. the Docker-compatible API
 answers() { curl -sf --max-time 2 --unix-socket "$SOCKET" http://d/_ping >/dev/null 2>&1; }
+# A service left by an earlier run whose working directory has since been deleted (a CI
+# clone) answers pings but cannot start containers ("write child: broken pipe"): replace it.
+pidfile="${SOCKET%.sock}.pid"
+if [ -f "$pidfile" ] && old=$(cat "$pidfile") && [ -e "/proc/$old" ] \
+    && readlink "/proc/$old/cwd" | grep -q '(deleted)$'; then
+  echo "== replacing the podman API service $old (its working directory is gone)"
+  $sudo kill "$old" || true
+  for _ in $(seq 50); do [ -e "/proc/$old" ] || break; sleep 0.1; done
+fi
 if ! answers; then
   $sudo rm -f "$SOCKET"
   log="${SOCKET%.sock}.log"
-  setsid nohup $sudo podman system service --time=0 "unix://$SOCKET" >"$log" 2>&1 &
-  echo $! >"${SOCKET%.sock}.pid"
+  # Detached for good: its own session, working directory /, no descriptor of ours left
+  # open (an inherited pipe would keep whoever reads this script's output waiting forever).
+  python3 - "$log" "$pidfile" $sudo podman system service --time=0 "unix://$SOCKET" <<'PY'
+import subprocess, sys
+log, pidfile, *command = sys.argv[1:]
+with open(log, "ab") as out:
+    service = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out,
+                               stderr=subprocess.STDOUT, close_fds=True,
+                               start_new_session=True, cwd="/")
+with open(pidfile, "w") as handle:
+    handle.write(f"{service.pid}\n")
+PY
   for _ in $(seq 100); do answers && break; sleep 0.1; done
   answers || { echo "podman system service did not answer on $SOCKET; see $log" >&2; exit 1; }
   echo "== podman API on $SOCKET (pid $(cat "${SOCKET%.sock}.pid"); stop it with kill PID)"
