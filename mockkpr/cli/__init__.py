@@ -47,7 +47,17 @@ def main() -> None:
 
 def _register() -> None:
     # Imported here so that `mockkpr --help` stays one import chain per command module.
-    from mockkpr.cli import demo, generate, messages, pki, scenarios, send, serve, validate
+    from mockkpr.cli import (
+        certify,
+        demo,
+        generate,
+        messages,
+        pki,
+        scenarios,
+        send,
+        serve,
+        validate,
+    )
 
     main.add_command(validate.validate)
     main.add_command(generate.generate)
@@ -57,6 +67,7 @@ def _register() -> None:
     main.add_command(messages.messages)
     main.add_command(demo.demo)
     main.add_command(scenarios.scenarios)
+    main.add_command(certify.certify)
 
 
 _register()

@@ -8,7 +8,6 @@ evidence to the exact requirements table and catalogue (docs/conformance.md).
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from functools import cache
@@ -16,7 +15,16 @@ from typing import Any
 
 from mockkpr.conformance import judges as j
 from mockkpr.conformance import runs as r
-from mockkpr.conformance.model import Case, Group, Judge, Level, Run, requirements_bytes, strictest
+from mockkpr.conformance.model import (
+    Case,
+    Group,
+    Judge,
+    Level,
+    Run,
+    digest_of,
+    requirements_bytes,
+    strictest,
+)
 from mockkpr.errors import ConfigError
 
 DIGEST_VERSION = 1
@@ -188,15 +196,6 @@ def catalogue_json(cases: Sequence[Case] = CATALOGUE) -> dict[str, Any]:
     runs = {c.run.name: c.run.describe() for c in cases}
     return {"digest_version": DIGEST_VERSION, "cases": [c.describe() for c in cases],
             "runs": [runs[name] for name in sorted(runs)]}
-
-
-def digest_of(requirements: bytes, catalogue: bytes) -> str:
-    """``sha256:...`` over the requirements table and the catalogue JSON."""
-    hasher = hashlib.sha256()
-    for part in (requirements, catalogue):
-        hasher.update(len(part).to_bytes(8, "big"))
-        hasher.update(part)
-    return "sha256:" + hasher.hexdigest()
 
 
 def catalogue_bytes() -> bytes:

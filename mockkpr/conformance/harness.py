@@ -160,6 +160,11 @@ class Harness:
             check = Check("run executed", None, f"run {case.run.name} executed",
                           execution.error or "not executed")
             return CaseResult(case, Status.ERROR, (check,), execution)
+        unrun = [s for s in execution.observations.sends if s.error]
+        if unrun:  # the sender was never exercised: nothing to judge it by
+            checks = [Check("the sender acted", None, f"the sender given {s.document.name}",
+                            s.error or "") for s in unrun]
+            return CaseResult(case, Status.ERROR, tuple(checks), execution)
         try:
             checks = case.judge(execution.observations)
         except Exception as exc:  # a judge's bug must not end the certification

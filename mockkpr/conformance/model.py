@@ -8,6 +8,7 @@ are equal share one execution: the harness runs it once and judges each case aga
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -18,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from mockkpr.errors import ConfigError
-from mockkpr.generator import GenerationSpec
-from mockkpr.iplos import Generation
+from mockkpr.iplos.formats import Generation
 
 if TYPE_CHECKING:
     from mockkpr.conformance.judge import Observations
+    from mockkpr.generator import GenerationSpec
 
 REQUIREMENTS_FILE = "requirements.yaml"
 
@@ -90,6 +91,16 @@ def requirements_bytes() -> bytes:
     return resources.files("mockkpr.conformance").joinpath(REQUIREMENTS_FILE).read_bytes()
 
 
+def digest_of(requirements: bytes, catalogue: bytes) -> str:
+    """The suite digest, ``sha256:...``, over the requirements table and the catalogue JSON
+    (each length-prefixed, so that no byte can move from one to the other)."""
+    hasher = hashlib.sha256()
+    for part in (requirements, catalogue):
+        hasher.update(len(part).to_bytes(8, "big"))
+        hasher.update(part)
+    return "sha256:" + hasher.hexdigest()
+
+
 @cache
 def requirements() -> Mapping[str, Requirement]:
     """The requirements table by id, in file order."""
@@ -122,6 +133,8 @@ class Data:
 
     def spec(self, seed: int) -> GenerationSpec:
         """The generator's spec for this data."""
+        from mockkpr.generator import GenerationSpec
+
         return GenerationSpec(self.kommune, self.year, self.persons, seed=seed,
                               generation=self.generation)
 

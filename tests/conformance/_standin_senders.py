@@ -69,8 +69,8 @@ def command_sender(template: str) -> Sender:
     def send(task: SendTask) -> SendOutcome:
         registry = load_registry(task.registry)
         command = template.format(file=task.file, url=task.url, registry=task.registry,
-                                  ca=registry.ca_path, **{"from": task.from_her_id,
-                                                          "to": task.to_her_id})
+                                  ca=registry.ca_path, timeout=f"{task.timeout:g}",
+                                  **{"from": task.from_her_id, "to": task.to_her_id})
         started = time.monotonic()
         done = subprocess.run(shlex.split(command), capture_output=True, text=True,
                               timeout=task.timeout + 10, check=False, cwd=task.workdir)
