@@ -56,6 +56,7 @@ class Execution:
 
     run: Run
     started_at: datetime
+    seed: int = 0
     seconds: float = 0.0
     observations: Observations | None = None
     error: str | None = None
@@ -180,7 +181,7 @@ class Harness:
             if known.run != run:
                 raise MockKprError(f"two different runs are named {run.name!r}")
             return known
-        execution = Execution(run, datetime.now(UTC))
+        execution = Execution(run, datetime.now(UTC), self.seed)
         self._executions[run.name] = execution
         started = time.monotonic()
         note = self._logger(execution)
@@ -194,8 +195,11 @@ class Harness:
                 assert run.prepare.scenario is not None
                 self.driver.arm(scenario, run.prepare.scenario)
                 note(f"armed scenario {scenario.name}: {scenario.description}")
-            sends = [self._send(run, send, documents[send.document], scenario, note)
-                     for send in run.sends]
+            sends: list[SendRecord] = []
+            for send in run.sends:
+                sends.append(self._send(run, send, documents[send.document], scenario, note))
+                if sends[-1].error:  # the sender cannot be run: the rest would not run either
+                    break
             messages = self._settled(run, note)
             firings = tuple(self.driver.firings())
             results = tuple(verify(scenario, [m.entry for m in messages], firings)) \

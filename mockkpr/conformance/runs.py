@@ -15,7 +15,7 @@ from mockkpr.faults import Scenario, library_scenario, parse_scenario
 from mockkpr.iplos import Generation
 
 #: The receipt timeout (seconds) of sends that wait for a receipt that never comes.
-SHORT_TIMEOUT = 3.0
+SHORT_TIMEOUT = 2.0
 #: The size NHN quotes for one queued message; larger messages are split (profile §1).
 PART_LIMIT = 1 << 20
 
