@@ -7,94 +7,23 @@ it does not record them.
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from mockkpr.conformance import judges as j
-from mockkpr.conformance.judge import (
-    Context,
-    Document,
-    Observations,
-    Received,
-    SendRecord,
-    same_document,
-)
+from mockkpr.conformance.judge import Context, same_document
 from mockkpr.conformance.model import Level, Role, Status, case_status
-from mockkpr.conformance.runs import BASELINE, LARGE_FILE, REJECTED_APPREC
-from mockkpr.conformance.senders import SendOutcome, SendTask
-from mockkpr.journal.models import AnswerRecord, JournalEntry, Outcome
+from mockkpr.conformance.runs import LARGE_FILE, REJECTED_APPREC
+from mockkpr.conformance.senders import SendOutcome
+from mockkpr.journal.models import Outcome
 from mockkpr.registry import Registry
-from mockkpr.service.messages import CMS_CONTENT_TYPE, OutboundMessage
-
-NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
-IPLOS = (b'<IPLOS xmlns="http://www.npr.no/xmlstds/iplos/2019" versjon="3.7"><INNHINFO/>'
-         b"</IPLOS>")
-GOOD_DETAILS: dict[str, Any] = {
-    "wire.tls_protocol": "TLSv1.3", "wire.sasl_mechanism": "PLAIN",
-    "wire.target": "/exchange/NHNTESTServiceBus/131725_async", "wire.body_sections": ["data"],
-    "wire.message_id_type": "str", "wire.durable": None, "wire.ttl": None,
-    "wire.property_types": {"fromHerId": "str", "toHerId": "str",
-                            "applicationTimeStamp": "str"},
-    "wire.container_id": "c-1", "wire.connection_id": 7,
-    "cms.cipher": "aes-256-cbc", "cms.digest": "sha256", "cms.signed_attributes": False,
-    "cms.embedded_root": False, "cms.recipient_id": "issuer-serial", "cms.recipients": 1,
-}
-
-
-def message(subject: str = "KPR_IPL", *, details: dict[str, Any] | None = None,
-            dispositions: tuple[str | None, ...] | None = ("accepted",),
-            **changes: Any) -> Received:
-    message_id = str(uuid.uuid4())
-    apprec = OutboundMessage("12345_async", str(uuid.uuid4()), "APPREC", CMS_CONTENT_TYPE, {},
-                             b"cms", correlation_id=message_id)
-    entry = JournalEntry(
-        message_id=message_id, received_at=NOW, queue="131725_async", user="mockkpr-12345",
-        sender_her_id="12345", receiver_her_id="131725", subject=subject,
-        properties={"message-id": message_id, "correlation-id": message_id,
-                    "to": "131725_async", "reply-to": "12345_async", "subject": subject,
-                    "content-type": CMS_CONTENT_TYPE, "group-id": None, "body-kind": "data"},
-        application_properties={"fromHerId": "12345", "toHerId": "131725",
-                                "applicationTimeStamp": "2026-01-10T11:59:58Z"},
-        body_size=4000, outcome=Outcome.ACCEPTED, payload=IPLOS, apprec_status="1",
-        msghead={"msg_type": subject, "msg_id": "m", "mig_version": "v1.2 2006-05-24",
-                 "ack": True, "sender": {"name": "Testkommune", "her_ids": [12345]},
-                 "receiver": {"name": "KPR", "her_ids": [131725]}},
-        report={"format": {"generation": "2019"}, "verdict": {"accepted": True},
-                "findings": []},
-        answers=[AnswerRecord("apprec", apprec, NOW)], id=1)
-    entry = replace(entry, **changes)
-    return Received(entry, GOOD_DETAILS if details is None else details, dispositions)
+from tests.conformance.builders import GOOD_DETAILS, IPLOS, message, observe, only, send
 
 
 @pytest.fixture
 def context(registry: Registry) -> Context:
     return Context(registry, 12345, 131725, "NHNTESTServiceBus")
-
-
-def observe(context: Context, *messages: Received, sends: tuple[SendRecord, ...] = (),
-            run: Any = BASELINE) -> Observations:
-    return Observations(run, context, tuple(messages), sends)
-
-
-def send(tmp_path: Path, outcome: SendOutcome | None, *, role: Role = Role.IPLOS,
-         failure: str | None = None, content: bytes = IPLOS) -> SendRecord:
-    path = tmp_path / f"{role.value}.xml"
-    path.write_bytes(content)
-    document = Document(role, path.name, path, "KPR_IPL" if role is Role.IPLOS else "KPR_IDE",
-                        "0" * 64, len(content))
-    task = SendTask(path, "amqps://localhost:5671/NHNTESTServiceBus", tmp_path / "r.yaml",
-                    12345, 131725, 3.0, tmp_path)
-    return SendRecord(BASELINE.sends[-1], document, task, outcome, 1.0, failure=failure)
-
-
-def only(checks: list[Any]) -> Any:
-    assert len(checks) == 1, checks
-    return checks[0]
 
 
 # ------------------------------------------------------------------ recorded or not
