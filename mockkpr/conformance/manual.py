@@ -20,9 +20,10 @@ from mockkpr.conformance.judge import EXIT_ACCEPTED, EXIT_FAILED, EXIT_REJECTED
 from mockkpr.conformance.senders import SendOutcome, SendTask
 from mockkpr.errors import MockKprError
 
-#: Default seconds to wait for the message to arrive, and for the operator's answer.
+#: Default seconds to wait for the message to arrive, and for the operator's answer once the
+#: sender's own receipt timeout has passed.
 ARRIVAL_TIMEOUT = 300.0
-ANSWER_TIMEOUT = 120.0
+ANSWER_TIMEOUT = 90.0
 ANSWERS = {"a": EXIT_ACCEPTED, "r": EXIT_REJECTED, "f": EXIT_FAILED}
 
 Ask = Callable[[float], str | None]
@@ -78,7 +79,7 @@ class ManualSender:
 
     def limit(self, receipt_timeout: float) -> float:
         """The longest a send can take in manual mode (for the harness's own limit)."""
-        return self.arrival_timeout + max(self.answer_timeout, receipt_timeout + 30)
+        return self.arrival_timeout + receipt_timeout + self.answer_timeout
 
     def __call__(self, task: SendTask) -> SendOutcome:
         started = time.monotonic()
@@ -101,13 +102,17 @@ class ManualSender:
             raise NoAction(f"manual mode: {text}")
         self.out(f"    Arrived: {arrived.label} at {arrived.entry.received_at:%H:%M:%S} "
                  f"(the endpoint's answer: {arrived.entry.outcome.value}).")
-        wait = max(self.answer_timeout, task.timeout + 30)
+        wait = task.timeout + self.answer_timeout  # the sender's wait, then time to answer
         deadline = time.monotonic() + wait
         self.out("    What did your sender report? Type A (accepted: AppRec OK), R (rejected: "
                  "AppRec status 2 or 3) or F (failed: a transport error, no receipt, or a "
                  f"receipt it did not trust), then Enter. Waiting up to {wait:g} s...")
         while (left := deadline - time.monotonic()) > 0:
             answer = self.ask(left)
+            if answer is None and deadline - time.monotonic() > 0.05:
+                self.out("    The input ended without an answer A, R or F.")
+                raise NoAnswer("manual mode: the input ended without an answer from the "
+                               "operator")
             if answer is None:
                 break
             code = ANSWERS.get(answer[:1].lower())
