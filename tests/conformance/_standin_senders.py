@@ -4,7 +4,7 @@ The real module is built on branch ``conf-wire``; until it is merged, this file 
 suite's tests the contract's names so that the harness can be tested on a real endpoint:
 ``SendTask``, ``SendOutcome``, ``Sender``, ``reference_sender()`` (one :class:`KprClient` per
 task, no retries) and ``command_sender(template)``. ``conftest.py`` installs it only when the
-real module cannot be imported. Delete this file when conf-wire is merged.
+real module cannot be imported (:func:`install`). Delete this file when conf-wire is merged.
 """
 
 from __future__ import annotations
@@ -78,3 +78,14 @@ def command_sender(template: str) -> Sender:
                            time.monotonic() - started)
 
     return send
+
+
+def install() -> None:
+    """Make ``mockkpr.conformance.senders`` importable: the real module when it exists, else
+    this stand-in."""
+    import sys
+
+    try:
+        import mockkpr.conformance.senders  # noqa: F401
+    except ModuleNotFoundError:
+        sys.modules["mockkpr.conformance.senders"] = sys.modules[__name__]

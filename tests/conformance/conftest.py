@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.conformance import _standin_senders
+
 # TEMPORARY (until branch conf-wire is merged): mockkpr.conformance.senders does not exist on
 # this branch; its contract names come from a stand-in in tests/ (never in the package).
-try:
-    import mockkpr.conformance.senders  # noqa: F401
-except ModuleNotFoundError:
-    from tests.conformance import _standin_senders
-
-    sys.modules["mockkpr.conformance.senders"] = _standin_senders
+_standin_senders.install()
 
 from mockkpr.endpoint.app import DEFAULT_PARTIES, DEFAULT_PASSWORDS, Endpoint
 from mockkpr.pki import create_test_pki
