@@ -7,16 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from mockkpr.endpoint.app import DEFAULT_PARTIES, DEFAULT_PASSWORDS, Endpoint
+from mockkpr.pki import create_test_pki
+from mockkpr.registry import Registry, load_registry
+from mockkpr.settings import Settings
 from tests.conformance import _standin_senders
 
 # TEMPORARY (until branch conf-wire is merged): mockkpr.conformance.senders does not exist on
 # this branch; its contract names come from a stand-in in tests/ (never in the package).
 _standin_senders.install()
-
-from mockkpr.endpoint.app import DEFAULT_PARTIES, DEFAULT_PASSWORDS, Endpoint
-from mockkpr.pki import create_test_pki
-from mockkpr.registry import Registry, load_registry
-from mockkpr.settings import Settings
 
 
 @pytest.fixture(scope="session")
