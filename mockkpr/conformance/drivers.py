@@ -40,7 +40,8 @@ class Driver(Protocol):
     description: str
 
     def reset(self) -> None:
-        """Forget every message (configuration stays); disarm any scenario."""
+        """Forget every message (configuration stays); disarm any scenario; the clock back
+        to real time."""
 
     def arm(self, scenario: Scenario, text: str) -> None:
         """Arm ``scenario`` (``text``: a packaged scenario's name or its YAML)."""
@@ -50,6 +51,9 @@ class Driver(Protocol):
 
     def advance_clock(self, delta: timedelta) -> None:
         """Move the endpoint's clock on."""
+
+    def reset_clock(self) -> None:
+        """The endpoint's clock back to real time."""
 
     def firings(self) -> list[Firing]:
         """The faults that fired since the scenario was armed."""
@@ -79,6 +83,7 @@ class InProcessDriver:
 
     def reset(self) -> None:
         self.endpoint.disarm()
+        self.endpoint.clock.reset()
         self._control.post("/api/reset")  # also forgets the receiver's 56.0.0 event streams
 
     def arm(self, scenario: Scenario, text: str) -> None:
@@ -89,6 +94,9 @@ class InProcessDriver:
 
     def advance_clock(self, delta: timedelta) -> None:
         self.endpoint.clock.advance(delta)
+
+    def reset_clock(self) -> None:
+        self.endpoint.clock.reset()
 
     def firings(self) -> list[Firing]:
         return self.endpoint.faults.firings()
@@ -155,6 +163,7 @@ class ControlDriver:
 
     def reset(self) -> None:
         self.api.request("DELETE", "/api/scenario")
+        self.reset_clock()
         self.api.post("/api/reset")
 
     def arm(self, scenario: Scenario, text: str) -> None:
@@ -169,6 +178,9 @@ class ControlDriver:
 
     def advance_clock(self, delta: timedelta) -> None:
         self.api.post("/api/clock", json={"advance": delta.total_seconds()})
+
+    def reset_clock(self) -> None:
+        self.api.post("/api/clock", json={"reset": True})
 
     def firings(self) -> list[Firing]:
         state = self.api.get("/api/scenario")

@@ -214,8 +214,10 @@ class Harness:
             try:
                 if scenario is not None:
                     self.driver.disarm()
+                if run.advance_clock_after is not None:
+                    self.driver.reset_clock()
             except MockKprError as exc:
-                note(f"could not disarm the scenario: {exc}")
+                note(f"could not disarm the scenario or reset the clock: {exc}")
             execution.seconds = time.monotonic() - started
         return execution
 

@@ -9,6 +9,7 @@ sender (one KprClient per send, no retries) handles.
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,8 @@ def test_the_reference_sender_passes_and_runs_are_shared(endpoint: Endpoint,
     assert [m.entry.subject for m in baseline.observations.messages] == ["KPR_IDE", "KPR_IPL"]
     assert any("moved the endpoint's clock on by 2 days, 0:01:00" in line
                for line in certification.executions["late-apprec"].log)
+    # and put back: later runs (and tests) see real time again
+    assert abs(endpoint.clock.now() - datetime.now(UTC)) < timedelta(seconds=10)
 
 
 def test_a_sender_that_sends_nothing_fails_with_what_was_expected(endpoint: Endpoint,
