@@ -210,6 +210,10 @@ class Harness:
         except MockKprError as exc:
             execution.error = f"the harness could not execute run {run.name}: {exc}"
             note(execution.error)
+        except Exception as exc:  # one run's trouble must not end the certification
+            execution.error = (f"the harness failed in run {run.name}: "
+                               f"{type(exc).__name__}: {exc}")
+            note(execution.error)
         finally:
             try:
                 if scenario is not None:

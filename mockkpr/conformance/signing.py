@@ -73,8 +73,12 @@ def from_test_pki(directory: Path) -> Identity | None:
     now = datetime.now(UTC)
     issued = issue(ca, simple_name(HARNESS_NAME), Usage.SIGNING, not_before=now - timedelta(
         minutes=5), not_after=now + timedelta(days=VALID_DAYS))
-    write_file(directory / _CERT, certificate_pem(issued.certificate))
-    write_file(directory / _KEY, key_pem(issued.key), private=True)
+    try:  # kept, so that the next run on this PKI signs with the same certificate
+        write_file(directory / _CERT, certificate_pem(issued.certificate))
+        write_file(directory / _KEY, key_pem(issued.key), private=True)
+    except OSError:
+        return Identity(issued.certificate, issued.key, (ca_cert,),
+                        f"test PKI {directory} (not kept: the directory is read-only)")
     return Identity(issued.certificate, issued.key, (ca_cert,), f"test PKI {directory}")
 
 

@@ -211,3 +211,21 @@ def test_evidence_paths_name_bundle_files(registry: Registry, tmp_path: Path) ->
     execution = certification(registry, tmp_path).executions["baseline"]
     assert report_json.evidence_paths(execution)[:2] == ["runs/baseline/run.json",
                                                          "runs/baseline/log.txt"]
+
+
+def test_a_read_only_test_pki_still_signs(registry: Registry, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from mockkpr.conformance import signing
+
+    pki_dir = tmp_path / "pki"
+    shutil.copytree(registry.path.parent, pki_dir)
+    shutil.rmtree(pki_dir / "harness", ignore_errors=True)
+
+    def refuse(path: Path, data: bytes, *, private: bool = False) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(signing, "write_file", refuse)
+    made = from_test_pki(pki_dir)
+    assert made is not None
+    assert made.origin.endswith("(not kept: the directory is read-only)")
+    assert not (pki_dir / "harness").exists()

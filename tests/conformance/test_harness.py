@@ -130,3 +130,17 @@ def test_the_control_api_driver_observes_what_the_in_process_one_does(
     observations = certification.executions["baseline"].observations
     assert observations is not None
     assert all(m.entry.payload and m.entry.report for m in observations.messages)
+
+
+def test_a_judge_that_crashes_makes_its_case_an_error(endpoint: Endpoint, workdir: Path) -> None:
+    from dataclasses import replace
+
+    from mockkpr.conformance.cases import by_id
+
+    def crash(observations: object) -> list[object]:
+        raise KeyError("wire.nothing")
+
+    case = replace(by_id()["KPR-CONF-015"], judge=crash)  # type: ignore[arg-type]
+    result = harness(endpoint, reference_sender(), workdir).judge(case)
+    assert result.status is Status.ERROR
+    assert result.error == "judged: the judge failed: KeyError: 'wire.nothing'"
