@@ -50,8 +50,9 @@ CATALOGUE: tuple[Case, ...] = (
           "the queue reached and wire.target (an accepted address form, the URL's exchange)"),
     _case(4, C, "Takes its receipts off its own async queue", ("REQ-CONN-SOURCE",), B,
           j.receipts_taken, "every AppRec sent to the sender's _async queue is settled accepted"),
-    _case(5, C, "Keeps one connection open per process", ("REQ-CONN-REUSE",), B, j.reuse,
-          "messages with one wire.container_id share one wire.connection_id"),
+    _case(5, C, "Keeps one connection open per process", ("REQ-CONN-REUSE",), r.LARGE_FILE,
+          j.reuse, "messages with one wire.container_id, and the parts of a split message "
+          "(group.connection_ids), share one wire.connection_id"),
     # ------------------------------------------------------------ message properties
     _case(10, P, "Sends the body as one data section", ("REQ-MSG-BODY",), B, j.body,
           "the body kind and wire.body_sections"),
@@ -86,8 +87,9 @@ CATALOGUE: tuple[Case, ...] = (
     _case(33, S, "Signs with its registered signing certificate", ("REQ-SEC-SIGNER",), B,
           j.signer, "no certificate transport error; cms.embedded_chain holds the registered "
           "signing certificate"),
-    _case(34, S, "Signs without signed attributes and embeds no root", ("REQ-SEC-SIGN-DETAILS",),
-          B, j.sign_details, "cms.signed_attributes and cms.embedded_root"),
+    _case(34, S, "Names its certificate by issuer and serial, signs without signed attributes, "
+          "embeds no root", ("REQ-SEC-SIGN-DETAILS",), B, j.sign_details,
+          "cms.signer_id, cms.signed_attributes and cms.embedded_root"),
     # ------------------------------------------------------------ envelope
     _case(40, E, "Wraps the data in a valid MsgHead 1.2", ("REQ-ENV-MSGHEAD",), B, j.msghead,
           "no not-well-formed-xml transport error; MIGversion"),
@@ -161,8 +163,8 @@ CATALOGUE: tuple[Case, ...] = (
           "transport error on the _error queue; exit 2; output names the condition"),
     # ------------------------------------------------------------ large files
     _case(80, L, "Splits a large file into parts that reassemble", ("REQ-LARGE-SPLIT",),
-          r.LARGE_FILE, j.large, "group.parts for the size (1 MiB parts), payload unchanged, "
-          "exit 0"),
+          r.LARGE_FILE, j.large, "group.parts for the size (1 MiB parts; a message sent whole "
+          "fails), payload unchanged, exit 0"),
 )
 
 

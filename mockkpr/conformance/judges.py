@@ -17,6 +17,7 @@ from mockkpr.conformance.judge import (
     EXIT_ACCEPTED,
     EXIT_FAILED,
     EXIT_REJECTED,
+    NOT_RECORDED_HINT,
     UUID_TEXT,
     Observations,
     Received,
@@ -120,13 +121,17 @@ def reuse(obs: Observations) -> list[Check]:
     if missing:
         return [Check("one connection per process", None, "one connection per container id",
                       "the endpoint recorded no wire.container_id/wire.connection_id for "
-                      + ", ".join(missing))]
+                      + ", ".join(missing), hint=NOT_RECORDED_HINT)]
     connections: dict[str, set[str]] = defaultdict(set)
     for m in messages:
-        connections[str(m.details["wire.container_id"])].add(str(m.details["wire.connection_id"]))
+        container = str(m.details["wire.container_id"])
+        connections[container].add(str(m.details["wire.connection_id"]))
+        for part in m.details.get("group.connection_ids") or ():
+            connections[container].add(str(part))
     many = {c: sorted(n) for c, n in connections.items() if len(n) > 1}
     return [Check("one connection per process", not many,
-                  "the messages of one container id share one connection",
+                  "the messages (and every part of a split message) of one container id "
+                  "share one connection",
                   "; ".join(f"container {c}: connections {', '.join(n)}" for c, n in many.items())
                   or f"{len(connections)} container id(s), one connection each",
                   hint="keep one connection open and send every message on it" if many else "")]
@@ -276,6 +281,9 @@ def signer(obs: Observations) -> list[Check]:
 
 def sign_details(obs: Observations) -> list[Check]:
     return [
+        *each_detail(obs, "signer identifier", "cms.signer_id",
+                     "issuer-serial (issuer and serial number)",
+                     lambda v: v == "issuer-serial"),
         *each_detail(obs, "signed attributes", "cms.signed_attributes", "none",
                      lambda v: v is False),
         *each_detail(obs, "root certificate embedded", "cms.embedded_root", "no",
@@ -444,16 +452,25 @@ ACCEPTED = outcome(EXIT_ACCEPTED, "the message is delivered in the end and its A
 def large(obs: Observations) -> list[Check]:
     iplos = DocumentKind.IPLOS.value
 
-    def enough(m: Received) -> bool:
-        parts = detail(m, "group.parts")
-        return isinstance(parts, int) and parts >= max(2, math.ceil(m.entry.body_size /
-                                                                   PART_LIMIT))
+    def parts(m: Received) -> int | None:
+        value = detail(m, "group.parts")
+        return value if isinstance(value, int) else None
 
-    checks = each_detail(obs, "split", "group.parts", "a group of two or more parts",
-                         lambda v: isinstance(v, int) and v >= 2, subject=iplos)
-    if all(c.passed is not None for c in checks):
-        checks += each(obs, "part size", f"parts of at most {PART_LIMIT} bytes on average",
-                       enough, lambda m: f"{detail(m, 'group.parts')} parts for "
-                       f"{m.entry.body_size} bytes", subject=iplos)
-    return [*checks, *payload(obs),
-            exit_code(obs, Role.IPLOS, EXIT_ACCEPTED, "the reassembled file is accepted")]
+    def enough(m: Received) -> bool:
+        found = parts(m)
+        return found is not None and found >= max(2, math.ceil(m.entry.body_size / PART_LIMIT))
+
+    messages = obs.originals(iplos)
+    unobserved = [m for m in messages if not m.details]
+    if unobserved:  # an endpoint that records no observations cannot tell a group
+        return [Check("split", None, f"parts of at most {PART_LIMIT} bytes",
+                      "the endpoint recorded no observations for "
+                      + ", ".join(m.label for m in unobserved), hint=NOT_RECORDED_HINT)]
+    return [
+        *each(obs, "split", f"parts of at most {PART_LIMIT} bytes (group-id, group-sequence)",
+              enough, lambda m: f"{parts(m)} parts for {m.entry.body_size} bytes"
+              if parts(m) is not None else f"sent whole: one message of {m.entry.body_size} "
+              "bytes", subject=iplos, hint="split messages larger than 1 MiB into a group"),
+        *payload(obs),
+        exit_code(obs, Role.IPLOS, EXIT_ACCEPTED, "the reassembled file is accepted"),
+    ]

@@ -30,6 +30,7 @@ GOOD_DETAILS: dict[str, Any] = {
     "wire.container_id": "c-1", "wire.connection_id": 7,
     "cms.cipher": "aes-256-cbc", "cms.digest": "sha256", "cms.signed_attributes": False,
     "cms.embedded_root": False, "cms.recipient_id": "issuer-serial", "cms.recipients": 1,
+    "cms.signer_id": "issuer-serial",
 }
 
 

@@ -87,7 +87,8 @@ def test_a_command_that_cannot_be_started_exits_3(data_dir: Path, tmp_path: Path
                      "--cases", "KPR-CONF-070")
     assert result.exit_code == 3, result.output
     assert "NOT JUDGED (the harness could not judge a case)" in result.output
-    assert "the sender could not be run: [Errno 2] No such file or directory" in result.output
+    assert "the sender could not be run: " in result.output
+    assert "/nonexistent/our-sender" in result.output
     assert (tmp_path / "evidence.zip").exists()
 
 

@@ -222,12 +222,32 @@ def test_a_sender_that_never_finished_fails_its_exit_check(context: Context,
 
 def test_large_file_needs_enough_parts(context: Context, tmp_path: Path) -> None:
     record = send(tmp_path, SendOutcome(0, "", "", 1.0))
-    whole = message(details={**GOOD_DETAILS, "group.parts": 2}, body_size=3 << 20,
-                    payload=IPLOS)
-    checks = j.large(observe(context, whole, sends=(record,), run=LARGE_FILE))
-    split, size = checks[:2]
-    assert split.passed is True
-    assert size.passed is False
-    assert size.actual.endswith(": 2 parts for 3145728 bytes")
-    unsplit = message(details=GOOD_DETAILS, body_size=3 << 20)
-    assert only(j.large(observe(context, unsplit, sends=(record,)))[:1]).passed is None
+    few = message(details={**GOOD_DETAILS, "group.parts": 2}, body_size=3 << 20)
+    split = j.large(observe(context, few, sends=(record,), run=LARGE_FILE))[0]
+    assert split.passed is False
+    assert split.actual.endswith(": 2 parts for 3145728 bytes")
+    whole = message(details=GOOD_DETAILS, body_size=3 << 20)
+    split = j.large(observe(context, whole, sends=(record,), run=LARGE_FILE))[0]
+    assert split.passed is False
+    assert split.actual.endswith(": sent whole: one message of 3145728 bytes")
+    enough = message(details={**GOOD_DETAILS, "group.parts": 3}, body_size=3 << 20)
+    assert all(c.passed for c in j.large(observe(context, enough, sends=(record,))))
+    unobserved = message(details={}, body_size=3 << 20)
+    assert only(j.large(observe(context, unobserved, sends=(record,)))).passed is None
+
+
+def test_parts_on_different_connections_warn(context: Context) -> None:
+    parts = message(details={**GOOD_DETAILS, "group.parts": 2,
+                             "group.connection_ids": [7, 9]})
+    check = only(j.reuse(observe(context, message(), parts)))
+    assert check.passed is False
+    assert check.actual == "container c-1: connections 7, 9"
+    same = message(details={**GOOD_DETAILS, "group.parts": 2, "group.connection_ids": [7, 7]})
+    assert only(j.reuse(observe(context, same))).passed is True
+
+
+def test_a_certificate_named_by_key_identifier_warns(context: Context) -> None:
+    ski = message(details={**GOOD_DETAILS, "cms.signer_id": "subject-key-identifier"})
+    checks = j.sign_details(observe(context, ski))
+    assert [c.passed for c in checks] == [False, True, True]
+    assert checks[0].actual.endswith(": subject-key-identifier")
