@@ -71,6 +71,7 @@ PLACEHOLDERS: Mapping[str, str] = {
     "from": "the sender's HER-id",
     "to": "the receiver's (KPR's) HER-id",
     "ca": "the test CA certificate (PEM) that signed the endpoint's TLS certificate",
+    "timeout": "seconds the sender may wait for its receipt (e.g. mockkpr send --timeout)",
 }
 #: Seconds a command may run beyond the task's timeout (start-up, connecting) before it is
 #: killed.
@@ -127,7 +128,8 @@ def command_sender(template: str, *, grace: float = GRACE_S,
     def run(task: SendTask) -> SendOutcome:
         values = {"file": str(task.file), "url": task.url, "registry": str(task.registry),
                   "from": str(task.from_her_id), "to": str(task.to_her_id),
-                  "ca": str(_ca_path(task.registry)) if "{ca" in template else ""}
+                  "ca": str(_ca_path(task.registry)) if "{ca" in template else "",
+                  "timeout": f"{task.timeout:g}"}
         argv = [token.format_map(values) for token in tokens]
         started = time.monotonic()
         try:

@@ -1,0 +1,318 @@
+"""What a run observed, and the helpers the cases judge it with.
+
+:class:`Observations` hold, for one execution of a :class:`~mockkpr.conformance.model.Run`, the
+messages the endpoint received (journal entries with the endpoint's wire and CMS observations,
+``details``), what each send of the sender ended with (its exit code and output), the faults
+that fired and the armed scenario's expectations verified over the journal (with
+:mod:`mockkpr.faults.verify`'s nearest-miss explanations).
+
+The helpers turn those into :class:`~mockkpr.conformance.model.Check` values that say what was
+expected and what was seen, message by message. An observation the endpoint did not record
+(an older or foreign endpoint) gives a check that could not be judged, never a pass.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from mockkpr.conformance.model import Check, Role, Run, Send
+from mockkpr.conformance.senders import SendOutcome, SendTask
+from mockkpr.faults import Firing, Match, Scenario
+from mockkpr.faults.verify import Result, check_count
+from mockkpr.journal.models import JournalEntry, Outcome
+from mockkpr.registry import Queues, Registry
+
+#: The exit codes of the sender command contract (docs/conformance.md).
+EXIT_ACCEPTED = 0
+EXIT_REJECTED = 1
+EXIT_FAILED = 2
+EXIT_MEANINGS = {
+    EXIT_ACCEPTED: "0 (accepted: AppRec status 1)",
+    EXIT_REJECTED: "1 (rejected: AppRec status 2, or 3 with rows rejected)",
+    EXIT_FAILED: "2 (failed: transport error, no or untrustworthy receipt, unusable input)",
+}
+UUID_TEXT = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+                       r"[0-9a-fA-F]{12}$")
+NOT_RECORDED_HINT = ("the endpoint does not record this observation; judge with an endpoint "
+                     "of this mockkpr version (its journal entries carry wire and CMS details)")
+
+
+@dataclass(frozen=True)
+class Document:
+    """A generated document the sender was given."""
+
+    role: Role
+    name: str
+    path: Path
+    subject: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Received:
+    """One message the endpoint received: its journal entry, the endpoint's observations of
+    the wire and the CMS (``details``; contract keys ``wire.*``, ``cms.*``, ``group.*``), and
+    how the sender settled each answer (None: not recorded by the endpoint)."""
+
+    entry: JournalEntry
+    details: Mapping[str, Any]
+    dispositions: tuple[str | None, ...] | None
+
+    @property
+    def label(self) -> str:
+        """``KPR_IPL 6940643e`` (subject and the start of the message-id)."""
+        return f"{self.entry.subject or '(no subject)'} {self.entry.message_id[:8] or '(none)'}"
+
+
+def received(entry: JournalEntry) -> Received:
+    """The judges' view of a journal entry of this process's endpoint."""
+    return Received(entry, dict(entry.details),
+                    tuple(answer.disposition for answer in entry.answers))
+
+
+@dataclass(frozen=True)
+class SendRecord:
+    """One send: the task given to the sender and how it ended.
+
+    ``failure`` says why the sender has no outcome when that is the sender's fault (it did not
+    finish in time); ``error`` when it is not (the sender could not be started, an operator
+    gave no answer in manual mode).
+    """
+
+    send: Send
+    document: Document
+    task: SendTask
+    outcome: SendOutcome | None
+    seconds: float
+    failure: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who sends to whom, and where: what the judges compare observations with."""
+
+    registry: Registry
+    from_her_id: int
+    to_her_id: int
+    exchange: str
+
+    @property
+    def sender_queues(self) -> Queues:
+        """The sending party's queues as the address register gives them."""
+        return self.registry.party(self.from_her_id).queues
+
+    @property
+    def receiver_queue(self) -> str:
+        """KPR's async queue, e.g. ``131725_async``."""
+        return self.registry.party(self.to_her_id).queues.asynchronous
+
+    @property
+    def sender_account(self) -> str | None:
+        """The SASL user the sending party's account has."""
+        return self.registry.party(self.from_her_id).account
+
+
+@dataclass(frozen=True)
+class Observations:
+    """Everything one execution of a run observed."""
+
+    run: Run
+    context: Context
+    messages: tuple[Received, ...]
+    sends: tuple[SendRecord, ...]
+    firings: tuple[Firing, ...] = ()
+    scenario: Scenario | None = None
+    expectations: tuple[Result, ...] = ()
+
+    @property
+    def entries(self) -> list[JournalEntry]:
+        """The journal entries, oldest first."""
+        return [m.entry for m in self.messages]
+
+    def originals(self, subject: str | None = None) -> list[Received]:
+        """Messages that are not repeats of an earlier message-id, of ``subject`` if given."""
+        return [m for m in self.messages if m.entry.outcome is not Outcome.DUPLICATE
+                and (subject is None or m.entry.subject == subject)]
+
+    def send_of(self, role: Role) -> SendRecord | None:
+        """The (last) send of the document with this role."""
+        found = [s for s in self.sends if s.document.role is role]
+        return found[-1] if found else None
+
+    def document_of(self, message: Received) -> Document | None:
+        """The document a message should carry, by its subject."""
+        for send in self.sends:
+            if send.document.subject == message.entry.subject:
+                return send.document
+        return None
+
+
+# ------------------------------------------------------------------ arrival and counts
+def arrival(obs: Observations, subject: str | None = None) -> Check:
+    """At least one message (of ``subject``) reached KPR's queue.
+
+    Every message since the run's reset counts as the sender's, whatever ``fromHerId`` it
+    claims (the HER-id judges catch a wrong one)."""
+    passed, text = check_count(Match(subject=subject), obs.entries, low=1)
+    what = subject or "message"
+    return Check(f"a {what} arrived", passed,
+                 f"at least one {what} on {obs.context.receiver_queue}", text,
+                 hint="" if passed else "check the target address, the credentials and that "
+                 "the command really makes the sender send")
+
+
+def count(obs: Observations, name: str, match: Match, *, exactly: int | None = None,
+          at_least: int | None = None, at_most: int | None = None) -> Check:
+    """How many journal entries match, with the nearest misses when the count is off."""
+    passed, text = check_count(match, obs.entries, count=exactly, low=at_least, high=at_most)
+    wanted = text.split(", found")[0].removeprefix("expected ")
+    return Check(name, passed, wanted, text,
+                 evidence=tuple(e.message_id for e in obs.entries))
+
+
+def expectations(obs: Observations) -> list[Check]:
+    """The armed scenario's expectations as checks (faults.verify's own messages)."""
+    return [Check(f"scenario {obs.scenario.name if obs.scenario else ''}: {r.name}", r.passed,
+                  r.name, r.message) for r in obs.expectations]
+
+
+# ------------------------------------------------------------------ per message
+def _listing(messages: Iterable[Received], value: Callable[[Received], object]) -> str:
+    return "; ".join(f"{m.label}: {value(m)!s}" for m in messages)
+
+
+def each(obs: Observations, name: str, expected: str, ok: Callable[[Received], bool],
+         value: Callable[[Received], object], *, subject: str | None = None,
+         hint: str = "") -> list[Check]:
+    """One check over every original message (of ``subject``): all must be ``ok``."""
+    messages = obs.originals(subject)
+    if not messages:
+        return [arrival(obs, subject)]
+    bad = [m for m in messages if not ok(m)]
+    return [Check(name, not bad, expected, _listing(bad or messages, value),
+                  hint=hint if bad else "", evidence=tuple(m.entry.message_id for m in messages))]
+
+
+_MISSING = object()
+
+
+def detail(message: Received, key: str) -> Any:
+    """One of the endpoint's observations of a message, or :data:`_MISSING`."""
+    return message.details.get(key, _MISSING)
+
+
+def each_detail(obs: Observations, name: str, key: str, expected: str,
+                ok: Callable[[Any], bool], *, subject: str | None = None,
+                hint: str = "") -> list[Check]:
+    """:func:`each` over the endpoint's observation ``key``; unjudgeable when not recorded."""
+    messages = obs.originals(subject)
+    if not messages:
+        return [arrival(obs, subject)]
+    missing = [m for m in messages if detail(m, key) is _MISSING]
+    stopped = [m for m in missing if m.entry.error_condition]
+    if stopped:  # the endpoint refused the message before it could observe this
+        return [Check(name, False, expected, _listing(stopped, lambda m: (
+            f"not observed: the endpoint stopped at {m.entry.error_condition} "
+            f"({m.entry.error_description})")))]
+    if missing:
+        return [Check(name, None, expected,
+                      f"the endpoint recorded no {key} for " + ", ".join(m.label for m in missing),
+                      hint=NOT_RECORDED_HINT)]
+    return each(obs, name, expected, lambda m: ok(detail(m, key)),
+                lambda m: detail(m, key), subject=subject, hint=hint)
+
+
+def no_transport_error(obs: Observations, name: str, prefixes: tuple[str, ...],
+                       *, subject: str | None = None) -> list[Check]:
+    """No message was answered with a transport error whose condition starts with one of
+    ``prefixes`` (the endpoint's verdict on what the sender did)."""
+
+    def ok(m: Received) -> bool:
+        condition = m.entry.error_condition or ""
+        return not condition.startswith(prefixes)
+
+    def value(m: Received) -> str:
+        entry = m.entry
+        if entry.error_condition:
+            return (f"transport error {entry.error_condition}: {entry.error_description}"
+                    + (f" ({'; '.join(entry.error_data)})" if entry.error_data else ""))
+        return f"outcome {entry.outcome.value}"
+
+    return each(obs, name, "no transport error " + " or ".join(f"{p}*" for p in prefixes),
+                ok, value, subject=subject)
+
+
+# ------------------------------------------------------------------ the sender's outcome
+def _outcome_text(record: SendRecord) -> str:
+    if record.outcome is None:
+        return record.failure or record.error or "no outcome"
+    code = record.outcome.exit_code
+    meaning = EXIT_MEANINGS.get(code, f"{code} (not an exit code of the contract)")
+    return f"exit {meaning} after {record.outcome.seconds:.1f} s"
+
+
+def exit_code(obs: Observations, role: Role, expected: int, why: str) -> Check:
+    """The sender's exit code for the send of ``role`` is ``expected``."""
+    record = obs.send_of(role)
+    name = f"the sender reports {EXIT_MEANINGS[expected].split(' ', 1)[1].strip('()')}"
+    wanted = f"exit {EXIT_MEANINGS[expected]}: {why}"
+    if record is None:
+        return Check(name, None, wanted, f"the run has no send of the {role.value} document")
+    if record.outcome is None:
+        return Check(name, None if record.error else False, wanted, _outcome_text(record))
+    passed = record.outcome.exit_code == expected
+    return Check(name, passed, wanted, _outcome_text(record),
+                 hint="" if passed else "the command must exit as the sender judged the "
+                 "receipt (docs/conformance.md, the sender command contract)")
+
+
+def shows(obs: Observations, role: Role, words: tuple[str, ...], what: str) -> Check:
+    """The sender's output (stdout and stderr) names every one of ``words``."""
+    record = obs.send_of(role)
+    name = f"the sender shows {what}"
+    wanted = "its output names " + ", ".join(words)
+    if record is None or record.outcome is None:
+        text = _outcome_text(record) if record is not None else "no send"
+        return Check(name, None if record is None or record.error else False, wanted, text)
+    output = record.outcome.stdout + "\n" + record.outcome.stderr
+    missing = [w for w in words if w.lower() not in output.lower()]
+    shown = " ".join(output.split())[:300] or "(no output)"
+    return Check(name, not missing, wanted,
+                 (f"missing {', '.join(missing)} in: " if missing else "") + shown)
+
+
+# ------------------------------------------------------------------ the document itself
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+
+
+def canonical(xml: bytes) -> bytes | None:
+    """Exclusive C14N of an XML document (None when it does not parse)."""
+    try:
+        root = etree.fromstring(xml, _PARSER)
+    except etree.XMLSyntaxError:
+        return None
+    return etree.tostring(root, method="c14n", exclusive=True)
+
+
+def same_document(message: Received, document: Document) -> tuple[bool, str]:
+    """Whether the payload KPR decrypted is the document the sender was given (same XML
+    after canonicalisation: declaration, encoding and namespace placement may differ)."""
+    payload = message.entry.payload
+    if payload is None:
+        return False, "no payload was decrypted (outcome " + message.entry.outcome.value + ")"
+    given = canonical(document.path.read_bytes())
+    got = canonical(payload)
+    if got is None:
+        return False, f"the payload ({len(payload)} bytes) is not well-formed XML"
+    if got == given:
+        return True, f"the payload equals {document.name}"
+    return False, (f"the payload differs from {document.name} ({len(got)} bytes canonical, "
+                   f"expected {len(given or b'')})")
