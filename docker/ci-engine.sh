@@ -3,7 +3,8 @@
 #
 # CI runs this (through scripts/setup.d/40-container.sh) only when `docker info` fails; where a
 # Docker engine answers, nothing here is needed. Idempotent: every step is skipped when done.
-#   1. installs podman, runc, debootstrap, curl and podman-compose when missing (apt);
+#   1. installs podman, runc, debootstrap and curl when missing (apt), and podman-compose 1.x
+#      from PyPI in its own virtual environment (Debian 12's 1.0.3 knows no compose profiles);
 #   2. writes /etc/containers/containers.conf.d/50-mockkpr.conf: runc instead of crun, and
 #      explicit ulimits (crun cannot set the defaults in an unprivileged build container);
 #   3. builds the base image localhost/debian-min:bookworm with debootstrap when no registry
@@ -35,10 +36,19 @@ sudo=""
 
 # 1. the tools
 need=()
-for tool in podman runc debootstrap curl podman-compose; do
+for tool in podman runc debootstrap curl; do
   command -v "$tool" >/dev/null || need+=("$tool")
 done
+python3 -c "import ensurepip" 2>/dev/null || need+=(python3-venv)
 [ ${#need[@]} -eq 0 ] || apt_install "${need[@]}"
+# compose profiles (docker/compose.yaml's broker profile) need podman-compose >= 1.1
+COMPOSE_VENV=/opt/mockkpr-podman-compose
+if ! "$COMPOSE_VENV/bin/podman-compose" version >/dev/null 2>&1; then
+  $sudo python3 -m venv "$COMPOSE_VENV"
+  $sudo "$COMPOSE_VENV/bin/pip" install --quiet --disable-pip-version-check \
+    "podman-compose>=1.1,<2"
+fi
+$sudo ln -sf "$COMPOSE_VENV/bin/podman-compose" /usr/local/bin/podman-compose
 
 # 2. engine configuration (a drop-in, so the distribution's containers.conf stays untouched)
 conf=/etc/containers/containers.conf.d/50-mockkpr.conf
