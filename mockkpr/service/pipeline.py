@@ -318,8 +318,7 @@ class Receiver:
         except CmsError as exc:
             raise _Answered(exc) from None
         work.entry.details.update(cms_details(result))
-        if result.deviations:
-            work.entry.application_properties = dict(work.entry.application_properties)
+        if result.deviations:  # recorded in the entry's details (cms.deviations) as well
             log.info("message.cms_deviations", message_id=inbound.message_id,
                      deviations=list(result.deviations))
         return result.payload
