@@ -122,7 +122,15 @@ class Endpoint:
 
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> Endpoint:
-        """Load everything, bind the listeners and start serving; errors surface here."""
+        """Load everything, bind the listeners and start serving; errors surface here, after
+        whatever had started is stopped again (a port in use leaves no thread behind)."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> Endpoint:
         settings = self.settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.registry = registry = ensure_registry(settings)

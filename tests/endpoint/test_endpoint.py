@@ -7,6 +7,7 @@ exact application properties — and what the journal recorded, read over the co
 
 from __future__ import annotations
 
+import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -21,11 +22,13 @@ from proton.utils import BlockingConnection, LinkDetached
 from mockkpr.client import Answer, DeliveryFailed, KprClient
 from mockkpr.cms import protect, unprotect
 from mockkpr.endpoint import tls
+from mockkpr.endpoint.app import Endpoint
 from mockkpr.envelope import Status, parse_apprec
 from mockkpr.errors import EndpointError
 from mockkpr.iplos import validate
 from mockkpr.pki import GeneratedPki
 from mockkpr.service.messages import CMS_CONTENT_TYPE
+from mockkpr.settings import Settings
 from tests.endpoint.support import (
     BERGEN,
     EXCHANGE,
@@ -621,3 +624,19 @@ def test_apprec_rejected_by_its_consumer_goes_to_the_dead_letter_queue(
                        ca_certs=[running.registry.ca_certificate], crls=[running.registry.crl],
                        now=datetime.now(UTC))
     assert parse_apprec(opened.payload).original.msg_id == msg_id
+
+
+def test_a_port_in_use_fails_start_and_leaves_nothing_running(tmp_path: Path) -> None:
+    """The control port is taken: start() raises EndpointError naming it and stops the AMQP
+    listener it had already started, so the same data directory can be used again at once."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        endpoint = Endpoint(Settings(data_dir=tmp_path, amqps_port=0, control_port=port))
+        with pytest.raises(EndpointError, match=str(port)):
+            endpoint.start()
+    assert endpoint.journal is None
+    assert endpoint.readiness()["amqp_listeners"] is False
+    with Endpoint(Settings(data_dir=tmp_path, amqps_port=0, control_port=0)) as again:
+        assert all(again.readiness().values())
