@@ -17,7 +17,7 @@ from functools import cache, lru_cache
 from mockkpr.iplos.identifiers import iplos_orgnr_problem
 from mockkpr.iplos.rows import Row
 from mockkpr.iplos.rules.registry import Context
-from mockkpr.iplos.values import OPEN_END
+from mockkpr.iplos.values import DATE8, OPEN_END
 from mockkpr.refdata import kommuner as kommune_table
 from mockkpr.refdata.codelists import SERVICE_TYPE
 
@@ -127,7 +127,13 @@ _MONTH_DAYS = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 def is_real_date8(text: str) -> bool:
-    """True when a ``YYYYMMDD`` text of the schema's shape names a day that exists."""
+    """True when a ``YYYYMMDD`` text of the schema's shape names a day that exists.
+
+    Only ASCII digits make a date: the schema's ``\\d`` also lets other Unicode decimal
+    digits (e.g. ``٠``) through, and such a value is reported as not a real date.
+    """
+    if not text.isascii():
+        return False
     day = int(text[6:])
     if day <= 28:
         return True
@@ -157,8 +163,14 @@ _YEAR_END: dict[int, str] = {}
 
 
 def _schema_shaped(text: str) -> bool:
-    """True when ``text`` matches the schema's date pattern (YYYY, month 01-12, day 01-31)."""
-    return (len(text) == 8 and text.isdigit() and text.isascii()
+    """True when ``text`` matches the schema's date pattern (YYYY, month 01-12, day 01-31).
+
+    The fast test covers ASCII; anything else goes to the pattern itself, whose ``\\d`` (like
+    libxml2's) matches every Unicode decimal digit.
+    """
+    if not text.isascii():
+        return DATE8.fullmatch(text) is not None
+    return (len(text) == 8 and text.isdigit()
             and "01" <= text[4:6] <= "12" and "01" <= text[6:] <= "31")
 
 

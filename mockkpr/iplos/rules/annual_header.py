@@ -113,11 +113,7 @@ def kommune_valid(row: Row, ctx: Context) -> list[Violation] | None:
     xsd_fields=("iiFraDato",),
 )
 def period_start(row: Row, ctx: Context) -> list[Violation] | None:
-    value = row.fields.get("iiFraDato")
-    wanted = f"{ctx.year:04d}0101"
-    if value is None or value == wanted or not DATE8.fullmatch(value):
-        return None
-    return [Violation("iiFraDato", value, wanted)]
+    return period_violation("iiFraDato", "0101", row, ctx)
 
 
 @rule(
@@ -128,11 +124,18 @@ def period_start(row: Row, ctx: Context) -> list[Violation] | None:
     xsd_fields=("iiTilDato",),
 )
 def period_end(row: Row, ctx: Context) -> list[Violation] | None:
-    value = row.fields.get("iiTilDato")
-    wanted = last_date(ctx)
+    return period_violation("iiTilDato", "1231", row, ctx)
+
+
+def period_violation(field: str, month_day: str, row: Row, ctx: Context
+                     ) -> list[Violation] | None:
+    """A header date that is not ``month_day`` of the reporting year (the identity message's
+    header follows the same rule). A value of the wrong shape is the schema's to report."""
+    value = row.fields.get(field)
+    wanted = f"{ctx.year:04d}{month_day}"
     if value is None or value == wanted or not DATE8.fullmatch(value):
         return None
-    return [Violation("iiTilDato", value, wanted)]
+    return [Violation(field, value, wanted)]
 
 
 @rule(

@@ -19,6 +19,7 @@ from mockkpr.iplos.findings import Consequence
 from mockkpr.iplos.formats import DocumentKind
 from mockkpr.iplos.rows import Row
 from mockkpr.iplos.rules import person_ids
+from mockkpr.iplos.rules.annual_header import period_violation
 from mockkpr.iplos.rules.registry import ANNUAL, ROOT, Context, Violation, rule
 from mockkpr.iplos.values import as_date8, as_int, is_date8_shape
 from mockkpr.refdata.codelists import ID_TYPE
@@ -111,14 +112,6 @@ def bydel(row: Row, ctx: Context) -> list[Violation] | None:
     return None
 
 
-def _period_rule(field: str, month_day: str, row: Row, ctx: Context) -> list[Violation] | None:
-    value = row.fields.get(field)
-    wanted = f"{ctx.year}{month_day}"
-    if is_date8_shape(value) and value != wanted:
-        return [Violation(field, value, wanted)]
-    return None
-
-
 @rule(
     "IDE-FRADATO", scope="INNHINFO", consequence=Consequence.REJECT_MESSAGE, kinds=_IDE,
     generations=ANNUAL, requirement=f"{_S4}: iiFraDato is 01.01 of the reporting year (1)",
@@ -127,7 +120,7 @@ def _period_rule(field: str, month_day: str, row: Row, ctx: Context) -> list[Vio
     en="iiFraDato must be 1 January of the reporting year.",
 )
 def period_start(row: Row, ctx: Context) -> list[Violation] | None:
-    return _period_rule("iiFraDato", "0101", row, ctx)
+    return period_violation("iiFraDato", "0101", row, ctx)
 
 
 @rule(
@@ -138,7 +131,7 @@ def period_start(row: Row, ctx: Context) -> list[Violation] | None:
     en="iiTilDato must be 31 December of the reporting year.",
 )
 def period_end(row: Row, ctx: Context) -> list[Violation] | None:
-    return _period_rule("iiTilDato", "1231", row, ctx)
+    return period_violation("iiTilDato", "1231", row, ctx)
 
 
 @rule(

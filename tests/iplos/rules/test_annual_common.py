@@ -206,3 +206,14 @@ def test_hours_in_range_agrees_with_the_decimal_rule(text: str) -> None:
                                             ("-1", False), ("x", True), ("1234.567", True)])
 def test_hours_in_range(text: str, fine: bool) -> None:
     assert hours_in_range(text) is fine
+
+
+def test_a_date_with_non_ascii_digits_passes_the_schema_but_is_not_a_real_date() -> None:
+    """libxml2's \\d (like Python's) accepts every Unicode decimal digit, so '2019011\u0661'
+    (day 1 and ARABIC-INDIC DIGIT ONE) is schema-valid: the date rule itself must report it
+    (found by the hypothesis test above)."""
+    text = "2019011\u0661"
+    assert DATE8.fullmatch(text) is not None
+    assert usable_date(text, "20191231", open_end=False) is None
+    assert date_problem(text, "20191231", open_end=False) == \
+        "a real date from 20050101 to 20191231"
