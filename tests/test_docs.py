@@ -25,12 +25,16 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_second() -> None:
     .ci/run calls exactly that test command."""
     block = README.split("```sh\n", 1)[1].split("```", 1)[0].strip().splitlines()
     assert len(block) == 2
-    assert block[0].startswith("python3 -m venv .venv && .venv/bin/pip install -e .")
+    assert block[0] == "scripts/demo"
+    demo = (ROOT / "scripts" / "demo").read_text(encoding="utf-8")
+    assert "scripts/bootstrap" in demo
+    assert "mockkpr demo" in demo
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert f"exec {block[1]}" in ci
 
 
 def test_ci_script_is_executable_and_valid_bash() -> None:
-    for script in (ROOT / ".ci" / "run", ROOT / "scripts" / "test"):
+    for script in (ROOT / ".ci" / "run", ROOT / "scripts" / "test", ROOT / "scripts" / "demo",
+                   ROOT / "scripts" / "bootstrap"):
         assert script.stat().st_mode & 0o111, f"{script} is not executable"
         subprocess.run(["bash", "-n", str(script)], check=True)
