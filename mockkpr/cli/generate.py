@@ -36,7 +36,7 @@ EXIT_UNUSABLE = 2
 @click.option("--defects", "defects_text", metavar="RULE=N[,RULE=N]|all",
               help="Inject exactly N violations of each validator rule ('all': one of each "
                    "injectable rule that can share the output). Recorded in the manifest; "
-                   "see docs/generator.md.")
+                   "see `mockkpr docs generator`.")
 @click.option("--bydel", help="Sending bydel (2 digits) for kommuner with bydeler.")
 @click.option("--d-number-share", type=float, default=0.01, show_default=True,
               help="Share of persons with a synthetic D-number instead of a fødselsnummer.")

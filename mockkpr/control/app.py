@@ -170,7 +170,7 @@ def create_app(
         return EntryDetail.of(_entry(journal, message_id, settled=False))
 
     @app.get("/api/messages/{message_id}/feedback", responses=NOT_READY_YET,
-             summary="The detailed feedback: the validator's JSON report (docs/receipts.md)")
+             summary="The detailed feedback: the validator's JSON report (`mockkpr docs receipts`)")
     def feedback(message_id: str) -> dict[str, Any]:
         entry = _entry(journal, message_id, settled=True)
         if entry.report is None:

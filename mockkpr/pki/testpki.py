@@ -250,7 +250,8 @@ def create_test_pki(
     }
     header = (
         "# mockkpr address registry for a TEST PKI - not for production.\n"
-        "# Written by `mockkpr pki init`; holds SASL passwords. Format: docs/pki-and-registry.md\n"
+        "# Written by `mockkpr pki init`; holds SASL passwords.\n"
+        "# Format: `mockkpr docs pki-and-registry`\n"
     )
     registry_file = directory / REGISTRY_FILE
     text = header + yaml.safe_dump(registry, sort_keys=False, allow_unicode=True)

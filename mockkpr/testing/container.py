@@ -36,8 +36,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Self
 
 import httpx
-from testcontainers.core.container import DockerContainer
-from testcontainers.core.wait_strategies import HttpWaitStrategy
+
+try:
+    from testcontainers.core.container import DockerContainer
+    from testcontainers.core.wait_strategies import HttpWaitStrategy
+except ModuleNotFoundError as missing:  # the light install without the testing extra
+    raise ModuleNotFoundError("mockkpr.testing.container needs testcontainers: "
+                              "pip install 'mockkpr[testing]'", name=missing.name) from None
 
 from mockkpr.errors import ConfigError, EndpointError
 from mockkpr.registry import REGISTRY_FILE, Registry, load_registry

@@ -98,7 +98,8 @@ def test_plain_amqp_to_the_tls_port_names_the_scheme(endpoint: Endpoint) -> None
 
 
 def test_tls_to_the_plain_port_names_the_scheme(endpoint: Endpoint) -> None:
-    assert endpoint.registry is not None and endpoint.urls.amqp is not None
+    assert endpoint.registry is not None
+    assert endpoint.urls.amqp is not None
     url = endpoint.urls.amqp.replace("amqp://", "amqps://")
     failed, retries = _connect(url + "/NHNTESTServiceBus", endpoint.registry)
     assert (failed.cause, failed.permanent, retries) == ("wrong-protocol", True, [])
