@@ -15,7 +15,7 @@ proton through its SASL plug-in interface (``proton/sasl_plugin.h``):
   accepted transport: authentication required, mechanisms restricted to PLAIN.
 
 The plug-in interface is internal to proton: the struct layout and the state enum are written
-down here from proton's headers, which are the same in 0.38.0, 0.39.0 and 0.40.0. They are
+down here from proton's headers, which are the same in 0.39.0 and 0.40.0. They are
 guarded at run time twice: the installed version must be one of those, and before the table
 serves anyone a login is played through it in memory (a right password must log in as its
 user, a wrong one must be refused). Read docs/sasl.md before allowing another proton.
@@ -35,9 +35,10 @@ import proton
 from mockkpr.errors import EndpointError, InputError
 from mockkpr.log import get_logger
 
-VERIFIED_PROTON_VERSIONS: Final = ((0, 38, 0), (0, 39, 0), (0, 40, 0))
+VERIFIED_PROTON_VERSIONS: Final = ((0, 39, 0), (0, 40, 0))
 """The proton versions whose ``sasl_plugin.h`` (slots, state enum, ``pn_bytes_t``) and
-``pnx_sasl_set_succeeded`` were compared with what this module declares: identical."""
+``pnx_sasl_set_succeeded`` were compared with what this module declares (identical) and whose
+compiled core is the ``cproton_ffi`` extension it loads (0.38 and older have a SWIG one)."""
 
 PINNED_PROTON_VERSION: Final = VERIFIED_PROTON_VERSIONS[-1]
 """The newest verified version (what the image and the tests run)."""
@@ -54,7 +55,7 @@ PasswordCheck = Callable[[str, str], bool]
 _log = get_logger(__name__)
 
 
-# --- What proton 0.38.0-0.40.0 declare in proton/sasl_plugin.h and proton/types.h ----------
+# --- What proton 0.39.0 and 0.40.0 declare in proton/sasl_plugin.h and proton/types.h -------
 
 # enum pnx_sasl_state: SASL_NONE = 0, SASL_POSTED_INIT, SASL_POSTED_MECHANISMS,
 # SASL_POSTED_RESPONSE, SASL_POSTED_CHALLENGE, SASL_RECVED_SUCCESS, SASL_RECVED_FAILURE,
@@ -280,7 +281,10 @@ def install_plain_authenticator(check: PasswordCheck) -> None:
     check_proton_version()
     with _lock:
         if _core is None:
-            library = importlib.import_module("cproton_ffi").__file__
+            try:
+                library = importlib.import_module("cproton_ffi").__file__
+            except ImportError as exc:
+                raise EndpointError(f"proton's compiled core cannot be loaded: {exc}") from None
             if library is None:
                 raise EndpointError("proton's compiled core (cproton_ffi) has no file to load")
             core = _ProtonCore(library)
@@ -317,7 +321,7 @@ def check_proton_version(version: tuple[int, ...] | None = None) -> None:
         f"python-qpid-proton {_version_text(found)} is installed, but the endpoint's SASL PLAIN "
         f"check plugs into proton's internal plug-in interface, verified only for {verified}. "
         "The client side (mockkpr send, KprClient) works with it; to run the endpoint install "
-        "a verified proton (pip install 'python-qpid-proton>=0.38,<0.41', as "
+        "a verified proton (pip install 'python-qpid-proton>=0.39,<0.41', as "
         "`pip install 'mockkpr[server]'` does) or run the container image. How to verify "
         "another version: `mockkpr docs sasl`.")
 

@@ -506,9 +506,9 @@ def test_other_proton_version_is_refused_saying_what_to_install(
         sasl.install_plain_authenticator(registry_check)
     assert str(refused.value) == (
         "python-qpid-proton 0.41.0 is installed, but the endpoint's SASL PLAIN check plugs into "
-        "proton's internal plug-in interface, verified only for 0.38.0, 0.39.0, 0.40.0. The "
+        "proton's internal plug-in interface, verified only for 0.39.0, 0.40.0. The "
         "client side (mockkpr send, KprClient) works with it; to run the endpoint install a "
-        "verified proton (pip install 'python-qpid-proton>=0.38,<0.41', as `pip install "
+        "verified proton (pip install 'python-qpid-proton>=0.39,<0.41', as `pip install "
         "'mockkpr[server]'` does) or run the container image. How to verify another version: "
         "`mockkpr docs sasl`.")
 
@@ -525,8 +525,8 @@ def test_the_server_extra_allows_exactly_the_verified_versions() -> None:
     project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
     server = [d for d in project["project"]["optional-dependencies"]["server"]
               if d.startswith("python-qpid-proton")]
-    assert server == ["python-qpid-proton>=0.38,<0.41"]
-    assert [v[:2] for v in sasl.VERIFIED_PROTON_VERSIONS] == [(0, 38), (0, 39), (0, 40)]
+    assert server == ["python-qpid-proton>=0.39,<0.41"]
+    assert [v[:2] for v in sasl.VERIFIED_PROTON_VERSIONS] == [(0, 39), (0, 40)]
 
 
 @pytest.mark.parametrize("state", [0, 4, 6])
