@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -305,3 +307,19 @@ sys.meta_path.insert(0, Block())
             "use --mockkpr-mode container (pip install 'mockkpr[testing]' and the image)"
             ) in result.stdout.str()
     assert "Traceback" not in result.stdout.str()
+
+
+@pytest.mark.integration
+def test_the_readme_plugin_example_runs_as_written(pytester: pytest.Pytester,
+                                                   isolated: None,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## In your pytest suite", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    pytester.makepyfile(test_readme=code)
+    shutil.copyfile(ROOT / "fixtures" / "valid" / "iplos-2019.xml",
+                    pytester.path / "iplos.xml")
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}"
+                               f"{os.environ['PATH']}")
+    result = pytester.runpytest("-p", "mockkpr.testing.plugin")
+    result.assert_outcomes(passed=1)
