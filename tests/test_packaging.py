@@ -154,3 +154,16 @@ def test_mockkpr_docs_prints_the_documentation() -> None:
     assert missing.exit_code == 2
     assert missing.stderr.startswith("mockkpr: error: no documentation topic 'nothing'; "
                                      "topics: readme, ")
+
+
+def test_every_mockkpr_docs_topic_named_anywhere_exists() -> None:
+    """Help texts, messages and documents that say `mockkpr docs TOPIC` name a real topic."""
+    from mockkpr.cli.docs import topics
+
+    sources = [*ROOT.glob("mockkpr/**/*.py"), ROOT / "README.md", *ROOT.glob("docs/*.md")]
+    named = {(path.name, topic) for path in sources
+             for topic in re.findall(r"mockkpr docs ([a-z][\w.-]*[a-z])",
+                                     path.read_text(encoding="utf-8"))}
+    assert named
+    known = set(topics())
+    assert {(name, topic) for name, topic in named if topic not in known | {"TOPIC"}} == set()
