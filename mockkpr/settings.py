@@ -29,7 +29,10 @@ from mockkpr.errors import ConfigError
 class Settings(BaseSettings):
     """Typed configuration of mockkpr. Field descriptions are the user documentation."""
 
-    model_config = SettingsConfigDict(env_prefix="MOCKKPR_", extra="forbid", frozen=True)
+    # An empty variable (``MOCKKPR_AMQP_PORT=``) means "not set": the default applies, as a
+    # shell user or a Compose file that blanks a variable expects.
+    model_config = SettingsConfigDict(env_prefix="MOCKKPR_", extra="forbid", frozen=True,
+                                      env_ignore_empty=True)
 
     @classmethod
     def settings_customise_sources(

@@ -80,11 +80,18 @@ def pki() -> None:
     help=f"Bad signing certificates for each sender, comma-separated: {_VARIANT_NAMES}, or all.",
 )
 @click.option("--force", is_flag=True, help="Replace a test PKI in a non-empty DIRECTORY.")
-def init(directory: Path, parties: list[PartySpec], variants: list[Variant], force: bool) -> None:
+@click.option("--readable-keys", is_flag=True,
+              help="Make private keys and registry.yaml readable by every user (0644), so that "
+                   "a container running as another user (the mockkpr image: uid 10001) can "
+                   "read them from a mount. Test keys only.")
+def init(directory: Path, parties: list[PartySpec], variants: list[Variant], force: bool,
+         readable_keys: bool) -> None:
     """Create a test CA, certificates, keys, a CRL and registry.yaml in DIRECTORY."""
-    made = create_test_pki(directory, parties, variants=variants, force=force)
+    made = create_test_pki(directory, parties, variants=variants, force=force,
+                           readable_keys=readable_keys)
     registry = load_registry(made.registry_file)
-    click.echo(f"created test PKI in {directory} (keys unencrypted: test use only)")
+    click.echo(f"created test PKI in {directory} (keys unencrypted"
+               + (", readable by every user" if readable_keys else "") + ": test use only)")
     click.echo(f"registry: {made.registry_file}")
     for party in parties:
         role = "receiver" if party.her_id == made.receiver else "sender"

@@ -17,7 +17,8 @@ from mockkpr.settings import load_settings
 
 @click.command("serve")
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
-              help="Settings file (YAML or TOML, keys as in README's table).")
+              help="Settings file (YAML or TOML, keys as the MOCKKPR_* names in lower case "
+                   "without the prefix; `mockkpr docs readme`, Configuration).")
 @click.option("--registry", type=click.Path(dir_okay=False, path_type=Path),
               help="Address registry (default: a test PKI created in the data directory).")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),

@@ -151,13 +151,14 @@ def _prepare(directory: Path, force: bool) -> None:
 
 
 class _Writer:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, private: bool = True) -> None:
         self.directory = directory
+        self.private = private  # keys and registry readable by the owner only
 
     def cert(self, relative: str, issued: build.Issued, key_relative: str) -> dict[str, str]:
         files.write_file(self.directory / relative, files.certificate_pem(issued.certificate))
         files.write_file(
-            self.directory / key_relative, files.key_pem(issued.key), private=True
+            self.directory / key_relative, files.key_pem(issued.key), private=self.private
         )
         return {"certificate": relative, "key": key_relative}
 
@@ -171,19 +172,22 @@ def create_test_pki(
     force: bool = False,
     passwords: Mapping[int, str] | None = None,
     tls_names: Sequence[str] = (),
+    readable_keys: bool = False,
 ) -> GeneratedPki:
     """Create the test PKI and ``registry.yaml`` in ``directory`` (layout in the module doc).
 
     Refuses a non-empty ``directory`` unless ``force``, which replaces only the files and
     directories a test PKI consists of. SASL passwords are random unless ``passwords`` gives
     one for a HER-id (the documented defaults of a first start use that). The TLS certificate
-    is for localhost and 127.0.0.1 plus ``tls_names``. Raises
+    is for localhost and 127.0.0.1 plus ``tls_names``. Private keys and the registry (which
+    holds passwords) are readable by the owner only, unless ``readable_keys`` (for a container
+    that runs as another user, like the mockkpr image's uid 10001). Raises
     :class:`ConfigError` for unusable input.
     """
     _check(parties, variants)
     now = now or datetime.now(UTC)
     _prepare(directory, force)
-    writer = _Writer(directory)
+    writer = _Writer(directory, private=not readable_keys)
     ca = build.make_ca(now)
     writer.cert("ca/ca-cert.pem", ca, "ca/ca-key.UNENCRYPTED.pem")
     tls = build.issue(
@@ -246,12 +250,18 @@ def create_test_pki(
     }
     header = (
         "# mockkpr address registry for a TEST PKI - not for production.\n"
-        "# Written by `mockkpr pki init`; holds SASL passwords. Format: docs/pki-and-registry.md\n"
+        "# Written by `mockkpr pki init`; holds SASL passwords.\n"
+        "# Format: `mockkpr docs pki-and-registry`\n"
     )
     registry_file = directory / REGISTRY_FILE
     text = header + yaml.safe_dump(registry, sort_keys=False, allow_unicode=True)
-    files.write_file(registry_file, text.encode(), private=True)
+    files.write_file(registry_file, text.encode(), private=not readable_keys)
     files.write_file(directory / "README.txt", README.encode())
+    if readable_keys:  # whatever the umask: every user may read the files and enter the folders
+        for path in [directory, *(directory / name for name in _WRITTEN)]:
+            for item in [path, *path.rglob("*")] if path.is_dir() else [path]:
+                if item.exists():
+                    item.chmod(0o755 if item.is_dir() else 0o644)
     return GeneratedPki(directory, registry_file, parties[0].her_id, made)
 
 

@@ -103,6 +103,9 @@ def _read_spec(path: Path) -> _RegistrySpec:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"registry file {path} does not exist") from None
+    except PermissionError as exc:
+        raise ConfigError(f"registry file {path} cannot be read ({exc.strerror}); "
+                          f"{files.unreadable_hint(path)}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"registry file {path} cannot be read: {exc}") from None
     try:

@@ -31,13 +31,21 @@ and ``TESTCONTAINERS_*`` variables; see docker/ci-engine.sh.
 from __future__ import annotations
 
 import io
+import os
 import tarfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Any, Self
 
 import httpx
-from testcontainers.core.container import DockerContainer
-from testcontainers.core.wait_strategies import HttpWaitStrategy
+
+try:
+    from testcontainers.core.container import DockerContainer
+    from testcontainers.core.wait_strategies import HttpWaitStrategy
+except ModuleNotFoundError as missing:  # the light install without the testing extra
+    raise ModuleNotFoundError("mockkpr.testing.container needs testcontainers: "
+                              "pip install 'mockkpr[testing]'", name=missing.name) from None
 
 from mockkpr.errors import ConfigError, EndpointError
 from mockkpr.registry import REGISTRY_FILE, Registry, load_registry
@@ -66,7 +74,8 @@ class MockKprContainer(DockerContainer):
 
     def __init__(self, image: str = DEFAULT_IMAGE, *, startup_timeout: float = 60.0,
                  **kwargs: Any) -> None:
-        super().__init__(image, **kwargs)
+        with _engine_errors(image):  # testcontainers connects to the engine here
+            super().__init__(image, **kwargs)
         self.with_exposed_ports(self.AMQPS_PORT, self.AMQP_PORT, self.CONTROL_PORT)
         self.waiting_for(HttpWaitStrategy(self.CONTROL_PORT, "/readyz").for_status_code(200)
                          .with_startup_timeout(int(startup_timeout)))
@@ -89,6 +98,17 @@ class MockKprContainer(DockerContainer):
                 self.with_copy_into_container(path.read_bytes(), str(target), 0o644)
         self._registry_dir = self.REGISTRY_DIR
         return self.with_env("MOCKKPR_REGISTRY", f"{self.REGISTRY_DIR}/{REGISTRY_FILE}")
+
+    def start(self) -> Self:
+        """Start the container and wait until it is ready.
+
+        Raises :class:`~mockkpr.errors.EndpointError` saying what to do when the image does
+        not exist (build it) or no container engine answers (start one, or point
+        ``DOCKER_HOST`` at it), instead of docker-py's traceback.
+        """
+        with _engine_errors(self.image):
+            super().start()
+        return self
 
     # ------------------------------------------------------------------ where to connect
     def get_amqp_url(self, *, tls: bool = True, exchange: str = EXCHANGE) -> str:
@@ -153,6 +173,7 @@ class MockKprContainer(DockerContainer):
         return load_registry(self.copy_pki(destination))
 
     def _get(self, path: str) -> httpx.Response:
+        """GET a control API path; :class:`EndpointError` unless 200."""
         url = f"{self.get_control_url()}{path}"
         try:
             response = httpx.get(url, timeout=10)
@@ -161,3 +182,34 @@ class MockKprContainer(DockerContainer):
         if response.status_code != 200:
             raise EndpointError(f"{url}: {response.status_code} {response.text.strip()}")
         return response
+
+
+@contextmanager
+def _engine_errors(image: str) -> Iterator[None]:
+    """docker-py's failures as :class:`EndpointError` naming the fix."""
+    from docker.errors import DockerException, ImageNotFound, NotFound
+
+    try:
+        yield
+    except (ImageNotFound, NotFound) as exc:
+        raise EndpointError(
+            f"the image {image} was not found ({_reason(exc)}): build it from a checkout of "
+            "mockkpr with docker/build.sh (it tags mockkpr:latest), or `docker build -f "
+            "docker/Dockerfile -t mockkpr .`, or pass the reference of an image you can pull"
+        ) from None
+    except DockerException as exc:
+        if "server API version" not in str(exc) and "Connection" not in str(exc):
+            raise
+        host = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock (the default)"
+        raise EndpointError(
+            f"no container engine answers at DOCKER_HOST={host} ({_reason(exc)}): start "
+            "Docker, or podman's Docker-compatible API (`podman system service --time=0 "
+            "unix:///tmp/podman.sock`) and set DOCKER_HOST to its socket (with podman also "
+            "TESTCONTAINERS_RYUK_DISABLED=true)") from None
+
+
+def _reason(exc: Exception) -> str:
+    """docker-py's error in one short line (its explanation, not the HTTP request)."""
+    explanation = getattr(exc, "explanation", None)
+    text = str(explanation or exc)
+    return text.replace("\n", " ")[:200]
