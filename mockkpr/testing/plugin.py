@@ -45,6 +45,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--mockkpr-control-url", help="external: the control API, http://HOST:PORT")
     group.addoption("--mockkpr-registry",
                     help="external: registry.yaml with the sending party's keys")
+    group.addoption("--mockkpr-http-url",
+                    help="external: the HTTP submission API, https://HOST:PORT (optional)")
     group.addoption("--mockkpr-image", default="mockkpr:latest",
                     help="container: the image (default mockkpr:latest)")
     group.addoption("--mockkpr-out",
@@ -57,6 +59,13 @@ class KprEndpoint:
 
     mode: str
     driver: Driver
+    #: ``https://HOST:PORT`` of the HTTP submission API (None when not served or not given).
+    http_url: str | None = None
+
+    @property
+    def token_url(self) -> str | None:
+        """The fake HelseID's token endpoint (its authority is ``{http_url}/helseid``)."""
+        return f"{self.http_url}/helseid/connect/token" if self.http_url else None
 
     @property
     def amqp_url(self) -> str:
@@ -98,23 +107,24 @@ def mockkpr_endpoint(request: pytest.FixtureRequest,
             raise pytest.UsageError(f"--mockkpr-mode external needs {', '.join(missing)}")
         yield KprEndpoint(mode, ControlDriver(given["--mockkpr-url"],
                                               given["--mockkpr-control-url"],
-                                              Path(given["--mockkpr-registry"])))
+                                              Path(given["--mockkpr-registry"])),
+                          _option(config, "--mockkpr-http-url"))
     elif mode == "container":
         from mockkpr.testing.container import MockKprContainer
 
         with MockKprContainer(_option(config, "--mockkpr-image")) as kpr:
             registry = kpr.copy_pki(tmp_path_factory.mktemp("mockkpr-pki"))
             yield KprEndpoint(mode, ControlDriver(kpr.get_amqp_url(), kpr.get_control_url(),
-                                                  registry))
+                                                  registry), kpr.get_http_url())
     else:
         from mockkpr.endpoint.app import Endpoint
         from mockkpr.settings import Settings
 
         settings = Settings(data_dir=tmp_path_factory.mktemp("mockkpr"), amqps_port=0,
-                            amqp_port=0, control_port=0, scenario=None, registry=None,
-                            database_url=None)
+                            amqp_port=0, control_port=0, http_port=0, scenario=None,
+                            registry=None, database_url=None)
         with Endpoint(settings) as endpoint:
-            yield KprEndpoint(mode, InProcessDriver(endpoint))
+            yield KprEndpoint(mode, InProcessDriver(endpoint), endpoint.urls.http)
 
 
 @pytest.fixture
