@@ -101,6 +101,18 @@ class HttpRoute:
         data: dict[str, Any] = response.json()
         return data
 
+    def refused(self, response: httpx.Response, code: int, text: str) -> dict[str, Any]:
+        """Check a 400 answer's code and message; return its journal entry (recorded as a
+        transport error with that code)."""
+        assert response.status_code == 400, response.text
+        answer = response.json()
+        assert answer["validationCode"] == code
+        assert text in answer["validationMessage"]
+        entry = self.entry(answer["refId"])
+        assert entry["outcome"] == "transport-error"
+        assert entry["details"]["http.validation_code"] == code
+        return entry
+
     def count(self) -> int:
         return int(httpx.get(f"{self.control}/api/messages").headers["X-Total-Count"])
 
