@@ -243,11 +243,12 @@ class KneikApi:
             self._limiter = anyio.CapacityLimiter(self.workers)
 
         def details(error: TransportError | None) -> dict[str, Any]:
-            if isinstance(fault, m.HttpError):
-                return {"http.status": fault.status, "http.fault": fault.kind}
-            if error is None:
-                return {"http.status": 200}
-            return {"http.status": 400, "http.validation_code": int(validation_code(error))}
+            found: dict[str, Any] = {"http.status": 200}
+            if error is not None:
+                found = {"http.status": 400, "http.validation_code": int(validation_code(error))}
+            if isinstance(fault, m.HttpError):  # answered instead of the above
+                found.update({"http.status": fault.status, "http.fault": fault.kind})
+            return found
 
         work = partial(self.receiver.process_payload, inbound, refused=body.problem,
                        answer_details=details)
