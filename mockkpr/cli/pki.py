@@ -96,7 +96,9 @@ def init(directory: Path, parties: list[PartySpec], variants: list[Variant], for
     for party in parties:
         role = "receiver" if party.her_id == made.receiver else "sender"
         account = registry.account_of(party.her_id)
-        click.echo(f"  {party.her_id:>9}  {role:<8}  {party.name}  (SASL user {account})")
+        client = registry.party(party.her_id).client_id
+        click.echo(f"  {party.her_id:>9}  {role:<8}  {party.name}  (SASL user {account}"
+                   + (f", HelseID client {client})" if client else ")"))
     for her_id, (sender, variant) in sorted(made.variants.items()):
         click.echo(f"  {her_id:>9}  variant   {variant.value} signing certificate of {sender}")
     expected = load_settings().kpr_her_id
@@ -132,6 +134,12 @@ def _party_lines(
         lines.append(f"    account     {party.sasl.user}  password {password}")
     elif party.account is not None:
         lines.append(f"    account     {party.account} (inherited)")
+    if party.helseid is not None:
+        jwk = "private JWK held" if party.helseid.private_key is not None else "public JWK"
+        lines.append(f"    helseid     client {party.helseid.client_id}  scopes "
+                     f"{' '.join(party.helseid.scopes)}  ({jwk})")
+    elif party.client_id is not None:
+        lines.append(f"    helseid     client {party.client_id} (inherited)")
     queues = party.queues
     lines.append(f"    queues      {queues.asynchronous}  {queues.error}  {queues.dead_letter}")
     lines.append(f"    signing     {_validity(party.signing_certificate, registry, now)}")

@@ -30,6 +30,9 @@ from mockkpr.settings import load_settings
               help="Also listen for plain AMQP on this port (MOCKKPR_AMQP_PORT).")
 @click.option("--control-port", type=click.IntRange(0, 65535),
               help="HTTP control API port (MOCKKPR_CONTROL_PORT, default 8080).")
+@click.option("--http-port", type=click.IntRange(0, 65535),
+              help="Also serve KPR's HTTP submission API and a fake HelseID over TLS on this "
+              "port (MOCKKPR_HTTP_PORT; `mockkpr docs http-api`).")
 @click.option("--scenario", type=click.Path(dir_okay=False, path_type=Path),
               help="Arm this fault-injection scenario at start: a YAML file or a packaged "
               "name (MOCKKPR_SCENARIO; mockkpr scenarios list).")
@@ -44,6 +47,7 @@ def serve(
     amqps_port: int | None,
     amqp_port: int | None,
     control_port: int | None,
+    http_port: int | None,
     scenario: Path | None,
     broker: str | None,
 ) -> None:
@@ -53,7 +57,8 @@ def serve(
     """
     settings = load_settings(config, registry=registry, data_dir=data_dir, host=host,
                              amqps_port=amqps_port, amqp_port=amqp_port,
-                             control_port=control_port, scenario=scenario,
+                             control_port=control_port, http_port=http_port,
+                             scenario=scenario,
                              broker=broker)
     configure(settings)
     stop = threading.Event()
@@ -72,6 +77,9 @@ def serve(
                    f"{urls.amqps}" + (f" and {urls.amqp}" if urls.amqp else ""), err=True)
         click.echo(f"mockkpr: control API {urls.control} (readiness: {urls.control}/readyz)",
                    err=True)
+        if urls.http:
+            click.echo(f"mockkpr: HTTP API {urls.http}/messages, HelseID "
+                       f"{urls.http}/helseid (token endpoint {urls.token})", err=True)
         assert endpoint.registry is not None
         click.echo(f"mockkpr: registry {endpoint.registry.path}", err=True)
         armed = endpoint.faults.scenario

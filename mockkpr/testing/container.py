@@ -63,6 +63,8 @@ class MockKprContainer(DockerContainer):
     AMQP_PORT = 5672
     #: The HTTP control API (``/readyz``, ``/api/messages``, ``/api/pki/ca.pem``...).
     CONTROL_PORT = 8080
+    #: KPR's HTTP submission API and the fake HelseID (TLS, docs/http-api.md).
+    HTTP_PORT = 8443
     #: The data directory (journal; the test PKI of a first start in ``pki/``).
     DATA_DIR = "/var/lib/mockkpr"
     #: Where :meth:`with_registry` copies a registry into the container.
@@ -76,7 +78,8 @@ class MockKprContainer(DockerContainer):
                  **kwargs: Any) -> None:
         with _engine_errors(image):  # testcontainers connects to the engine here
             super().__init__(image, **kwargs)
-        self.with_exposed_ports(self.AMQPS_PORT, self.AMQP_PORT, self.CONTROL_PORT)
+        self.with_exposed_ports(self.AMQPS_PORT, self.AMQP_PORT, self.CONTROL_PORT,
+                                self.HTTP_PORT)
         self.waiting_for(HttpWaitStrategy(self.CONTROL_PORT, "/readyz").for_status_code(200)
                          .with_startup_timeout(int(startup_timeout)))
         self._registry_dir = f"{self.DATA_DIR}/pki"
@@ -125,6 +128,19 @@ class MockKprContainer(DockerContainer):
         """``http://HOST:PORT`` of the control API."""
         port = self.get_exposed_port(self.CONTROL_PORT)
         return f"http://{self.get_container_host_ip()}:{port}"
+
+    def get_http_url(self) -> str:
+        """``https://HOST:PORT`` of the HTTP submission API (POST ``/messages``)."""
+        port = self.get_exposed_port(self.HTTP_PORT)
+        return f"https://{self.get_container_host_ip()}:{port}"
+
+    def get_authority_url(self) -> str:
+        """The fake HelseID's authority (its discovery document is below it)."""
+        return f"{self.get_http_url()}/helseid"
+
+    def get_token_url(self) -> str:
+        """The fake HelseID's token endpoint."""
+        return f"{self.get_authority_url()}/connect/token"
 
     # ------------------------------------------------------------------ what to trust
     def get_ca_certificate(self) -> bytes:

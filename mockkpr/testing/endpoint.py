@@ -106,10 +106,12 @@ class KprEndpoint:
     """The KPR endpoint a test talks to, whichever mode it runs in (see the module doc)."""
 
     def __init__(self, mode: str, *, amqp_url: str, control_url: str, registry_path: Path,
-                 endpoint: Endpoint | None = None) -> None:
+                 endpoint: Endpoint | None = None, http_url: str | None = None) -> None:
         self.mode = mode
         #: ``amqps://HOST:PORT/EXCHANGE``; credentials come from the registry.
         self.amqp_url = amqp_url
+        #: ``https://HOST:PORT`` of the HTTP submission API (None when not served or not given).
+        self.http_url = http_url.rstrip("/") if http_url else None
         #: ``http://HOST:PORT`` of the control API (``/readyz``, ``/api/messages``...).
         self.control_url = control_url.rstrip("/")
         #: The registry with the parties' keys and SASL accounts (``registry.yaml``).
@@ -118,6 +120,11 @@ class KprEndpoint:
         self._endpoint = endpoint  # the in-process one
         self._registry: Registry | None = None
         self._driver: Driver | None = None
+
+    @property
+    def token_url(self) -> str | None:
+        """The fake HelseID's token endpoint (its authority is ``{http_url}/helseid``)."""
+        return f"{self.http_url}/helseid/connect/token" if self.http_url else None
 
     def __repr__(self) -> str:
         return f"KprEndpoint({self.mode!r}, {self.amqp_url!r}, control {self.control_url!r})"

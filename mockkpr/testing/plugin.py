@@ -51,6 +51,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--mockkpr-control-url", help="external: the control API, http://HOST:PORT")
     group.addoption("--mockkpr-registry",
                     help="external: registry.yaml with the sending party's keys")
+    group.addoption("--mockkpr-http-url",
+                    help="external: the HTTP submission API, https://HOST:PORT (optional)")
     group.addoption("--mockkpr-image", default="mockkpr:latest",
                     help="container: the image (default mockkpr:latest)")
     group.addoption("--mockkpr-out",
@@ -81,7 +83,8 @@ def mockkpr_endpoint(request: pytest.FixtureRequest,
         if url.count("/") <= 2:  # no exchange in the URL
             url += "/NHNTESTServiceBus"
         endpoint = KprEndpoint(mode, amqp_url=url, control_url=given["--mockkpr-control-url"],
-                               registry_path=Path(given["--mockkpr-registry"]))
+                               registry_path=Path(given["--mockkpr-registry"]),
+                               http_url=_option(config, "--mockkpr-http-url"))
         endpoint.request("GET", "/readyz")
         yield endpoint
     elif mode == "container":
@@ -90,7 +93,8 @@ def mockkpr_endpoint(request: pytest.FixtureRequest,
         with MockKprContainer(_option(config, "--mockkpr-image")) as kpr:
             registry = kpr.copy_pki(tmp_path_factory.mktemp("mockkpr-pki"))
             yield KprEndpoint(mode, amqp_url=kpr.get_amqp_url(),
-                              control_url=kpr.get_control_url(), registry_path=registry)
+                              control_url=kpr.get_control_url(), registry_path=registry,
+                              http_url=kpr.get_http_url())
     else:
         yield from _in_process(tmp_path_factory)
 
@@ -107,13 +111,13 @@ def _in_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KprEndpoin
     from mockkpr.settings import Settings
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("mockkpr"), amqps_port=0,
-                        amqp_port=0, control_port=0, scenario=None, registry=None,
-                        database_url=None)
+                        amqp_port=0, control_port=0, http_port=0, scenario=None,
+                        registry=None, database_url=None)
     with Endpoint(settings) as running:
         urls = running.urls
         yield KprEndpoint("inprocess", amqp_url=f"{urls.amqps}/NHNTESTServiceBus",
                           control_url=urls.control, registry_path=registry_path(settings),
-                          endpoint=running)
+                          endpoint=running, http_url=urls.http)
 
 
 @pytest.fixture

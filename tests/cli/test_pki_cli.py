@@ -44,14 +44,17 @@ def test_init_output_and_registry(initialised: Path, runner: CliRunner, tmp_path
         env={"MOCKKPR_KPR_HER_ID": "131725"},
     )
     assert result.exit_code == 0, result.output
+    registry = load_registry(directory / "registry.yaml")
+    client = registry.party(12345).client_id
+    assert client is not None
     assert result.output.splitlines() == [
         f"created test PKI in {directory} (keys unencrypted: test use only)",
         f"registry: {directory / 'registry.yaml'}",
         "     131725  receiver  KPR  (SASL user mockkpr-131725)",
-        "      12345  sender    Oslo kommune Saksbehandling  (SASL user mockkpr-12345)",
+        "      12345  sender    Oslo kommune Saksbehandling  (SASL user mockkpr-12345, "
+        f"HelseID client {client})",
         "     123451  variant   expired signing certificate of 12345",
     ]
-    registry = load_registry(directory / "registry.yaml")
     assert sorted(registry.parties) == [12345, 123451, 131725]
     data = yaml.safe_load((directory / "registry.yaml").read_text())
     passwords = [party["sasl"]["password"] for party in data["parties"] if "sasl" in party]

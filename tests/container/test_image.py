@@ -42,7 +42,7 @@ def test_ready_with_every_check(kpr: MockKprContainer) -> None:
     assert response.status_code == 200
     assert response.json() == {"status": "ready", "checks": {
         "registry": True, "certificates": True, "journal": True, "amqp_listeners": True,
-        "scenario": True}}
+        "scenario": True, "http_listener": True}}
 
 
 def test_first_start_made_the_documented_parties(kpr: MockKprContainer) -> None:
@@ -67,6 +67,22 @@ def test_pilot_send_through_the_mapped_port(kpr: MockKprContainer, tmp_path: Pat
     journal = httpx.get(f"{kpr.get_control_url()}/api/messages/{answer.sent.message_id}",
                         timeout=10).json()
     assert (journal["sender_her_id"], journal["apprec_status"]) == ("12345", "1")
+
+
+def test_http_submission_through_the_mapped_port(kpr: MockKprContainer, tmp_path: Path) -> None:
+    """The HTTP route of the image: a token from its HelseID with the default client's JWK,
+    a 56.0.0 message, its verdict by the refId."""
+    from mockkpr.client.kneik import KneikClient
+
+    registry = kpr.get_registry(tmp_path)
+    assert kpr.get_token_url() == f"{kpr.get_authority_url()}/connect/token"
+    with KneikClient(kpr.get_http_url(), registry, 12345, to_her_id=kpr.KPR_HER_ID,
+                     control_url=kpr.get_control_url()) as client:
+        answer = client.submit((ROOT / "fixtures/valid/iplos-56.xml").read_bytes(), timeout=60)
+        client.verdict(answer)
+    assert answer.status == 200, answer
+    assert answer.outcome == "accepted"
+    assert registry.party(12345).client_id == "mockkpr-12345"
 
 
 def test_runs_as_the_unprivileged_user(kpr: MockKprContainer, image: str) -> None:
