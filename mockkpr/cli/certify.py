@@ -106,6 +106,9 @@ class _Certify(click.Group):
               help="AMQPS port of the in-process endpoint (0: any free port).")
 @click.option("--manual-wait", type=click.FloatRange(1), default=300.0, show_default=True,
               help="Manual mode: seconds to wait for each message to arrive.")
+@click.option("--max-time", type=click.FloatRange(10), default=900.0, show_default=True,
+              help="Cap on the whole run (seconds): runs not started by then are not executed "
+                   "and their cases are not judged (the run fails, saying so).")
 @click.option("-v", "--verbose", is_flag=True, help="Show what the harness does, step by step.")
 @click.pass_context
 def certify(ctx: click.Context, sender_cmd: str | None, manual: bool,
@@ -113,7 +116,7 @@ def certify(ctx: click.Context, sender_cmd: str | None, manual: bool,
             from_her_id: int, to_her_id: int | None, harness_key: Path | None,
             harness_cert: Path | None, amqp_url: str | None, control_url: str | None,
             registry_file: Path | None, data_dir: Path | None, port: int,
-            manual_wait: float, verbose: bool) -> None:
+            manual_wait: float, max_time: float, verbose: bool) -> None:
     """Certify a sender: run the conformance suite and write the evidence.
 
     Exit codes: 0 passed (warnings allowed), 1 the sender failed a shall-case, 2 usage error,
@@ -139,7 +142,9 @@ def certify(ctx: click.Context, sender_cmd: str | None, manual: bool,
     cases = select([p for item in case_patterns for p in item.split(",")])
     settings = load_settings(log_level=None if verbose else "WARNING")
     configure(settings)
-    target = Target(amqp_url, control_url, registry_file, data_dir or out_dir / "endpoint", port)
+    out_dir = out_dir.resolve()  # the sender command runs in another working directory
+    target = Target(amqp_url, control_url, registry_file.resolve() if registry_file else None,
+                    (data_dir or out_dir / "endpoint").resolve(), port)
     with _driver(settings, target) as driver:
         if manual:
             waiting = ManualSender(driver, click.echo, LineReader(sys.stdin),
@@ -152,7 +157,7 @@ def certify(ctx: click.Context, sender_cmd: str | None, manual: bool,
         harness = Harness(driver, sender, out_dir / "work", from_her_id=from_her_id,
                           to_her_id=to_her_id or settings.kpr_her_id, seed=seed,
                           timeout=timeout, grace=grace, sender_name=name, mode=mode,
-                          progress=_progress(verbose or manual))
+                          progress=_progress(verbose or manual), max_time=max_time)
         click.echo(f"mockkpr certify: {len(cases)} of {len(CATALOGUE)} cases; sender {name}; "
                    f"{driver.description}")
         certification = harness.certify(cases)
@@ -209,6 +214,7 @@ def write_outputs(certification: Certification, identity: Identity, out_dir: Pat
     from mockkpr.conformance import report_html, report_json, report_junit
     from mockkpr.conformance.bundle import signer_info, write_bundle
     from mockkpr.conformance.model import Status
+    from mockkpr.conformance.rootcause import early_failures, root_causes
 
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "junit.xml").write_bytes(report_junit.render(certification))
@@ -220,11 +226,28 @@ def write_outputs(certification: Certification, identity: Identity, out_dir: Pat
     verdict = {0: "PASSED", 1: "FAILED"}.get(certification.exit_code,
                                              "NOT JUDGED (the harness could not judge a case)")
     click.echo(f"\n{verdict}: {counts['pass']} passed, {counts['fail']} failed, "
-               f"{counts['warn']} warnings, {counts['error']} not judged "
+               f"{counts['warn']} warnings, {counts['not-judged']} not judged, "
+               f"{counts['error']} harness errors "
                f"(exit {certification.exit_code}, {certification.seconds:.1f} s)")
+    if certification.capped:
+        click.echo(f"The whole run reached its time cap of {certification.max_time:g} s "
+                   "(--max-time): later runs were not executed, their cases are not judged.")
+    for one in early_failures(certification):
+        click.echo(f"Nothing arrived from {one.document} (run {one.run}): the sender "
+                   f"{one.sender}"[:900])
+    causes = root_causes(certification)
+    if causes:
+        click.echo("Root causes (by the first requirement each send failed):")
+    for cause in causes:
+        answers = sorted({a.split(": ", 1)[-1] for one in cause.sends for a in one.answers})
+        click.echo(f"  {cause.requirement}: {len(cause.failed)} failed "
+                   f"({', '.join(cause.failed) or '-'}), {len(cause.not_judged)} not judged"
+                   + (f"; the endpoint answered: {' | '.join(answers)}"[:600] if answers
+                      else ""))
     for result in certification.results:
         if result.status in (Status.FAIL, Status.WARN, Status.ERROR):
-            first = next((c for c in result.checks if not c.passed), None)
+            first = next((c for c in result.checks if c.passed is False), None) or next(
+                (c for c in result.checks if not c.passed), None)
             why = f" - {first.name}: expected {first.expected}; actual {first.actual}" \
                 if first else ""
             click.echo(f"  {result.status.value.upper():5} {result.case.id} "

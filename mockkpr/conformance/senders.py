@@ -126,9 +126,11 @@ def command_sender(template: str, *, grace: float = GRACE_S,
     tokens = _tokens(template)
 
     def run(task: SendTask) -> SendOutcome:
-        values = {"file": str(task.file), "url": task.url, "registry": str(task.registry),
+        # absolute paths: the command runs in the task's work directory, not ours
+        values = {"file": str(task.file.resolve()), "url": task.url,
+                  "registry": str(task.registry.resolve()),
                   "from": str(task.from_her_id), "to": str(task.to_her_id),
-                  "ca": str(_ca_path(task.registry)) if "{ca" in template else "",
+                  "ca": str(_ca_path(task.registry).resolve()) if "{ca" in template else "",
                   "timeout": f"{task.timeout:g}"}
         argv = [token.format_map(values) for token in tokens]
         started = time.monotonic()
