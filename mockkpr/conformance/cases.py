@@ -168,6 +168,23 @@ CATALOGUE: tuple[Case, ...] = (
     _case(77, A, "Reports a transport error from its error queue",
           ("REQ-APP-TRANSPORT-ERROR", "REQ-CONN-SOURCE"), r.TRANSPORT_ERROR, j.TRANSPORT,
           "transport error on the _error queue; exit 2; output names the condition"),
+    _case(90, A, "Refuses an AppRec signed with another party's valid certificate",
+          ("REQ-APP-FORGED",), r.OTHER_PARTY_APPREC, j.UNTRUSTED,
+          "a chain that verifies is not enough: the signer must be KPR's registered "
+          "certificate; exit 2"),
+    _case(91, A, "Refuses an AppRec signed with an expired KPR certificate",
+          ("REQ-APP-FORGED",), r.EXPIRED_APPREC, j.UNTRUSTED, "a certificate in KPR's name, "
+          "expired; exit 2"),
+    _case(92, A, "Refuses an AppRec signed with a revoked KPR certificate",
+          ("REQ-APP-FORGED",), r.REVOKED_APPREC, j.UNTRUSTED, "a certificate in KPR's name, "
+          "listed in the CRL; exit 2"),
+    _case(93, A, "Refuses an AppRec changed under KPR's signature", ("REQ-APP-FORGED",),
+          r.CHANGED_APPREC, j.UNTRUSTED, "KPR's genuine signature, the AppRec's Status changed "
+          "after signing (the signature does not verify); exit 2"),
+    _case(94, A, "Refuses an AppRec encrypted for another party", ("REQ-APP-FORGED",),
+          r.WRONG_RECIPIENT_APPREC, j.UNTRUSTED, "signed by KPR, encrypted for another party "
+          "of the register (a sender that holds several parties' keys must not open it); "
+          "exit 2"),
     # ------------------------------------------------------------ large files
     _case(80, L, "Splits a large file into parts that reassemble", ("REQ-LARGE-SPLIT",),
           r.LARGE_FILE, j.large, "from what arrived: a reassembled group with group.parts "

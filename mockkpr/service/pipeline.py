@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from mockkpr.cms import CmsError, RevocationStatusUnknown, protect, unprotect
+from mockkpr.cms import CmsError, RevocationStatusUnknown, envelope, protect, sign, unprotect
 from mockkpr.envelope import (
     EnvelopeError,
     MsgHeadInfo,
@@ -439,8 +439,13 @@ class Receiver:
             gen_date=now, apprec_id=str(uuid.uuid4()))
         signing = change.signer or self.kpr.signing
         assert signing is not None, "the KPR party must hold its signing key"
-        body = protect(apprec, signer_cert=signing.certificate, signer_key=signing.key,
-                       recipient_cert=change.recipient or work.sender.encryption_certificate)
+        recipient = change.recipient or work.sender.encryption_certificate
+        if change.rewrite_signed is None:
+            body = protect(apprec, signer_cert=signing.certificate, signer_key=signing.key,
+                           recipient_cert=recipient)
+        else:  # a forged AppRec (fault injection): the signed AppRec changed, then encrypted
+            signed = sign(apprec, signer_cert=signing.certificate, signer_key=signing.key)
+            body = envelope(change.rewrite_signed(signed), recipient_cert=recipient)
         queue = work.sender.queues.asynchronous
         return OutboundMessage(
             queue=queue, message_id=str(uuid.uuid4()), subject="APPREC",
