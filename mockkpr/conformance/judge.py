@@ -170,7 +170,11 @@ class Observations:
         return found[-1] if found else None
 
     def document_of(self, message: Received) -> Document | None:
-        """The document a message should carry, by its subject."""
+        """The document a message should carry: its send's (what arrived while the sender had
+        that task), else by its subject."""
+        for send in self.sends:
+            if any(m is message for m in self.arrived(send)):
+                return send.document
         for send in self.sends:
             if send.document.subject == message.entry.subject:
                 return send.document
@@ -363,9 +367,10 @@ def _receipt_note(obs: Observations, record: SendRecord) -> str:
     if not apprecs:
         return " - but no AppRec was sent to it"
     taken = [m for a, m in apprecs if m.dispositions is not None
-             and m.dispositions[m.entry.answers.index(a)] is not None]
+             and m.dispositions[m.entry.answers.index(a)] == "accepted"]
     if not taken and all(m.dispositions is not None for _, m in apprecs):
-        return " - but it never took its AppRec off its queue (it did not wait for the receipt)"
+        return (" - but it never took its AppRec off its queue and accepted it (it did not "
+                "wait for the receipt)")
     return ""
 
 

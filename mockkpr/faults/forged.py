@@ -91,6 +91,7 @@ class ForgedKeys:
         family = {recipient}
         if recipient is not None and (found := self.registry.find(recipient)) is not None:
             family.add(found.parent)
+        family.discard(None)
         for her_id in sorted(self.registry.parties):
             party = self.registry.parties[her_id]
             if her_id != self.kpr_her_id and her_id not in family and party.parent not in family:
