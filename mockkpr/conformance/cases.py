@@ -168,6 +168,16 @@ CATALOGUE: tuple[Case, ...] = (
     _case(77, A, "Reports a transport error from its error queue",
           ("REQ-APP-TRANSPORT-ERROR", "REQ-CONN-SOURCE"), r.TRANSPORT_ERROR, j.TRANSPORT,
           "transport error on the _error queue; exit 2; output names the condition"),
+    # ------------------------------------------------------------ large files
+    _case(80, L, "Splits a large file into parts that reassemble", ("REQ-LARGE-SPLIT",),
+          r.LARGE_FILE, j.large, "from what arrived: a reassembled group with group.parts "
+          "for the size (1 MiB parts); parts the endpoint refused, or a message sent whole, "
+          "fail"),
+    _case(81, L, "Delivers a large file the register accepts",
+          ("REQ-PAY-ACCEPTED", "REQ-LARGE-SPLIT"), r.LARGE_FILE, j.large_delivered,
+          "the large IPLOS file reached an answered journal entry whole (sent whole or "
+          "reassembled), accepted, payload unchanged; exit 0"),
+    # ------------------------------------------------------------ AppRec trust (group apprec)
     _case(90, A, "Refuses an AppRec signed with another party's valid certificate",
           ("REQ-APP-FORGED",), r.OTHER_PARTY_APPREC, j.UNTRUSTED,
           "a chain that verifies is not enough: the signer must be KPR's registered "
@@ -185,15 +195,6 @@ CATALOGUE: tuple[Case, ...] = (
           r.WRONG_RECIPIENT_APPREC, j.UNTRUSTED, "signed by KPR, encrypted for another party "
           "of the register (a sender that holds several parties' keys must not open it); "
           "exit 2"),
-    # ------------------------------------------------------------ large files
-    _case(80, L, "Splits a large file into parts that reassemble", ("REQ-LARGE-SPLIT",),
-          r.LARGE_FILE, j.large, "from what arrived: a reassembled group with group.parts "
-          "for the size (1 MiB parts); parts the endpoint refused, or a message sent whole, "
-          "fail"),
-    _case(81, L, "Delivers a large file the register accepts",
-          ("REQ-PAY-ACCEPTED", "REQ-LARGE-SPLIT"), r.LARGE_FILE, j.large_delivered,
-          "the large IPLOS file reached an answered journal entry whole (sent whole or "
-          "reassembled), accepted, payload unchanged; exit 0"),
 )
 
 

@@ -156,6 +156,18 @@ def command_sender(template: str, *, grace: float = GRACE_S,
     return run
 
 
+#: Environment variables a sender command never gets: ways to reach the harness's key.
+SCRUBBED = ("SSH_AUTH_SOCK", "SSH_AGENT_PID", "GPG_AGENT_INFO", "GNUPGHOME")
+_SCRUBBED_PARTS = ("PASSPHRASE", "PASSWORD", "PKCS11", "_PIN", "HARNESS")
+
+
+def scrubbed_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` without what could reach the harness's signing key: a key agent's socket,
+    passphrases, passwords, PKCS#11 settings (the sender command never needs them)."""
+    return {name: value for name, value in environ.items() if name not in SCRUBBED
+            and not any(part in name.upper() for part in _SCRUBBED_PARTS)}
+
+
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError):  # gone already
         os.killpg(process.pid, signal.SIGKILL)
