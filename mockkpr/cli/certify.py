@@ -245,6 +245,7 @@ def write_outputs(certification: Certification, identity: Identity, out_dir: Pat
     """Write the four outputs into ``out_dir`` and print the verdict."""
     from mockkpr.conformance import report_html, report_json, report_junit
     from mockkpr.conformance.bundle import signer_info, write_bundle
+    from mockkpr.conformance.coverage import of_certification
     from mockkpr.conformance.model import Status
     from mockkpr.conformance.rootcause import early_failures, root_causes
 
@@ -284,6 +285,9 @@ def write_outputs(certification: Certification, identity: Identity, out_dir: Pat
                 if first else ""
             click.echo(f"  {result.status.value.upper():5} {result.case.id} "
                        f"{result.case.title}{why}"[:400])
+    covered = of_certification(certification)
+    click.echo("Coverage: " + "; ".join(f"{p.name} {len(p.seen)} exercised, {len(p.never)} never"
+                                        for p in covered.parts) + " (report.html, summary.json)")
     click.echo(f"Outputs: {', '.join(str(out_dir / name) for name in OUTPUTS)}")
     click.echo(f"Evidence signed by {identity.certificate.subject.rfc4514_string()} "
                f"({identity.origin}), SHA-256 fingerprint {identity.fingerprint}")

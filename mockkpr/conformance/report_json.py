@@ -96,6 +96,7 @@ def execution_json(execution: Execution) -> dict[str, Any]:
 
 def summary(certification: Certification) -> dict[str, Any]:
     """The summary document."""
+    from mockkpr.conformance.coverage import of_certification
     from mockkpr.conformance.rootcause import root_causes, stories
 
     c = certification
@@ -110,6 +111,7 @@ def summary(certification: Certification) -> dict[str, Any]:
         "verdict": {"passed": c.exit_code == 0, "exit_code": c.exit_code,
                     "counts": c.counts(), "max_time": c.max_time, "capped": c.capped},
         "root_causes": [cause.as_json() for cause in root_causes(c)],
+        "coverage": of_certification(c).as_json(),
         "sends": [one.as_json() for one in stories(c.executions.values())],
         "cases": [case_json(r) for r in c.results],
         "runs": [execution_json(e) for e in c.executions.values()],
