@@ -166,7 +166,8 @@ def test_a_send_that_fails_before_anything_arrives_shows_exit_code_and_stderr(
             "after ") in result.output
     assert "s: boom: cannot reach the bus" in result.output
     junit = (tmp_path / "junit.xml").read_text()
-    assert "exit 2 after " in junit and "boom: cannot reach the bus" in junit
+    assert "exit 2 after " in junit
+    assert "boom: cannot reach the bus" in junit
     page = (tmp_path / "report.html").read_text()
     first = page.index("Sends where nothing arrived")
     assert first < page.index("boom: cannot reach the bus") < page.index("Root causes") \
@@ -215,7 +216,8 @@ def test_a_certification_run_keeps_its_key_from_the_sender(data_dir: Path, tmp_p
         seen)
     bundle = out / "evidence.zip"
     good = verify_bundle(bundle, pin=body.fingerprint)
-    assert good.problems == [] and good.attestation == "certification"
+    assert good.problems == []
+    assert good.attestation == "certification"
     reachable = [p for d in (out, data_dir) for p in d.rglob("*.pem")
                  if b"PRIVATE KEY" in p.read_bytes()]
     assert reachable  # the test PKI's keys are the sender's own, and all it could find
@@ -234,7 +236,8 @@ def test_a_certification_run_keeps_its_key_from_the_sender(data_dir: Path, tmp_p
                     files["manifest.json"], signer_cert=load_certificate(cert_file),
                     signer_key=key) if name == "manifest.json.p7s" else data)  # type: ignore[arg-type]
         problems = verify_bundle(forged, pin=body.fingerprint).problems
-        assert len(problems) == 1 and "not the pinned" in problems[0], key_file
+        assert len(problems) == 1, key_file
+        assert "not the pinned" in problems[0], key_file
 
 
 def test_an_unencrypted_certification_key_is_refused(data_dir: Path, tmp_path: Path) -> None:

@@ -408,7 +408,8 @@ def test_forged_apprec_signed_by_another_party_or_changed_is_refused(
     """Another party's certificate chains to the same CA: only the check that KPR's registered
     certificate signed it refuses the AppRec. A changed AppRec under KPR's own signature fails
     the signature check."""
-    assert endpoint.registry is not None and endpoint.journal is not None
+    assert endpoint.registry is not None
+    assert endpoint.journal is not None
     for problem, description in (("other-party-certificate", "Message is not signed by the "
                                   "sender's certificate"), ("changed-content",
                                                             "Invalid signature")):
@@ -416,8 +417,8 @@ def test_forged_apprec_signed_by_another_party_or_changed_is_refused(
             sent = client.send_document(DOCUMENT)
             answer = client.wait_answer(sent, timeout=20)
         assert answer.kind == "invalid-apprec", problem
-        assert answer.problem is not None and answer.problem.endswith(description), \
-            answer.problem
+        assert answer.problem is not None, problem
+        assert answer.problem.endswith(description), answer.problem
         entry = endpoint.journal.get_by_message_id(sent.message_id)
         assert entry is not None
         body = entry.answers[0].message.body
@@ -432,7 +433,8 @@ def test_forged_apprec_signed_by_another_party_or_changed_is_refused(
             assert b"<" in opened.payload
         else:  # the content under the signature says rejected, KPR signed OK
             content = read_unverified(body, client.sender.own_keys())
-            assert b'V="2"' in content and b"Avvist" in content
+            assert b'V="2"' in content
+            assert b"Avvist" in content
 
 
 def test_orphan_apprec_matches_nothing(endpoint: Endpoint, client: KprClient) -> None:
