@@ -40,7 +40,7 @@ CODED_FIELDS: dict[str, CodeList] = {
     "typeID": ID_TYPE, "statusNotifikasjon": NOTIFICATION_STATUS,
 }
 #: The message functions KPR takes, and the IPLOS generations it knows.
-KINDS = ("KPR_IDE 2018", "KPR_IDE 2019", "KPR_IPL 2018", "KPR_IPL 2019", "KPR_IPL 56")
+KINDS = ("KPR_IDE", "KPR_IPL 2018", "KPR_IPL 2019", "KPR_IPL 56")
 APPREC_STATUSES = ("1", "2", "3")
 CONDITIONS = ("transport:invalid-field-value", "transport:invalid-certificate",
               "transport:expired-certificate", "transport:revoked-certificate",
@@ -173,8 +173,8 @@ def of_entries(entries: Sequence[JournalEntry],
     exercised = {r: 1 for r in requirements()
                  if r in judged_set or (r in TRAFFIC and TRAFFIC[r](found, info))}
     rules = _count(f["rule_id"] for e in found for f in (e.report or {}).get("findings", []))
-    kinds = _count(f"{e.subject} {((e.report or {}).get('format') or {}).get('generation')}"
-                   for e in found if e.report)
+    kinds = _count(" ".join(filter(None, (e.subject, ((e.report or {}).get("format") or {})
+                                          .get("generation")))) for e in found if e.report)
     statuses = _count([f"outcome {e.outcome.value}" for e in found]
                       + [f"AppRec status {e.apprec_status}" for e in found if e.apprec_status]
                       + [e.error_condition for e in found if e.error_condition])

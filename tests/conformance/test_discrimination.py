@@ -59,7 +59,7 @@ EXPECTED: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
     "skips-signature-check": (ids(93), ("KPR-CONF-07[34]", "KPR-CONF-09*")),
     "decrypts-with-any-key": (ids(94), ("KPR-CONF-07[34]", "KPR-CONF-09*")),
     "split-without-group-size": (ids(80, 81), ("KPR-CONF-08*",)),
-    "never-waits": (ids(4, 70), ()),
+    "never-waits": (ids(4), ()),
     "swapped-her-ids": (ids(16), ()),
     "swapped-function": (ids(14), ()),
 }
