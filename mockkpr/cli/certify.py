@@ -112,7 +112,7 @@ class _Certify(click.Group):
               help="AMQPS port of the in-process endpoint (0: any free port).")
 @click.option("--manual-wait", type=click.FloatRange(1), default=300.0, show_default=True,
               help="Manual mode: seconds to wait for each message to arrive.")
-@click.option("--max-time", type=click.FloatRange(10), default=900.0, show_default=True,
+@click.option("--max-time", type=click.FloatRange(10), default=600.0, show_default=True,
               help="Cap on the whole run (seconds): runs not started by then are not executed "
                    "and their cases are not judged (the run fails, saying so).")
 @click.option("-v", "--verbose", is_flag=True, help="Show what the harness does, step by step.")

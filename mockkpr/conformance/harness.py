@@ -41,7 +41,7 @@ SETTLE_LIMIT = 10.0
 #: Exit codes of ``mockkpr certify`` (docs/conformance.md).
 EXIT_PASSED, EXIT_SENDER_FAILED, EXIT_USAGE, EXIT_HARNESS = 0, 1, 2, 3
 #: The default cap (seconds) on a whole certification: runs not started by then are not judged.
-MAX_TIME = 900.0
+MAX_TIME = 600.0
 
 Progress = Callable[[str], None]
 _CAPPED = "the certification's time cap"

@@ -15,8 +15,9 @@ Subclass it and give one fixture, ``sender``, that makes your sender send (any
 Every case becomes a test, ``test_conformance[KPR-CONF-001]`` and so on (select with ``-k``
 or the class attribute ``cases``). A failed shall-case fails its test with the checks; a
 failed should-case passes with a :class:`ConformanceWarning`; a case that cannot be judged
-(because of what the sender did, or of the harness) fails, saying why. The endpoint is the plugin's (``--mockkpr-mode``); run pytest with
-``-p mockkpr.testing.plugin`` where the plugin is not installed.
+(because of what the sender did, or of the harness) fails, saying why. The endpoint is the
+plugin's (``--mockkpr-mode``); run pytest with ``-p mockkpr.testing.plugin`` where the plugin
+is not installed.
 """
 
 from __future__ import annotations
