@@ -180,17 +180,21 @@ class Observations:
                 return send.document
         return None
 
+    def _next(self, record: SendRecord) -> SendRecord | None:
+        index = next((n for n, s in enumerate(self.sends) if s is record), len(self.sends))
+        return self.sends[index + 1] if index + 1 < len(self.sends) else None
+
     def arrived(self, record: SendRecord) -> list[Received]:
         """What arrived while the sender had ``record``'s task (until the next task)."""
-        later = [s.entries_before for s in self.sends if s.entries_before > record.entries_before]
-        until = min(later) if later else None
+        following = self._next(record)
+        until = following.entries_before if following is not None else None
         return [m for m in self.messages if (m.entry.id or 0) > record.entries_before
                 and (until is None or (m.entry.id or 0) <= until)]
 
     def firings_of(self, record: SendRecord) -> list[Firing]:
         """The faults that fired while the sender had ``record``'s task."""
-        later = [s.firings_before for s in self.sends if s.firings_before > record.firings_before]
-        until = min(later) if later else len(self.firings)
+        following = self._next(record)
+        until = following.firings_before if following is not None else len(self.firings)
         return list(self.firings[record.firings_before:until])
 
     def stops(self) -> list[tuple[Received, Stop]]:

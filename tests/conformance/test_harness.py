@@ -149,3 +149,25 @@ def test_a_judge_that_crashes_makes_its_case_an_error(endpoint: Endpoint, workdi
     result = harness(endpoint, reference_sender(), workdir).judge(case)
     assert result.status is Status.ERROR
     assert result.error == "judged: the judge failed: KeyError: 'wire.nothing'"
+
+
+def test_the_whole_run_is_capped_and_says_so(endpoint: Endpoint, workdir: Path) -> None:
+    """--max-time: runs not started within the cap are not executed; their cases are not
+    judged, which fails the run (issue 15, point 7)."""
+    import time as clock
+
+    def slow(task: SendTask) -> SendOutcome:
+        clock.sleep(0.4)
+        return SendOutcome(0, "", "", 0.4)
+
+    certification = Harness(InProcessDriver(endpoint), slow, workdir, timeout=2,
+                            max_time=0.5).certify(select(["KPR-CONF-015", "KPR-CONF-071"]))
+    baseline, rejected = certification.results
+    assert baseline.status is Status.NOT_JUDGED  # executed: nothing arrived (a slow no-op)
+    assert rejected.status is Status.NOT_JUDGED
+    assert rejected.checks[0].actual == ("the certification's time cap (0.5 s, --max-time) was "
+                                         "reached before run rejected-apprec could start: not "
+                                         "executed")
+    assert rejected.checks[0].hint == "raise --max-time"
+    assert certification.capped
+    assert certification.exit_code == EXIT_SENDER_FAILED
