@@ -120,9 +120,11 @@ def test_certify_through_a_subprocess_with_mockkpr_send(tmp_path: Path) -> None:
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert done.returncode == 0, done.stdout + done.stderr
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
-    assert summary["verdict"]["counts"] == {"pass": 3, "fail": 0, "warn": 0, "error": 0}
+    assert summary["verdict"]["counts"] == {"pass": 3, "fail": 0, "warn": 0, "not-judged": 0,
+                                            "error": 0}
     verify = subprocess.run(
         [sys.executable, "-c", "from mockkpr.cli import main; main()", "certify", "verify",
-         str(tmp_path / "out" / "evidence.zip")], capture_output=True, text=True, check=False,
+         str(tmp_path / "out" / "evidence.zip"), "--self-attested"],
+        capture_output=True, text=True, check=False,
         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert verify.returncode == 0, verify.stdout + verify.stderr
