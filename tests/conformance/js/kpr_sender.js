@@ -155,8 +155,10 @@ let deliveries = 0;
 let accepted = false;
 let sender = null;
 
+let resendDue = false;
 function resend(why) {
-  if (finished || accepted) return;
+  if (finished || accepted || resendDue) return;  // rhea may report one outcome twice
+  resendDue = true;
   if (deliveries >= 6 || Date.now() > deadline) finish(2, `not delivered: ${why}`);
   say(`sending again (${why})`);
   setTimeout(() => { if (sender && sender.sendable()) transmit(sender); }, 300);
@@ -164,6 +166,7 @@ function resend(why) {
 
 function transmit(link) {
   if (finished || accepted) return;
+  resendDue = false;
   if (deliveries > 0 && flaw === 'new-id') messageId = crypto.randomUUID();  // the flaw
   deliveries += 1;
   link.send(outgoing(), crypto.randomBytes(16));
