@@ -35,7 +35,7 @@ from mockkpr.conformance.judge import (
 )
 from mockkpr.conformance.model import Check, Role
 from mockkpr.conformance.runs import PART_LIMIT, TRANSPORT_ERROR_CONDITION
-from mockkpr.conformance.stages import Stage, stop_of
+from mockkpr.conformance.stages import Stage, answer_text, stop_of
 from mockkpr.endpoint.addresses import parse_address
 from mockkpr.iplos import DocumentKind, sniff_format
 from mockkpr.journal.models import Outcome
@@ -639,9 +639,7 @@ def large_delivered(obs: Observations) -> list[Check]:
                       evidence=tuple(m.entry.message_id for m in refused))]
     return [
         *each(obs, name, expected, lambda m: m.entry.outcome is Outcome.ACCEPTED,
-              lambda m: stop_of(m.entry, dict(m.details)).answer  # type: ignore[union-attr]
-              if stop_of(m.entry, dict(m.details)) else m.entry.outcome.value,
-              subject=DocumentKind.IPLOS.value),
+              lambda m: answer_text(m.entry), subject=DocumentKind.IPLOS.value),
         *payload(obs),
         exit_code(obs, Role.IPLOS, EXIT_ACCEPTED, "the large file is accepted"),
     ]
