@@ -28,7 +28,7 @@ EXIT_UNUSABLE = 2
 #: ``mockkpr serve`` does not pay for the imports of every other command.
 COMMANDS = {name: f"mockkpr.cli.{name}"
             for name in ("validate", "generate", "pki", "serve", "send", "messages", "demo",
-                         "scenarios", "broker", "certify", "docs")}
+                         "scenarios", "broker", "certify", "coverage", "docs")}
 
 
 class _Group(click.Group):

@@ -9,6 +9,7 @@ and exits 0 (passed; warnings allowed), 1 (the sender failed a shall-case), 2 (u
 
 from __future__ import annotations
 
+import os
 import string
 import sys
 from collections.abc import Callable, Iterator
@@ -90,9 +91,14 @@ class _Certify(click.Group):
 @click.option("--to", "to_her_id", type=int, default=None,
               help="KPR's HER-id (default MOCKKPR_KPR_HER_ID).")
 @click.option("--harness-key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="PEM key that signs the evidence bundle (with --harness-cert).")
+              help="Certification run: the certifying body's passphrase-protected PEM key that "
+                   "signs the evidence (with --harness-cert). Without it the run is "
+                   "self-attested (a key made in memory for this run).")
 @click.option("--harness-cert", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="PEM certificate of --harness-key.")
+              help="PEM certificate of --harness-key (the one verifiers pin).")
+@click.option("--harness-passphrase-fd", type=click.IntRange(0), metavar="FD",
+              help="Read the passphrase of --harness-key from this open file descriptor "
+                   "(e.g. 3 with 3<secret); else it is asked for on the terminal.")
 @click.option("--amqp-url", help="An endpoint already running: its amqps://HOST:PORT/EXCHANGE "
                                  "(with --control-url and --registry).")
 @click.option("--control-url", help="Its control API, http://HOST:PORT.")
@@ -106,14 +112,18 @@ class _Certify(click.Group):
               help="AMQPS port of the in-process endpoint (0: any free port).")
 @click.option("--manual-wait", type=click.FloatRange(1), default=300.0, show_default=True,
               help="Manual mode: seconds to wait for each message to arrive.")
+@click.option("--max-time", type=click.FloatRange(10), default=600.0, show_default=True,
+              help="Cap on the whole run (seconds): runs not started by then are not executed "
+                   "and their cases are not judged (the run fails, saying so).")
 @click.option("-v", "--verbose", is_flag=True, help="Show what the harness does, step by step.")
 @click.pass_context
 def certify(ctx: click.Context, sender_cmd: str | None, manual: bool,
             case_patterns: tuple[str, ...], out_dir: Path, timeout: float, seed: int,
             from_her_id: int, to_her_id: int | None, harness_key: Path | None,
-            harness_cert: Path | None, amqp_url: str | None, control_url: str | None,
+            harness_cert: Path | None, harness_passphrase_fd: int | None,
+            amqp_url: str | None, control_url: str | None,
             registry_file: Path | None, data_dir: Path | None, port: int,
-            manual_wait: float, verbose: bool) -> None:
+            manual_wait: float, max_time: float, verbose: bool) -> None:
     """Certify a sender: run the conformance suite and write the evidence.
 
     Exit codes: 0 passed (warnings allowed), 1 the sender failed a shall-case, 2 usage error,
@@ -124,7 +134,7 @@ def certify(ctx: click.Context, sender_cmd: str | None, manual: bool,
     from mockkpr.conformance.cases import CATALOGUE, select
     from mockkpr.conformance.harness import GRACE, Harness
     from mockkpr.conformance.manual import LineReader, ManualSender
-    from mockkpr.conformance.senders import command_sender
+    from mockkpr.conformance.senders import command_sender, scrubbed_environment
 
     if (sender_cmd is None) == (not manual):
         raise click.UsageError("give --sender-cmd COMMAND, or --manual (not both)")
@@ -139,7 +149,13 @@ def certify(ctx: click.Context, sender_cmd: str | None, manual: bool,
     cases = select([p for item in case_patterns for p in item.split(",")])
     settings = load_settings(log_level=None if verbose else "WARNING")
     configure(settings)
-    target = Target(amqp_url, control_url, registry_file, data_dir or out_dir / "endpoint", port)
+    out_dir = out_dir.resolve()  # the sender command runs in another working directory
+    target = Target(amqp_url, control_url, registry_file.resolve() if registry_file else None,
+                    (data_dir or out_dir / "endpoint").resolve(), port)
+    # the key is opened before any sender runs, and never where the sender can look
+    identity = _identity(harness_key, harness_cert, harness_passphrase_fd,
+                         [out_dir, target.data_dir] + ([target.registry_file.parent]
+                                                        if target.registry_file else []))
     with _driver(settings, target) as driver:
         if manual:
             waiting = ManualSender(driver, click.echo, LineReader(sys.stdin),
@@ -148,15 +164,17 @@ def certify(ctx: click.Context, sender_cmd: str | None, manual: bool,
             mode, name, grace = "manual", "a person (manual mode)", waiting.limit(timeout) + 10
         else:
             assert sender_cmd is not None
-            sender, mode, name, grace = command_sender(sender_cmd), "command", sender_cmd, GRACE
+            sender = command_sender(sender_cmd, env=scrubbed_environment(os.environ))
+            mode, name, grace = "command", sender_cmd, GRACE
         harness = Harness(driver, sender, out_dir / "work", from_her_id=from_her_id,
                           to_her_id=to_her_id or settings.kpr_her_id, seed=seed,
                           timeout=timeout, grace=grace, sender_name=name, mode=mode,
-                          progress=_progress(verbose or manual))
+                          progress=_progress(verbose or manual), max_time=max_time)
         click.echo(f"mockkpr certify: {len(cases)} of {len(CATALOGUE)} cases; sender {name}; "
                    f"{driver.description}")
+        click.echo(f"Kind of run: {identity.attestation.value}, evidence signed by "
+                   f"{identity.fingerprint}")
         certification = harness.certify(cases)
-        identity = _identity(harness_key, harness_cert, driver.registry_path.parent)
         write_outputs(certification, identity, out_dir)
     sys.exit(certification.exit_code)
 
@@ -196,19 +214,40 @@ def _driver(settings: Settings, target: Target) -> Iterator[Driver]:
         yield InProcessDriver(endpoint)
 
 
-def _identity(key: Path | None, cert: Path | None, pki_dir: Path) -> Identity:
+def _identity(key: Path | None, cert: Path | None, passphrase_fd: int | None,
+              reachable: list[Path]) -> Identity:
+    """The certifying body's key (certification run) or a key made for this run."""
     from mockkpr.conformance import signing
 
-    if key is not None and cert is not None:
-        return signing.from_files(key, cert)
-    return signing.from_test_pki(pki_dir) or signing.ephemeral()
+    if key is None or cert is None:
+        return signing.ephemeral()
+    found = signing.inside(key, reachable)
+    if found is not None:
+        raise ConfigError(f"--harness-key {key} lies in {found}, which the sender command is "
+                          "given: keep the certifying body's key elsewhere")
+    return signing.from_files(key, cert, _passphrase(passphrase_fd))
+
+
+def _passphrase(fd: int | None) -> bytes | None:
+    if fd is not None:
+        try:
+            with os.fdopen(fd, "rb", closefd=True) as stream:
+                return stream.read().rstrip(b"\r\n") or None
+        except OSError as exc:
+            raise ConfigError(f"--harness-passphrase-fd {fd}: cannot be read ({exc.strerror})"
+                              ) from None
+    if sys.stdin.isatty():
+        return click.prompt("Passphrase of --harness-key", hide_input=True).encode()
+    return None
 
 
 def write_outputs(certification: Certification, identity: Identity, out_dir: Path) -> None:
     """Write the four outputs into ``out_dir`` and print the verdict."""
     from mockkpr.conformance import report_html, report_json, report_junit
     from mockkpr.conformance.bundle import signer_info, write_bundle
+    from mockkpr.conformance.coverage import of_certification
     from mockkpr.conformance.model import Status
+    from mockkpr.conformance.rootcause import early_failures, root_causes
 
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "junit.xml").write_bytes(report_junit.render(certification))
@@ -220,31 +259,67 @@ def write_outputs(certification: Certification, identity: Identity, out_dir: Pat
     verdict = {0: "PASSED", 1: "FAILED"}.get(certification.exit_code,
                                              "NOT JUDGED (the harness could not judge a case)")
     click.echo(f"\n{verdict}: {counts['pass']} passed, {counts['fail']} failed, "
-               f"{counts['warn']} warnings, {counts['error']} not judged "
+               f"{counts['warn']} warnings, {counts['not-judged']} not judged, "
+               f"{counts['error']} harness errors "
                f"(exit {certification.exit_code}, {certification.seconds:.1f} s)")
+    if certification.capped:
+        click.echo(f"The whole run reached its time cap of {certification.max_time:g} s "
+                   "(--max-time): later runs were not executed, their cases are not judged.")
+    for one in early_failures(certification):
+        click.echo(f"Nothing arrived from {one.document} (run {one.run}): the sender "
+                   f"{one.sender}"[:900])
+    causes = root_causes(certification)
+    if causes:
+        click.echo("Root causes (by the first requirement each send failed):")
+    for cause in causes:
+        answers = sorted({a.split(": ", 1)[-1] for one in cause.sends for a in one.answers})
+        click.echo(f"  {cause.requirement}: {len(cause.failed)} failed "
+                   f"({', '.join(cause.failed) or '-'}), {len(cause.not_judged)} not judged"
+                   + (f"; the endpoint answered: {' | '.join(answers)}"[:600] if answers
+                      else ""))
     for result in certification.results:
-        if result.status in (Status.FAIL, Status.WARN, Status.ERROR):
-            first = next((c for c in result.checks if not c.passed), None)
+        if result.status in (Status.FAIL, Status.WARN, Status.NOT_JUDGED, Status.ERROR):
+            first = next((c for c in result.checks if c.passed is False), None) or next(
+                (c for c in result.checks if not c.passed), None)
             why = f" - {first.name}: expected {first.expected}; actual {first.actual}" \
                 if first else ""
             click.echo(f"  {result.status.value.upper():5} {result.case.id} "
                        f"{result.case.title}{why}"[:400])
+    covered = of_certification(certification)
+    click.echo("Coverage: " + "; ".join(f"{p.name} {len(p.seen)} exercised, {len(p.never)} never"
+                                        for p in covered.parts) + " (report.html, summary.json)")
     click.echo(f"Outputs: {', '.join(str(out_dir / name) for name in OUTPUTS)}")
     click.echo(f"Evidence signed by {identity.certificate.subject.rfc4514_string()} "
                f"({identity.origin}), SHA-256 fingerprint {identity.fingerprint}")
-    click.echo(f"Check it: mockkpr certify verify {bundle} --fingerprint {identity.fingerprint}")
+    if identity.attestation.value == "certification":
+        click.echo(f"Check it: mockkpr certify verify {bundle} --fingerprint "
+                   f"{identity.fingerprint}")
+    else:
+        click.echo("Self-attested: the signature shows the files are as this run wrote them, "
+                   "to whoever trusts this machine's word for the fingerprint above. Check it: "
+                   f"mockkpr certify verify {bundle} --fingerprint {identity.fingerprint}")
 
 
 @certify.command("verify")
 @click.argument("bundle", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--fingerprint", help="Require this SHA-256 fingerprint of the signer "
-                                    "(as printed by mockkpr certify).")
-def verify(bundle: Path, fingerprint: str | None) -> None:
-    """Check an evidence bundle offline: signature, every file's hash, suite digest.
+@click.option("--fingerprint", help="Require this SHA-256 fingerprint of the signer: the "
+                                    "certifying body's published certificate.")
+@click.option("--self-attested", is_flag=True,
+              help="Check a bundle without a pinned signer: proves only that the files are "
+                   "as its (unknown) signer wrote them.")
+def verify(bundle: Path, fingerprint: str | None, self_attested: bool) -> None:
+    """Check an evidence bundle offline: signer, signature, every file's hash, suite digest.
 
-    Exit codes: 0 intact, 1 tampered or not signed as required, 2 not a bundle.
+    Exit codes: 0 intact, 1 tampered or not signed as required, 2 not a bundle or no
+    --fingerprint (without --self-attested).
     """
     from mockkpr.conformance.bundle import verify_bundle
+
+    if fingerprint is None and not self_attested:
+        click.echo("mockkpr certify verify: give --fingerprint (the certifying body's "
+                   "certificate): without a pinned signer anyone can re-sign a bundle. "
+                   "--self-attested checks it without one.", err=True)
+        sys.exit(EXIT_USAGE)
 
     try:
         result = verify_bundle(bundle, pin=fingerprint)
@@ -260,10 +335,12 @@ def verify(bundle: Path, fingerprint: str | None) -> None:
     click.echo(f"Suite {result.suite_digest} ({which})")
     counts = result.verdict.get("counts", {})
     click.echo(f"Recorded verdict: exit {result.verdict.get('exit_code')}, {counts}")
+    click.echo(f"Kind of run (as the manifest says): {result.attestation or '(not stated)'}")
     if result.valid:
-        click.echo("OK: the signature verifies and every file is as signed."
-                   + ("" if fingerprint else " Pin the fingerprint with --fingerprint to know "
-                      "who signed it."))
+        click.echo("OK: the signature verifies and every file is as signed"
+                   + (" by the pinned signer." if fingerprint else
+                      "; SELF-ATTESTED: no signer pinned, so this proves only that nothing "
+                      "changed since whoever signed it signed it."))
         sys.exit(0)
     click.echo(f"INVALID: {len(result.problems)} problem(s):", err=True)
     for problem in result.problems:

@@ -56,9 +56,9 @@ _CHUNK = 1 << 20
 
 
 def signer_info(identity: Identity) -> dict[str, str]:
-    """Subject and SHA-256 fingerprint of the signing certificate."""
+    """Subject and SHA-256 fingerprint of the signing certificate, and the kind of run."""
     return {"subject": identity.certificate.subject.rfc4514_string(),
-            "fingerprint": identity.fingerprint}
+            "fingerprint": identity.fingerprint, "attestation": identity.attestation.value}
 
 
 # ------------------------------------------------------------------ contents
@@ -158,13 +158,15 @@ def contents(certification: Certification, identity: Identity) -> dict[str, byte
     return files
 
 
-def manifest(certification: Certification, files: dict[str, bytes]) -> dict[str, Any]:
+def manifest(certification: Certification, files: dict[str, bytes],
+             identity: Identity) -> dict[str, Any]:
     """The manifest over ``files``."""
     return {
         "bundle_version": BUNDLE_VERSION, "created_at": datetime.now(UTC).isoformat(),
         "tool": {"name": "mockkpr", "version": certification.tool_version},
         "suite_digest": certification.suite_digest, "run_id": certification.run_id,
         "seed": certification.seed,
+        "attestation": {"kind": identity.attestation.value, "signer": identity.origin},
         "verdict": {"exit_code": certification.exit_code, "counts": certification.counts()},
         "files": [{"path": p, "sha256": hashlib.sha256(files[p]).hexdigest(),
                    "bytes": len(files[p])} for p in sorted(files)],
@@ -181,7 +183,7 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
 def write_bundle(certification: Certification, identity: Identity, path: Path) -> Path:
     """Write the signed bundle to ``path``; return it."""
     files = contents(certification, identity)
-    manifest_bytes = _json(manifest(certification, files))
+    manifest_bytes = _json(manifest(certification, files, identity))
     signature = sign_detached(manifest_bytes, signer_cert=identity.certificate,
                               signer_key=identity.key, chain=identity.chain)
     files[MANIFEST] = manifest_bytes
@@ -213,6 +215,7 @@ class Verification:
     verdict: dict[str, Any] = field(default_factory=dict)
     created_at: str | None = None
     tool_version: str | None = None
+    attestation: str | None = None
 
     @property
     def valid(self) -> bool:
@@ -267,6 +270,7 @@ def verify_bundle(path: Path, *, pin: str | None = None) -> Verification:
         result.verdict = data.get("verdict", {})
         result.created_at = data.get("created_at")
         result.tool_version = data.get("tool", {}).get("version")
+        result.attestation = (data.get("attestation") or {}).get("kind")
         result.files = len(listed)
         _check_files(result, archive, listed, set(names))
         _check_suite(result, archive, listed)

@@ -31,9 +31,10 @@ DIGEST_VERSION = 1
 
 
 def _case(number: int, group: Group, title: str, requirements: tuple[str, ...], run: Run,
-          judge: Judge, judged: str, level: Level | None = None) -> Case:
+          judge: Judge, judged: str, level: Level | None = None, *,
+          also: tuple[Run, ...] = (), across: bool = False) -> Case:
     return Case(f"KPR-CONF-{number:03d}", title, group, requirements, run, judge, judged,
-                level or strictest(requirements))
+                level or strictest(requirements), also, across)
 
 
 C, P, S, E = Group.CONNECTION, Group.PROPERTIES, Group.SECURITY, Group.ENVELOPE
@@ -140,6 +141,12 @@ CATALOGUE: tuple[Case, ...] = (
           j.ACCEPTED, "scenario credit-starvation; exit 0"),
     _case(68, F, "Accepts a receipt at the reporting deadline", ("REQ-APP-OK",),
           r.REPORTING_DEADLINE, j.ACCEPTED, "scenario reporting-deadline; exit 0"),
+    _case(69, F, "Keeps the message-id when it sends a message again", ("REQ-BEH-SAME-ID",),
+          r.DROPPED_CONNECTION, j.same_id, "in every run of the certification (its own: the "
+          "fault runs that make a sender send again): the deliveries of one document that "
+          "arrived or that a fault took carry one message-id (group-id)",
+          also=(r.DETACH_LINK, r.RELEASE, r.MODIFY, r.RESEND_AFTER_REJECT, r.MISSING_APPREC,
+                r.LATE_APPREC), across=True),
     # ------------------------------------------------------------ AppRec handling
     _case(70, A, "Recognises an OK AppRec", ("REQ-APP-OK",), B, j.receipts_ok,
           "exit 0 for the identity file and for the IPLOS file"),
@@ -163,8 +170,31 @@ CATALOGUE: tuple[Case, ...] = (
           "transport error on the _error queue; exit 2; output names the condition"),
     # ------------------------------------------------------------ large files
     _case(80, L, "Splits a large file into parts that reassemble", ("REQ-LARGE-SPLIT",),
-          r.LARGE_FILE, j.large, "group.parts for the size (1 MiB parts; a message sent whole "
-          "fails), payload unchanged, exit 0"),
+          r.LARGE_FILE, j.large, "from what arrived: a reassembled group with group.parts "
+          "for the size (1 MiB parts); parts the endpoint refused, or a message sent whole, "
+          "fail"),
+    _case(81, L, "Delivers a large file the register accepts",
+          ("REQ-PAY-ACCEPTED", "REQ-LARGE-SPLIT"), r.LARGE_FILE, j.large_delivered,
+          "the large IPLOS file reached an answered journal entry whole (sent whole or "
+          "reassembled), accepted, payload unchanged; exit 0"),
+    # ------------------------------------------------------------ AppRec trust (group apprec)
+    _case(90, A, "Refuses an AppRec signed with another party's valid certificate",
+          ("REQ-APP-FORGED",), r.OTHER_PARTY_APPREC, j.UNTRUSTED,
+          "a chain that verifies is not enough: the signer must be KPR's registered "
+          "certificate; exit 2"),
+    _case(91, A, "Refuses an AppRec signed with an expired KPR certificate",
+          ("REQ-APP-FORGED",), r.EXPIRED_APPREC, j.UNTRUSTED, "a certificate in KPR's name, "
+          "expired; exit 2"),
+    _case(92, A, "Refuses an AppRec signed with a revoked KPR certificate",
+          ("REQ-APP-FORGED",), r.REVOKED_APPREC, j.UNTRUSTED, "a certificate in KPR's name, "
+          "listed in the CRL; exit 2"),
+    _case(93, A, "Refuses an AppRec changed under KPR's signature", ("REQ-APP-FORGED",),
+          r.CHANGED_APPREC, j.UNTRUSTED, "KPR's genuine signature, the AppRec's Status changed "
+          "after signing (the signature does not verify); exit 2"),
+    _case(94, A, "Refuses an AppRec encrypted for another party", ("REQ-APP-FORGED",),
+          r.WRONG_RECIPIENT_APPREC, j.UNTRUSTED, "signed by KPR, encrypted for another party "
+          "of the register (a sender that holds several parties' keys must not open it); "
+          "exit 2"),
 )
 
 
@@ -195,7 +225,7 @@ def select(patterns: Iterable[str] | None) -> list[Case]:
 
 def catalogue_json(cases: Sequence[Case] = CATALOGUE) -> dict[str, Any]:
     """The catalogue as data (what ``suite/cases.json`` in an evidence bundle holds)."""
-    runs = {c.run.name: c.run.describe() for c in cases}
+    runs = {run.name: run.describe() for c in cases for run in c.runs}
     return {"digest_version": DIGEST_VERSION, "cases": [c.describe() for c in cases],
             "runs": [runs[name] for name in sorted(runs)]}
 

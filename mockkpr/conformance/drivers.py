@@ -202,18 +202,29 @@ class ControlDriver:
         return self._complete(response.json()) if response.status_code == 200 else None
 
     def _complete(self, item: dict[str, Any]) -> Received:
-        """An entry of the list completed with its envelope, report and payload."""
-        data, payload = item, None
-        if item["outcome"] != Outcome.DUPLICATE.value and item["message_id"]:
-            path = f"/api/messages/{quote(item['message_id'], safe='')}"
-            detail = self.api.get(path)
-            if detail.get("id") == item["id"]:
-                data = detail
-            if item["outcome"] not in (Outcome.PENDING.value, Outcome.TRANSPORT_ERROR.value,
-                                       Outcome.UNANSWERABLE.value):
-                response = self.api.request("GET", path + "/payload", ok=(200, 404, 409))
-                payload = response.content if response.status_code == 200 else None
-        return entry_of(data, payload)
+        return complete(self.api, item)
+
+
+def complete(api: ControlApi, item: dict[str, Any]) -> Received:
+    """An entry of the control API's list completed with its envelope, report and payload."""
+    data, payload = item, None
+    if item["outcome"] != Outcome.DUPLICATE.value and item["message_id"]:
+        path = f"/api/messages/{quote(item['message_id'], safe='')}"
+        detail = api.get(path)
+        if detail.get("id") == item["id"]:
+            data = detail
+        if item["outcome"] not in (Outcome.PENDING.value, Outcome.TRANSPORT_ERROR.value,
+                                   Outcome.UNANSWERABLE.value, Outcome.REFUSED.value):
+            response = api.request("GET", path + "/payload", ok=(200, 404, 409))
+            payload = response.content if response.status_code == 200 else None
+    return entry_of(data, payload)
+
+
+def journal_via_api(control_url: str, limit: int = 1000) -> list[Received]:
+    """Every message a running endpoint's journal holds (up to ``limit``), oldest first."""
+    api = ControlApi(control_url)
+    listed = api.get("/api/messages", params={"limit": limit})
+    return [complete(api, item) for item in reversed(listed)]
 
 
 def entry_of(data: dict[str, Any], payload: bytes | None) -> Received:

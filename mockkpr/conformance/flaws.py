@@ -17,6 +17,7 @@ from proton import Message
 from mockkpr.client.connection import RetryPolicy
 from mockkpr.client.sender import Answer, KprClient, SentMessage
 from mockkpr.cms.unprotect import read_unverified
+from mockkpr.conformance import flaws_more as more
 from mockkpr.envelope import AppRecInfo, Status, parse_apprec
 from mockkpr.errors import InputError
 
@@ -175,4 +176,14 @@ FLAWS: dict[str, Flaw] = {flaw.name: flaw for flaw in (
     Flaw("resends-after-ok", ResendsAfterOk),
     Flaw("amqp-value-body", AmqpValueBody),
     Flaw("one-connection-per-message", OneConnectionPerMessage),
+    Flaw("new-id-on-retry", more.NewIdOnRetry),
+    Flaw("resends-on-own-timer", more.ResendsOnOwnTimer),
+    Flaw("checks-only-chain", more.ChecksOnlyChain),
+    Flaw("trusts-kpr-name", more.TrustsKprName),
+    Flaw("skips-signature-check", more.SkipsSignatureCheck),
+    Flaw("decrypts-with-any-key", more.DecryptsWithAnyKey),
+    Flaw("split-without-group-size", more.SplitWithoutGroupSize),
+    Flaw("never-waits", more.NeverWaits),
+    Flaw("swapped-her-ids", more.SwappedHerIds),
+    Flaw("swapped-function", more.SwappedFunction),
 )}

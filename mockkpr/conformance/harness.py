@@ -40,8 +40,11 @@ GRACE = 20.0
 SETTLE_LIMIT = 10.0
 #: Exit codes of ``mockkpr certify`` (docs/conformance.md).
 EXIT_PASSED, EXIT_SENDER_FAILED, EXIT_USAGE, EXIT_HARNESS = 0, 1, 2, 3
+#: The default cap (seconds) on a whole certification: runs not started by then are not judged.
+MAX_TIME = 600.0
 
 Progress = Callable[[str], None]
+_CAPPED = "the certification's time cap"
 
 
 class NoAction(MockKprError):
@@ -71,6 +74,12 @@ class CaseResult:
     status: Status
     checks: tuple[Check, ...]
     execution: Execution
+    also: tuple[Execution, ...] = ()
+
+    @property
+    def executions(self) -> tuple[Execution, ...]:
+        """Every execution the case was judged on, its own run first."""
+        return (self.execution, *self.also)
 
     @property
     def error(self) -> str | None:
@@ -101,10 +110,14 @@ class Certification:
         """How many cases ended in each status."""
         return {s.value: sum(1 for r in self.results if r.status is s) for s in Status}
 
+    max_time: float | None = None
+    capped: bool = False
+
     @property
     def exit_code(self) -> int:
-        """1 when a shall-case failed; else 3 when a case could not be judged; else 0."""
-        if any(r.status is Status.FAIL for r in self.results):
+        """1 when a shall-case failed or a case was not judged because of what the sender did
+        (or the time cap); else 3 when the harness could not judge a case; else 0."""
+        if any(r.status in (Status.FAIL, Status.NOT_JUDGED) for r in self.results):
             return EXIT_SENDER_FAILED
         if any(r.status is Status.ERROR for r in self.results) or not self.results:
             return EXIT_HARNESS
@@ -121,15 +134,20 @@ class Harness:
 
     ``timeout`` is the receipt timeout given to the sender where a send names none; a sender
     that has not finished ``grace`` seconds after its receipt timeout fails the send.
+    ``max_time`` caps the whole certification: a run not started within it is not executed and
+    its cases are not judged, saying so (None: no cap).
     """
 
     def __init__(self, driver: Driver, sender: Sender, workdir: Path, *, from_her_id: int = 12345,
                  to_her_id: int = 131725, seed: int = 1, timeout: float = 30.0,
                  grace: float = GRACE, sender_name: str = "sender", mode: str = "command",
-                 progress: Progress | None = None) -> None:
+                 progress: Progress | None = None, max_time: float | None = None) -> None:
         self.driver = driver
         self.sender = sender
-        self.workdir = workdir
+        self.workdir = workdir.resolve()
+        self.max_time = max_time
+        self._started = time.monotonic()
+        self._capped = False
         self.seed = seed
         self.timeout = timeout
         self.grace = grace
@@ -144,34 +162,57 @@ class Harness:
 
     # ------------------------------------------------------------------ the whole suite
     def certify(self, cases: Sequence[Case]) -> Certification:
-        """Run ``cases`` (runs shared) and judge each; never raises for a case's trouble."""
+        """Run ``cases`` (runs shared) and judge each; never raises for a case's trouble.
+
+        Cases judged across every run (``Case.across``) are judged after all the others."""
         started = datetime.now(UTC)
-        results = []
-        for case in cases:
+        self._started = time.monotonic()
+        if self.max_time is not None:
+            self.progress(f"the whole certification is capped at {self.max_time:g} s "
+                          "(--max-time)")
+        done: dict[str, CaseResult] = {}
+        for case in sorted(cases, key=lambda c: c.across):
             result = self.judge(case)
-            results.append(result)
+            done[case.id] = result
             self.progress(f"{case.id} {result.status.value.upper():5} {case.title}")
-        return Certification(results, dict(self._executions), started, datetime.now(UTC),
-                             self.seed, self.sender_name, self.driver.description, self.mode)
+        return Certification([done[c.id] for c in cases], dict(self._executions), started,
+                             datetime.now(UTC), self.seed, self.sender_name,
+                             self.driver.description, self.mode, max_time=self.max_time,
+                             capped=self._capped)
 
     def judge(self, case: Case) -> CaseResult:
-        """Execute the case's run (once per run) and judge its observations."""
-        execution = self.execute(case.run, [case.id])
-        if execution.observations is None:
-            check = Check("run executed", None, f"run {case.run.name} executed",
-                          execution.error or "not executed")
-            return CaseResult(case, Status.ERROR, (check,), execution)
-        unrun = [s for s in execution.observations.sends if s.error]
-        if unrun:  # the sender was never exercised: nothing to judge it by
-            checks = [Check("the sender acted", None, f"the sender given {s.document.name}",
-                            s.error or "") for s in unrun]
-            return CaseResult(case, Status.ERROR, tuple(checks), execution)
-        try:
-            checks = case.judge(execution.observations)
-        except Exception as exc:  # a judge's bug must not end the certification
-            checks = [Check("judged", None, "the case's judge ran",
-                            f"the judge failed: {type(exc).__name__}: {exc}")]
-        return CaseResult(case, case_status(case.level, checks), tuple(checks), execution)
+        """Execute the case's runs (once per run) and judge their observations."""
+        executions = [self.execute(run, [case.id]) for run in case.runs]
+        if case.across:
+            executions += [e for name, e in self._executions.items()
+                           if all(name != run.name for run in case.runs)]
+        execution, also = executions[0], tuple(executions[1:])
+        checks: list[Check] = []
+        for one in executions:
+            several = len(executions) > 1
+            if one.observations is None:
+                capped = one.error is not None and one.error.startswith(_CAPPED)
+                checks.append(Check(f"run {one.run.name} executed", None,
+                                    f"run {one.run.name} executed",
+                                    one.error or "not executed", blocked=capped,
+                                    hint="raise --max-time" if capped else ""))
+                continue
+            unrun = [s for s in one.observations.sends if s.error]
+            if unrun:  # the sender was never exercised: nothing to judge it by
+                checks += [Check("the sender acted", None,
+                                 f"the sender given {s.document.name}", s.error or "")
+                           for s in unrun]
+                continue
+            try:
+                found = case.judge(one.observations)
+            except Exception as exc:  # a judge's bug must not end the certification
+                found = [Check("judged", None, "the case's judge ran",
+                               f"the judge failed: {type(exc).__name__}: {exc}")]
+            if several and not case.across:
+                found = [replace(c, name=f"run {one.run.name}: {c.name}") for c in found]
+            checks += found
+        return CaseResult(case, case_status(case.level, checks), tuple(checks), execution,
+                          also)
 
     # ------------------------------------------------------------------ one run
     def execute(self, run: Run, for_cases: Sequence[str] = ()) -> Execution:
@@ -185,6 +226,12 @@ class Harness:
         self._executions[run.name] = execution
         started = time.monotonic()
         note = self._logger(execution)
+        if self.max_time is not None and started - self._started > self.max_time:
+            self._capped = True
+            execution.error = (f"{_CAPPED} ({self.max_time:g} s, --max-time) was reached "
+                               f"before run {run.name} could start: not executed")
+            note(execution.error)
+            return execution
         note(f"run {run.name} for {', '.join(for_cases) or 'a case'}: {run.summary}")
         scenario: Scenario | None = None
         try:
@@ -256,9 +303,13 @@ class Harness:
         timeout = send.timeout or self.timeout
         workdir = self.workdir / "runs" / run.name / f"send-{send.document.value}"
         workdir.mkdir(parents=True, exist_ok=True)
-        task = SendTask(file=document.path, url=self.driver.amqp_url,
-                        registry=self.driver.registry_path, from_her_id=self.context.from_her_id,
+        task = SendTask(file=document.path.resolve(), url=self.driver.amqp_url,
+                        registry=self.driver.registry_path.resolve(),
+                        from_her_id=self.context.from_her_id,
                         to_her_id=self.context.to_her_id, timeout=timeout, workdir=workdir)
+        known = self.driver.messages()
+        entries_before = (known[-1].entry.id or 0) if known else 0
+        firings_before = len(self.driver.firings())
         limit = timeout + self.grace
         note(f"sender: send {document.name} ({document.size} bytes), receipt timeout "
              f"{timeout:g} s, limit {limit:g} s")
@@ -279,7 +330,8 @@ class Harness:
             if not clock_moved:
                 clock_moved = self._move_clock(run, scenario, note)
         seconds = time.monotonic() - started
-        base = SendRecord(send, document, task, None, seconds)
+        base = SendRecord(send, document, task, None, seconds,
+                          entries_before=entries_before, firings_before=firings_before)
         if worker.is_alive():
             note(f"sender: not finished after {limit:g} s")
             return replace(base, failure=f"the sender did not finish within {limit:g} s "

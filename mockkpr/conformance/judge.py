@@ -23,6 +23,7 @@ from lxml import etree
 
 from mockkpr.conformance.model import Check, Role, Run, Send
 from mockkpr.conformance.senders import SendOutcome, SendTask
+from mockkpr.conformance.stages import Stage, Stop, reached, stop_of
 from mockkpr.faults import Firing, Match, Scenario
 from mockkpr.faults.verify import Result, check_count
 from mockkpr.journal.models import JournalEntry, Outcome
@@ -33,10 +34,12 @@ EXIT_ACCEPTED = 0
 EXIT_REJECTED = 1
 EXIT_FAILED = 2
 EXIT_MEANINGS = {
-    EXIT_ACCEPTED: "0 (accepted: AppRec status 1)",
-    EXIT_REJECTED: "1 (rejected: AppRec status 2, or 3 with rows rejected)",
+    EXIT_ACCEPTED: "0 (the AppRec says OK: status 1)",
+    EXIT_REJECTED: "1 (the AppRec says rejected, status 2, or accepted with errors, status 3)",
     EXIT_FAILED: "2 (failed: transport error, no or untrustworthy receipt, unusable input)",
 }
+#: How much of the sender's standard error a report shows when a send failed early.
+STDERR_TAIL = 600
 UUID_TEXT = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
                        r"[0-9a-fA-F]{12}$")
 NOT_RECORDED_HINT = ("the endpoint does not record this observation; judge with an endpoint "
@@ -93,6 +96,25 @@ class SendRecord:
     seconds: float
     failure: str | None = None
     error: str | None = None
+    #: The newest journal entry id and the number of fault firings before the send began:
+    #: what arrived after them (and before the next send) is this send's.
+    entries_before: int = 0
+    firings_before: int = 0
+
+    def stderr_tail(self, limit: int = STDERR_TAIL) -> str:
+        """The end of the sender's standard error (or its output when stderr is empty)."""
+        if self.outcome is None:
+            return ""
+        text = (self.outcome.stderr.strip() or self.outcome.stdout.strip())
+        return text if len(text) <= limit else "..." + text[-limit:]
+
+    def exit_summary(self) -> str:
+        """``exit 2 after 0.4 s: <the end of its stderr>`` (or why there is no exit)."""
+        if self.outcome is None:
+            return self.failure or self.error or "no outcome"
+        tail = " ".join(self.stderr_tail().split())
+        return (f"exit {self.outcome.exit_code} after {self.outcome.seconds:.1f} s"
+                + (f": {tail}" if tail else " (no output)"))
 
 
 @dataclass(frozen=True)
@@ -148,11 +170,41 @@ class Observations:
         return found[-1] if found else None
 
     def document_of(self, message: Received) -> Document | None:
-        """The document a message should carry, by its subject."""
+        """The document a message should carry: its send's (what arrived while the sender had
+        that task), else by its subject."""
+        for send in self.sends:
+            if any(m is message for m in self.arrived(send)):
+                return send.document
         for send in self.sends:
             if send.document.subject == message.entry.subject:
                 return send.document
         return None
+
+    def _next(self, record: SendRecord) -> SendRecord | None:
+        index = next((n for n, s in enumerate(self.sends) if s is record), len(self.sends))
+        return self.sends[index + 1] if index + 1 < len(self.sends) else None
+
+    def arrived(self, record: SendRecord) -> list[Received]:
+        """What arrived while the sender had ``record``'s task (until the next task)."""
+        following = self._next(record)
+        until = following.entries_before if following is not None else None
+        return [m for m in self.messages if (m.entry.id or 0) > record.entries_before
+                and (until is None or (m.entry.id or 0) <= until)]
+
+    def firings_of(self, record: SendRecord) -> list[Firing]:
+        """The faults that fired while the sender had ``record``'s task."""
+        following = self._next(record)
+        until = following.firings_before if following is not None else len(self.firings)
+        return list(self.firings[record.firings_before:until])
+
+    def stops(self) -> list[tuple[Received, Stop]]:
+        """Every message the endpoint stopped with (refused, transport error, rejected)."""
+        found = []
+        for m in self.messages:
+            stop = stop_of(m.entry, dict(m.details))
+            if stop is not None:
+                found.append((m, stop))
+        return found
 
 
 # ------------------------------------------------------------------ arrival and counts
@@ -163,6 +215,9 @@ def arrival(obs: Observations, subject: str | None = None) -> Check:
     claims (the HER-id judges catch a wrong one)."""
     passed, text = check_count(Match(subject=subject), obs.entries, low=1)
     what = subject or "message"
+    if not passed:
+        sends = [s for s in obs.sends if subject is None or s.document.subject == subject]
+        text += "".join(f" {s.document.name}: the sender {s.exit_summary()}." for s in sends)
     return Check(f"a {what} arrived", passed,
                  f"at least one {what} on {obs.context.receiver_queue}", text,
                  hint="" if passed else "check the target address, the credentials and that "
@@ -189,16 +244,57 @@ def _listing(messages: Iterable[Received], value: Callable[[Received], object]) 
     return "; ".join(f"{m.label}: {value(m)!s}" for m in messages)
 
 
+def blocked(message: Received, need: Stage, requirement: str | None) -> Stop | None:
+    """The stop that kept the endpoint from observing what a check needs, or None.
+
+    ``need`` is the stage whose observation the check judges; a message the endpoint stopped
+    with before it completed that stage blocks the check - unless it stopped for the check's
+    own ``requirement`` (then the check judges, and fails on, the stop)."""
+    stop = stop_of(message.entry, dict(message.details))
+    if stop is None or reached(message.entry, dict(message.details)) >= need:
+        return None
+    if requirement is not None and stop.requirement == requirement:
+        return None
+    return stop
+
+
+def not_observed(name: str, expected: str, stops: list[tuple[Received, Stop]]) -> Check:
+    """A check that could not be made: the endpoint stopped earlier (the root cause)."""
+    first = stops[0][1]
+    return Check(name, None, expected, "; ".join(
+        f"{m.label}: not observed - the endpoint stopped while {s.stage.label}: {s.answer}"
+        for m, s in stops), hint=f"root cause {first.requirement}", blocked=True,
+        evidence=tuple(m.entry.message_id for m, _ in stops))
+
+
+def nothing_arrived(obs: Observations, name: str, expected: str,
+                    subject: str | None = None) -> Check:
+    """A check that could not be made because no message (of ``subject``) arrived."""
+    sends = [s for s in obs.sends if subject is None or s.document.subject == subject]
+    said = "; ".join(f"{s.document.name}: the sender {s.exit_summary()}" for s in sends)
+    return Check(name, None, expected, f"not observed - no {subject or 'message'} arrived"
+                 + (f" ({said})" if said else ""),
+                 hint="root cause REQ-CONN-TARGET: nothing reached KPR's queue", blocked=True)
+
+
 def each(obs: Observations, name: str, expected: str, ok: Callable[[Received], bool],
          value: Callable[[Received], object], *, subject: str | None = None,
-         hint: str = "") -> list[Check]:
-    """One check over every original message (of ``subject``): all must be ``ok``."""
+         hint: str = "", need: Stage = Stage.DELIVERY,
+         requirement: str | None = None) -> list[Check]:
+    """One check over every original message (of ``subject``): all must be ``ok``.
+
+    Messages the endpoint stopped with before ``need`` (:func:`blocked`) are not judged; when
+    that leaves none, the check is not judged, naming the stop."""
     messages = obs.originals(subject)
     if not messages:
-        return [arrival(obs, subject)]
-    bad = [m for m in messages if not ok(m)]
-    return [Check(name, not bad, expected, _listing(bad or messages, value),
-                  hint=hint if bad else "", evidence=tuple(m.entry.message_id for m in messages))]
+        return [nothing_arrived(obs, name, expected, subject)]
+    stops = [(m, s) for m in messages if (s := blocked(m, need, requirement)) is not None]
+    judged = [m for m in messages if all(m is not b for b, _ in stops)]
+    if not judged:
+        return [not_observed(name, expected, stops)]
+    bad = [m for m in judged if not ok(m)]
+    return [Check(name, not bad, expected, _listing(bad or judged, value),
+                  hint=hint if bad else "", evidence=tuple(m.entry.message_id for m in judged))]
 
 
 _MISSING = object()
@@ -211,33 +307,40 @@ def detail(message: Received, key: str) -> Any:
 
 def each_detail(obs: Observations, name: str, key: str, expected: str,
                 ok: Callable[[Any], bool], *, subject: str | None = None,
-                hint: str = "") -> list[Check]:
-    """:func:`each` over the endpoint's observation ``key``; unjudgeable when not recorded."""
+                hint: str = "", need: Stage = Stage.DELIVERY,
+                requirement: str | None = None) -> list[Check]:
+    """:func:`each` over the endpoint's observation ``key``; unjudgeable when not recorded.
+
+    A message stopped at ``need`` for the check's own ``requirement`` fails with the
+    endpoint's answer (the observation was never made because of what the check judges)."""
     messages = obs.originals(subject)
     if not messages:
-        return [arrival(obs, subject)]
-    missing = [m for m in messages if detail(m, key) is _MISSING]
+        return [nothing_arrived(obs, name, expected, subject)]
+    stops = [(m, s) for m in messages if (s := blocked(m, need, requirement)) is not None]
+    judged = [m for m in messages if all(m is not b for b, _ in stops)]
+    if not judged:
+        return [not_observed(name, expected, stops)]
+    missing = [m for m in judged if detail(m, key) is _MISSING]
     stopped = [m for m in missing if m.entry.error_condition]
-    if stopped:  # the endpoint refused the message before it could observe this
+    if stopped:  # the endpoint refused the message for what this check judges
         return [Check(name, False, expected, _listing(stopped, lambda m: (
-            f"not observed: the endpoint stopped at {m.entry.error_condition} "
-            f"({m.entry.error_description})")))]
+            f"the endpoint answered {m.entry.error_condition} ({m.entry.error_description})")),
+            evidence=tuple(m.entry.message_id for m in stopped))]
     if missing:
         return [Check(name, None, expected,
                       f"the endpoint recorded no {key} for " + ", ".join(m.label for m in missing),
                       hint=NOT_RECORDED_HINT)]
-    return each(obs, name, expected, lambda m: ok(detail(m, key)),
-                lambda m: detail(m, key), subject=subject, hint=hint)
+    bad = [m for m in judged if not ok(detail(m, key))]
+    return [Check(name, not bad, expected, _listing(bad or judged, lambda m: detail(m, key)),
+                  hint=hint if bad else "", evidence=tuple(m.entry.message_id for m in judged))]
 
 
-def no_transport_error(obs: Observations, name: str, prefixes: tuple[str, ...],
-                       *, subject: str | None = None) -> list[Check]:
-    """No message was answered with a transport error whose condition starts with one of
-    ``prefixes`` (the endpoint's verdict on what the sender did)."""
-
-    def ok(m: Received) -> bool:
-        condition = m.entry.error_condition or ""
-        return not condition.startswith(prefixes)
+def no_transport_error(obs: Observations, name: str, bad: Callable[[Received], bool],
+                       expected: str, *, subject: str | None = None,
+                       need: Stage = Stage.DELIVERY,
+                       requirement: str | None = None) -> list[Check]:
+    """No message was answered with a transport error that ``bad`` picks (the endpoint's
+    verdict on what the sender did)."""
 
     def value(m: Received) -> str:
         entry = m.entry
@@ -246,21 +349,49 @@ def no_transport_error(obs: Observations, name: str, prefixes: tuple[str, ...],
                     + (f" ({'; '.join(entry.error_data)})" if entry.error_data else ""))
         return f"outcome {entry.outcome.value}"
 
-    return each(obs, name, "no transport error " + " or ".join(f"{p}*" for p in prefixes),
-                ok, value, subject=subject)
+    return each(obs, name, expected, lambda m: not bad(m), value, subject=subject, need=need,
+                requirement=requirement)
+
+
+def stopped_for(requirement: str) -> Callable[[Received], bool]:
+    """Picks a message the endpoint stopped with because of ``requirement``."""
+    def picks(m: Received) -> bool:
+        stop = stop_of(m.entry, dict(m.details))
+        return stop is not None and stop.requirement == requirement
+    return picks
 
 
 # ------------------------------------------------------------------ the sender's outcome
-def _outcome_text(record: SendRecord) -> str:
+def _receipt_note(obs: Observations, record: SendRecord) -> str:
+    """For a sender that claims an OK AppRec: what the endpoint saw of that AppRec."""
+    arrived = [m for m in obs.arrived(record) if m.entry.outcome is not Outcome.DUPLICATE]
+    if not arrived:
+        return " - but nothing it sent arrived"
+    apprecs = [(a, m) for m in arrived for a in m.entry.answers if a.kind == "apprec"]
+    if not apprecs:
+        return " - but no AppRec was sent to it"
+    taken = [m for a, m in apprecs if m.dispositions is not None
+             and m.dispositions[m.entry.answers.index(a)] == "accepted"]
+    if not taken and all(m.dispositions is not None for _, m in apprecs):
+        return (" - but it never took its AppRec off its queue and accepted it (it did not "
+                "wait for the receipt)")
+    return ""
+
+
+def _outcome_text(record: SendRecord, obs: Observations | None = None) -> str:
     if record.outcome is None:
         return record.failure or record.error or "no outcome"
     code = record.outcome.exit_code
     meaning = EXIT_MEANINGS.get(code, f"{code} (not an exit code of the contract)")
-    return f"exit {meaning} after {record.outcome.seconds:.1f} s"
+    note = _receipt_note(obs, record) if obs is not None and code == EXIT_ACCEPTED else ""
+    return f"exit {meaning} after {record.outcome.seconds:.1f} s{note}"
 
 
 def exit_code(obs: Observations, role: Role, expected: int, why: str) -> Check:
-    """The sender's exit code for the send of ``role`` is ``expected``."""
+    """The sender's exit code for the send of ``role`` is ``expected``.
+
+    For a sender that exits 0 the text says what the endpoint saw of the AppRec it claims (none
+    sent, or never taken off its queue: then KPR-CONF-004 fails, not this check)."""
     record = obs.send_of(role)
     name = f"the sender reports {EXIT_MEANINGS[expected].split(' ', 1)[1].strip('()')}"
     wanted = f"exit {EXIT_MEANINGS[expected]}: {why}"
@@ -268,8 +399,9 @@ def exit_code(obs: Observations, role: Role, expected: int, why: str) -> Check:
         return Check(name, None, wanted, f"the run has no send of the {role.value} document")
     if record.outcome is None:
         return Check(name, None if record.error else False, wanted, _outcome_text(record))
+    text = _outcome_text(record, obs)
     passed = record.outcome.exit_code == expected
-    return Check(name, passed, wanted, _outcome_text(record),
+    return Check(name, passed, wanted, text,
                  hint="" if passed else "the command must exit as the sender judged the "
                  "receipt (`mockkpr docs conformance`, the sender command contract)")
 

@@ -66,12 +66,15 @@ _GROUP_TITLES = {
 
 
 class Status(StrEnum):
-    """A case's result: ``warn`` is a failed should-case, ``error`` a case that could not be
-    judged (the harness, not the sender, is at fault)."""
+    """A case's result: ``warn`` is a failed should-case; ``not-judged`` a case that could not
+    observe what it judges because of what the sender did (its message stopped earlier, or
+    nothing arrived: the reason names the root cause); ``error`` a case the harness or the
+    endpoint could not judge (not the sender's fault)."""
 
     PASS = "pass"  # noqa: S105  (a case status, not a password)
     FAIL = "fail"
     WARN = "warn"
+    NOT_JUDGED = "not-judged"
     ERROR = "error"
 
 
@@ -199,8 +202,11 @@ class Run:
 class Check:
     """One judgement: what was expected and what was observed.
 
-    ``passed`` is None when it could not be judged (an observation the endpoint does not
-    record, for instance); that makes the case an error, not a failure.
+    ``passed`` is None when it could not be judged. ``blocked`` then says why: True when what
+    the sender did kept the observation from being made (its message stopped at an earlier
+    check, nothing arrived: the case is *not judged*, which fails the run), False when the
+    harness or the endpoint is at fault (an observation the endpoint does not record: an
+    error).
     """
 
     name: str
@@ -209,11 +215,14 @@ class Check:
     actual: str
     hint: str = ""
     evidence: tuple[str, ...] = ()
+    blocked: bool = False
 
     @property
     def status(self) -> str:
-        """``pass``, ``fail`` or ``error``."""
-        return {True: "pass", False: "fail", None: "error"}[self.passed]
+        """``pass``, ``fail``, ``not-judged`` or ``error``."""
+        if self.passed is None:
+            return Status.NOT_JUDGED.value if self.blocked else Status.ERROR.value
+        return Status.PASS.value if self.passed else Status.FAIL.value
 
     def as_json(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -237,17 +246,27 @@ class Case:
     judge: Judge
     judged: str
     level: Level
+    #: Runs the case is judged on besides ``run`` (each judged, every check counts).
+    also: tuple[Run, ...] = ()
+    #: Also judged on every other run the certification executed (after all of them).
+    across: bool = False
 
     @property
     def prepare(self) -> Prepare:
         """How the endpoint is prepared for this case."""
         return self.run.prepare
 
+    @property
+    def runs(self) -> tuple[Run, ...]:
+        """Every run the case executes: ``run`` first, then ``also``."""
+        return (self.run, *self.also)
+
     def describe(self) -> dict[str, Any]:
         """JSON-ready form without the judge (it enters the suite digest)."""
         return {"id": self.id, "title": self.title, "group": self.group.value,
                 "level": self.level.value, "requirements": list(self.requirements),
-                "judged": self.judged, "run": self.run.name}
+                "judged": self.judged, "run": self.run.name,
+                "also_runs": [r.name for r in self.also], "across_runs": self.across}
 
 
 def strictest(requirement_ids: tuple[str, ...]) -> Level:
@@ -261,9 +280,12 @@ def strictest(requirement_ids: tuple[str, ...]) -> Level:
 
 
 def case_status(level: Level, checks: list[Check]) -> Status:
-    """A case's status from its checks: error beats fail; a failed should-case warns."""
-    if not checks or any(c.passed is None for c in checks):
+    """A case's status from its checks: a harness error beats everything; then a failed check
+    fails the case (a failed should-case warns); then a blocked check leaves it not judged."""
+    if not checks or any(c.passed is None and not c.blocked for c in checks):
         return Status.ERROR
-    if all(c.passed for c in checks):
-        return Status.PASS
-    return Status.FAIL if level is Level.SHALL else Status.WARN
+    if any(c.passed is False for c in checks):
+        return Status.FAIL if level is Level.SHALL else Status.WARN
+    if any(c.passed is None for c in checks):
+        return Status.NOT_JUDGED
+    return Status.PASS

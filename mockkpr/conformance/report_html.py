@@ -11,6 +11,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from mockkpr.conformance.harness import Certification
 from mockkpr.conformance.model import Group, requirements
 from mockkpr.conformance.report_json import summary
+from mockkpr.conformance.rootcause import NOTHING_ARRIVED
 
 TEMPLATE = "report.html.j2"
 
@@ -28,10 +29,14 @@ def render(certification: Certification, *, signer: dict[str, str] | None = None
               for g in Group]
     exit_code = s["verdict"]["exit_code"]
     verdicts: dict[int, tuple[str, str]] = {0: ("passed", "PASSED"), 1: ("failed", "FAILED")}
+    # the cases of a report, in catalogue order, keep their status labels readable
+    s["status_label"] = {"not-judged": "not judged"}
     verdict = verdicts.get(exit_code,
                            ("error", "NOT JUDGED: the harness could not judge every case"))
+    early = [one for one in s["sends"] if one["messages"] == 0
+             and one["first_failing_requirement"] == NOTHING_ARRIVED]
     return _environment().get_template(TEMPLATE).render(
         s=s, groups=[g for g in groups if g["cases"]], verdict_class=verdict[0],
-        verdict_text=verdict[1], signer=signer,
+        verdict_text=verdict[1], signer=signer, early=early,
         requirement_text={r.id: f"{r.level.value}: {r.text} ({r.source})"
                           for r in requirements().values()})

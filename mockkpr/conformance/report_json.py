@@ -14,8 +14,8 @@ from mockkpr.conformance.harness import CaseResult, Certification, Execution
 from mockkpr.conformance.judge import SendRecord
 from mockkpr.conformance.model import requirements
 
-SCHEMA_VERSION = "1"
-SCHEMA_ID = "urn:mockkpr:conformance-summary:1"
+SCHEMA_VERSION = "2"
+SCHEMA_ID = "urn:mockkpr:conformance-summary:2"
 #: Sender output kept in the summary per stream (the bundle keeps all of it).
 OUTPUT_LIMIT = 4000
 
@@ -23,6 +23,11 @@ OUTPUT_LIMIT = 4000
 def run_dir(execution: Execution) -> str:
     """The bundle directory of a run's evidence."""
     return f"runs/{execution.run.name}"
+
+
+def evidence_of(executions: tuple[Execution, ...]) -> list[str]:
+    """The bundle files behind every execution a case was judged on."""
+    return [p for execution in executions for p in evidence_paths(execution)]
 
 
 def evidence_paths(execution: Execution) -> list[str]:
@@ -68,10 +73,11 @@ def case_json(result: CaseResult) -> dict[str, Any]:
         "id": case.id, "title": case.title, "group": case.group.value,
         "level": case.level.value, "requirements": list(case.requirements),
         "status": result.status.value, "run": case.run.name,
+        "also_runs": [e.run.name for e in result.also],
         "seconds": round(execution.seconds, 3), "error": result.error,
         "checks": [check.as_json() for check in result.checks],
         "sends": [send_json(s) for s in sends],
-        "evidence": evidence_paths(execution),
+        "evidence": evidence_of(result.executions),
     }
 
 
@@ -90,6 +96,9 @@ def execution_json(execution: Execution) -> dict[str, Any]:
 
 def summary(certification: Certification) -> dict[str, Any]:
     """The summary document."""
+    from mockkpr.conformance.coverage import of_certification
+    from mockkpr.conformance.rootcause import root_causes, stories
+
     c = certification
     return {
         "schema_version": SCHEMA_VERSION,
@@ -100,7 +109,10 @@ def summary(certification: Certification) -> dict[str, Any]:
                 "finished_at": c.finished_at.isoformat(), "seconds": round(c.seconds, 3),
                 "seed": c.seed, "mode": c.mode, "sender": c.sender, "endpoint": c.endpoint},
         "verdict": {"passed": c.exit_code == 0, "exit_code": c.exit_code,
-                    "counts": c.counts()},
+                    "counts": c.counts(), "max_time": c.max_time, "capped": c.capped},
+        "root_causes": [cause.as_json() for cause in root_causes(c)],
+        "coverage": of_certification(c).as_json(),
+        "sends": [one.as_json() for one in stories(c.executions.values())],
         "cases": [case_json(r) for r in c.results],
         "runs": [execution_json(e) for e in c.executions.values()],
     }

@@ -1,9 +1,12 @@
 """JUnit XML of a certification run (``junit.xml``), as CI systems read it.
 
 One ``testsuite`` per group, one ``testcase`` per case (``classname`` ``mockkpr.conformance.
-{group}``, ``name`` the case id and title). A failed shall-case is a ``failure``, a case that
-could not be judged an ``error``; a failed should-case passes with its warning in
-``system-out`` (JUnit has no warnings), so that CI never goes red on a should.
+{group}``, ``name`` the case id and title). A failed shall-case is a ``failure`` (type
+``shall``), a case not judged because of what the sender did a ``failure`` too (type
+``not-judged``, its message naming the root cause and, when nothing arrived, the sender's exit
+code and the end of its stderr), a case the harness could not judge an ``error``; a failed
+should-case passes with its warning in ``system-out`` (JUnit has no warnings), so that CI never
+goes red on a should.
 """
 
 from __future__ import annotations
@@ -37,10 +40,13 @@ def _checks_text(result: CaseResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _first_problem(result: CaseResult) -> str:
-    for check in result.checks:
-        if not check.passed:
-            return f"{check.name}: expected {check.expected}; actual {check.actual}"[:500]
+def _first_problem(result: CaseResult, limit: int = 900) -> str:
+    failed = [c for c in result.checks if c.passed is False]
+    for check in failed or [c for c in result.checks if not c.passed]:
+        text = f"{check.name}: expected {check.expected}; actual {check.actual}"
+        if check.passed is None and check.hint:
+            text = f"not judged ({check.hint}) - {text}"
+        return text[:limit]
     return result.status.value
 
 
@@ -50,9 +56,10 @@ def _testcase(parent: etree._Element, result: CaseResult) -> None:
                                f"{case.group.value}", name=f"{case.id} {case.title}",
                                time=f"{result.execution.seconds:.3f}")
     text = _checks_text(result)
-    if result.status is Status.FAIL:
+    if result.status in (Status.FAIL, Status.NOT_JUDGED):
         failure = etree.SubElement(element, "failure", message=xml_text(_first_problem(result)),
-                                   type="shall")
+                                   type="shall" if result.status is Status.FAIL
+                                   else "not-judged")
         failure.text = xml_text(text)
     elif result.status is Status.ERROR:
         error = etree.SubElement(element, "error", message=xml_text(result.error or "")[:500],
@@ -72,7 +79,7 @@ def _seconds(results: Sequence[CaseResult]) -> float:
 
 def _suite(parent: etree._Element, group: Group, results: Sequence[CaseResult],
            certification: Certification) -> None:
-    failures = sum(1 for r in results if r.status is Status.FAIL)
+    failures = sum(1 for r in results if r.status in (Status.FAIL, Status.NOT_JUDGED))
     errors = sum(1 for r in results if r.status is Status.ERROR)
     suite = etree.SubElement(parent, "testsuite", name=f"mockkpr conformance: {group.heading}",
                              tests=str(len(results)), failures=str(failures),
@@ -94,7 +101,8 @@ def render(certification: Certification) -> bytes:
     results = certification.results
     root = etree.Element("testsuites", name="mockkpr conformance",
                          tests=str(len(results)),
-                         failures=str(sum(1 for r in results if r.status is Status.FAIL)),
+                         failures=str(sum(1 for r in results
+                                          if r.status in (Status.FAIL, Status.NOT_JUDGED))),
                          errors=str(sum(1 for r in results if r.status is Status.ERROR)),
                          time=f"{certification.seconds:.3f}")
     for group in Group:

@@ -164,6 +164,19 @@ expect:
     fault: transport-error
     count: 1
 """
+FORGERY_YAML = """\
+name: conformance-forged-{problem}
+description: Does the sender refuse an AppRec that {what}?
+faults:
+  - id: forged
+    kind: forged-apprec
+    problem: {problem}
+    when: {{subject: KPR_IPL}}
+expect:
+  - name: the forged AppRec was sent
+    fault: forged
+    count: 1
+"""
 #: The condition the transport-error run sends (the sender must show it).
 TRANSPORT_ERROR_CONDITION = "transport:internal-error"
 
@@ -179,6 +192,23 @@ ORPHAN_APPREC = _fault("orphan-apprec", ORPHAN_YAML,
                        "the only AppRec answers another message", timeout=SHORT_TIMEOUT)
 TRANSPORT_ERROR = _fault("transport-error", TRANSPORT_ERROR_YAML,
                          "a transport error comes back on the sender's error queue")
+
+
+def _forgery(problem: str, what: str) -> Run:
+    return _fault(f"forged-{problem}", FORGERY_YAML.format(problem=problem, what=what),
+                  f"the AppRec {what}")
+
+
+OTHER_PARTY_APPREC = _forgery("other-party-certificate", "is signed with another party's valid "
+                              "certificate (same CA as KPR's)")
+EXPIRED_APPREC = _forgery("expired-certificate", "is signed with an expired certificate in "
+                          "KPR's name")
+REVOKED_APPREC = _forgery("revoked-certificate", "is signed with a revoked certificate in KPR's "
+                          "name")
+CHANGED_APPREC = _forgery("changed-content", "carries KPR's valid signature over another "
+                          "AppRec (its Status was changed after signing)")
+WRONG_RECIPIENT_APPREC = _forgery("wrong-recipient", "is encrypted for another party of the "
+                                  "register")
 
 
 def scenario_of(run: Run) -> Scenario | None:

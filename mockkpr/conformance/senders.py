@@ -126,9 +126,11 @@ def command_sender(template: str, *, grace: float = GRACE_S,
     tokens = _tokens(template)
 
     def run(task: SendTask) -> SendOutcome:
-        values = {"file": str(task.file), "url": task.url, "registry": str(task.registry),
+        # absolute paths: the command runs in the task's work directory, not ours
+        values = {"file": str(task.file.resolve()), "url": task.url,
+                  "registry": str(task.registry.resolve()),
                   "from": str(task.from_her_id), "to": str(task.to_her_id),
-                  "ca": str(_ca_path(task.registry)) if "{ca" in template else "",
+                  "ca": str(_ca_path(task.registry).resolve()) if "{ca" in template else "",
                   "timeout": f"{task.timeout:g}"}
         argv = [token.format_map(values) for token in tokens]
         started = time.monotonic()
@@ -152,6 +154,18 @@ def command_sender(template: str, *, grace: float = GRACE_S,
                            time.monotonic() - started)
 
     return run
+
+
+#: Environment variables a sender command never gets: ways to reach the harness's key.
+SCRUBBED = ("SSH_AUTH_SOCK", "SSH_AGENT_PID", "GPG_AGENT_INFO", "GNUPGHOME")
+_SCRUBBED_PARTS = ("PASSPHRASE", "PASSWORD", "PKCS11", "_PIN", "HARNESS")
+
+
+def scrubbed_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` without what could reach the harness's signing key: a key agent's socket,
+    passphrases, passwords, PKCS#11 settings (the sender command never needs them)."""
+    return {name: value for name, value in environ.items() if name not in SCRUBBED
+            and not any(part in name.upper() for part in _SCRUBBED_PARTS)}
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:

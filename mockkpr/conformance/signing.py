@@ -1,49 +1,60 @@
-"""The harness's signing identity: the key and certificate that sign evidence bundles.
+"""The harness's signing identity, and what a signature over evidence can prove.
 
-In order of preference: a key and certificate given (``--harness-key``/``--harness-cert``, e.g.
-a certification body's own), a harness certificate issued by the test PKI's CA (kept beside it,
-so successive runs on one PKI share one fingerprint), or an ephemeral one made for this run.
-Whichever it is, the bundle carries the certificate and ``mockkpr certify`` prints its SHA-256
-fingerprint, which a third party pins when verifying.
+Two kinds of run (docs/conformance.md, "Trust model"):
+
+* **self-attested** (the default): a key made in memory for this run, never written anywhere,
+  signs the bundle (:func:`ephemeral`). Whoever ran ``mockkpr certify`` - the vendor - could
+  equally have made and signed any bundle, so the signature proves only that the files are as
+  the harness wrote them in that run, to someone who takes the vendor's word for the
+  fingerprint it printed.
+* **certification**: the certifying body's own key signs (:func:`from_files`, ``--harness-key``
+  with ``--harness-cert``). The key file must be passphrase-protected (an unencrypted key file
+  on the machine is readable by the sender command, which runs as the same user); the
+  passphrase comes from a file descriptor or a prompt, never from a file the run writes or an
+  environment variable the sender inherits; the key is decrypted in memory before any sender
+  runs and never written. The certifying body publishes its certificate; a verifier pins it.
+
+Whichever it is, the bundle carries the certificate and the manifest names the kind of run.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from mockkpr.cms.detached import fingerprint
-from mockkpr.errors import PkiError
-from mockkpr.pki import Issued, Usage, issue, make_ca
+from mockkpr.errors import ConfigError, PkiError
+from mockkpr.pki import Usage, issue, make_ca
 from mockkpr.pki.build import simple_name
-from mockkpr.pki.files import (
-    certificate_pem,
-    key_pem,
-    load_certificate,
-    load_private_key,
-    write_file,
-)
+from mockkpr.pki.files import load_certificate
 
 HARNESS_NAME = "mockkpr conformance harness"
-_CA_CERT = Path("ca") / "ca-cert.pem"
-_CA_KEY = Path("ca") / "ca-key.UNENCRYPTED.pem"
-_CERT = Path("harness") / "harness-cert.pem"
-_KEY = Path("harness") / "harness-key.UNENCRYPTED.pem"
 VALID_DAYS = 730
+
+
+class Attestation(StrEnum):
+    """Who vouches for a bundle."""
+
+    SELF = "self-attested"
+    CERTIFICATION = "certification"
 
 
 @dataclass(frozen=True)
 class Identity:
-    """A signing key with its certificate and the chain to embed."""
+    """A signing key with its certificate, the chain to embed, and the kind of run."""
 
     certificate: x509.Certificate
     key: rsa.RSAPrivateKey
     chain: tuple[x509.Certificate, ...] = ()
     origin: str = ""
+    attestation: Attestation = Attestation.SELF
 
     @property
     def fingerprint(self) -> str:
@@ -51,42 +62,61 @@ class Identity:
         return fingerprint(self.certificate)
 
 
-def from_files(key_file: Path, cert_file: Path) -> Identity:
-    """A key and certificate from PEM files (:class:`PkiError` when they do not match)."""
-    key, cert = load_private_key(key_file), load_certificate(cert_file)
+def from_files(key_file: Path, cert_file: Path, passphrase: bytes | None) -> Identity:
+    """The certifying body's passphrase-protected key and its certificate (PEM).
+
+    Raises :class:`ConfigError` for a key that is not encrypted (the sender command could read
+    it), a wrong or missing passphrase, and a key that is not the certificate's."""
+    try:
+        data = key_file.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"--harness-key {key_file}: cannot be read ({exc.strerror})") from None
+    try:
+        serialization.load_pem_private_key(data, password=None)
+    except TypeError:
+        pass  # encrypted, as it must be
+    except (ValueError, UnsupportedAlgorithm):
+        raise ConfigError(f"--harness-key {key_file}: not a PEM private key") from None
+    else:
+        raise ConfigError(
+            f"--harness-key {key_file} is not passphrase-protected: an unencrypted key on this "
+            "machine can be read by the sender command and the evidence re-signed with it. "
+            "Encrypt it (openssl pkcs8 -topk8 -v2 aes-256-cbc) and give the passphrase with "
+            "--harness-passphrase-fd or at the prompt; or run self-attested (no --harness-key)")
+    if not passphrase:
+        raise ConfigError(f"--harness-key {key_file} is encrypted: give its passphrase "
+                          "(--harness-passphrase-fd N, or run on a terminal to be asked)")
+    try:
+        key = serialization.load_pem_private_key(data, password=passphrase)
+    except (ValueError, TypeError):
+        raise ConfigError(f"--harness-key {key_file}: the passphrase does not open it") from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ConfigError(f"--harness-key {key_file}: an RSA key is needed, not "
+                          f"{type(key).__name__}")
+    try:
+        cert = load_certificate(cert_file)
+    except PkiError as exc:
+        raise ConfigError(f"--harness-cert: {exc}") from None
     if cert.public_key() != key.public_key():
-        raise PkiError(f"{key_file} is not the key of the certificate in {cert_file}")
-    return Identity(cert, key, origin=f"{cert_file}")
-
-
-def from_test_pki(directory: Path) -> Identity | None:
-    """The harness identity of the test PKI in ``directory`` (created on first use, issued by
-    its CA); None when the directory holds no CA key."""
-    if not (directory / _CA_KEY).is_file():
-        return None
-    ca_cert = load_certificate(directory / _CA_CERT)
-    if (directory / _CERT).is_file() and (directory / _KEY).is_file():
-        cert, key = load_certificate(directory / _CERT), load_private_key(directory / _KEY)
-        if cert.not_valid_after_utc > datetime.now(UTC) + timedelta(days=1):
-            return Identity(cert, key, (ca_cert,), f"test PKI {directory}")
-    ca = Issued(ca_cert, load_private_key(directory / _CA_KEY))
-    now = datetime.now(UTC)
-    issued = issue(ca, simple_name(HARNESS_NAME), Usage.SIGNING, not_before=now - timedelta(
-        minutes=5), not_after=now + timedelta(days=VALID_DAYS))
-    try:  # kept, so that the next run on this PKI signs with the same certificate
-        write_file(directory / _CERT, certificate_pem(issued.certificate))
-        write_file(directory / _KEY, key_pem(issued.key), private=True)
-    except OSError:
-        return Identity(issued.certificate, issued.key, (ca_cert,),
-                        f"test PKI {directory} (not kept: the directory is read-only)")
-    return Identity(issued.certificate, issued.key, (ca_cert,), f"test PKI {directory}")
+        raise ConfigError(f"{key_file} is not the key of the certificate in {cert_file}")
+    return Identity(cert, key, origin=f"{cert_file}", attestation=Attestation.CERTIFICATION)
 
 
 def ephemeral() -> Identity:
-    """A key and certificate made for this run only (issued by a CA made for it)."""
+    """A key and certificate made in memory for this run only (self-attested)."""
     now = datetime.now(UTC)
     ca = make_ca(now, name=f"{HARNESS_NAME} CA (ephemeral)", days=VALID_DAYS)
-    issued = issue(ca, simple_name(f"{HARNESS_NAME} (ephemeral)"), Usage.SIGNING,
-                   not_before=now - timedelta(minutes=5), not_after=now + timedelta(
-                       days=VALID_DAYS))
-    return Identity(issued.certificate, issued.key, (ca.certificate,), "ephemeral")
+    issued = issue(ca, simple_name(f"{HARNESS_NAME} (self-attested, ephemeral)"),
+                   Usage.SIGNING, not_before=now - timedelta(minutes=5),
+                   not_after=now + timedelta(days=VALID_DAYS))
+    return Identity(issued.certificate, issued.key, (ca.certificate,),
+                    "made in memory for this run, never written (self-attested)")
+
+
+def inside(path: Path, directories: list[Path]) -> Path | None:
+    """The first of ``directories`` that holds ``path`` (resolved), or None."""
+    resolved = path.resolve()
+    for directory in directories:
+        if resolved.is_relative_to(directory.resolve()):
+            return directory
+    return None

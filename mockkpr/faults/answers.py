@@ -10,8 +10,9 @@ apprec-status       the AppRec rebuilt with the chosen status (8258) and errors 
 late-apprec         the AppRec queued with ``not_before`` = now + delay (endpoint clock)
 no-apprec           the AppRec left out
 duplicate-apprec    the AppRec queued ``copies`` times
-forged-apprec       signed with an expired, revoked or unknown-CA certificate, or
-                    encrypted to a key the sender does not hold
+forged-apprec       signed with an expired, revoked or unknown-CA certificate in KPR's name
+                    or with another party's valid one, KPR's signature over a changed
+                    AppRec, or encrypted to a key the sender does not hold
 orphan-apprec       ``OriginalMsgId`` (and the correlation-id) pointing at nothing
 transport-error     a transport error message on the sender's ``_error`` queue instead
 =================== ==================================================================
@@ -34,7 +35,15 @@ from mockkpr.envelope import ReceiptOutcome, Status
 from mockkpr.envelope.apprec import ReceiptError
 from mockkpr.errors import ConfigError, TransportError
 from mockkpr.faults import model as m
-from mockkpr.faults.forged import SIGNER_FILES, WRONG_KEY, ForgedKeys
+from mockkpr.faults.forged import (
+    CHANGED_CONTENT,
+    OTHER_PARTY,
+    SIGNER_FILES,
+    WRONG_KEY,
+    WRONG_RECIPIENT,
+    ForgedKeys,
+    changed_content,
+)
 from mockkpr.faults.plan import APPREC, ERROR_QUEUE, Facts, FaultPlan
 from mockkpr.journal.models import AnswerRecord, JournalEntry, Outcome
 from mockkpr.registry import KeyPair
@@ -55,6 +64,8 @@ class ApprecChange:
     correlation_id: str | None = None
     signer: KeyPair | None = None
     recipient: x509.Certificate | None = None
+    #: Rewrites the signed AppRec (DER SignedData) before it is encrypted: a forgery.
+    rewrite_signed: Callable[[bytes], bytes] | None = None
 
 
 Rebuild = Callable[[ApprecChange], OutboundMessage]
@@ -138,7 +149,9 @@ class AnswerFaults:
         elif isinstance(fault, m.DuplicateApprec):
             entry.answers = [copy for a in entry.answers for copy in _copies(a, fault)]
         elif isinstance(fault, m.ForgedApprec):
-            change = self._forgery(fault.problem)
+            recipient = entry.sender_her_id
+            change = self._forgery(fault.problem, int(recipient) if recipient and
+                                   recipient.isdigit() else None)
             _replace_apprecs(entry, lambda _: rebuild(change))
         elif isinstance(fault, m.OrphanApprec):
             orphan = fault.original_msg_id or str(uuid.uuid4())
@@ -146,11 +159,17 @@ class AnswerFaults:
             _replace_apprecs(entry, lambda _: rebuild(
                 ApprecChange(original_msg_id=orphan, correlation_id=correlation)))
 
-    def _forgery(self, problem: str) -> ApprecChange:
+    def _forgery(self, problem: str, recipient: int | None) -> ApprecChange:
         if self.forged is None:
             raise ConfigError(f"forged-apprec {problem}: no forged certificates")
         if problem == WRONG_KEY:
             return ApprecChange(recipient=self.forged.wrong_recipient())
+        if problem == WRONG_RECIPIENT:
+            return ApprecChange(recipient=self.forged.other_recipient(recipient))
+        if problem == OTHER_PARTY:
+            return ApprecChange(signer=self.forged.other_party(recipient))
+        if problem == CHANGED_CONTENT:
+            return ApprecChange(rewrite_signed=changed_content)
         assert problem in SIGNER_FILES
         return ApprecChange(signer=self.forged.signer(problem))
 

@@ -346,7 +346,13 @@ class ForgedApprec(_AnswerFault):
 
     kind: Literal["forged-apprec"]
     problem: Literal["expired-certificate", "revoked-certificate", "unknown-certificate",
-                     "wrong-key"]
+                     "other-party-certificate", "changed-content", "wrong-key",
+                     "wrong-recipient"] = Field(description=(
+        "expired-, revoked-, unknown-certificate: signed with a certificate in KPR's name that "
+        "is expired, revoked or from an untrusted CA; other-party-certificate: signed with "
+        "another party's valid certificate (same CA); changed-content: KPR's own signature "
+        "over an AppRec changed afterwards (Status); wrong-key: encrypted to KPR's own key; "
+        "wrong-recipient: encrypted to another party of the register"))
 
 
 class OrphanApprec(_AnswerFault):

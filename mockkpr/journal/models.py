@@ -21,6 +21,7 @@ class Outcome(StrEnum):
     UNANSWERABLE = "unanswerable"  # no fromHerId or no known sender: nothing could be sent
     NO_RECEIPT_REQUESTED = "no-receipt"  # MsgHead Ack = N: validated, no AppRec sent
     DUPLICATE = "duplicate"  # same message-id again: the earlier answer was sent again
+    REFUSED = "refused"  # the delivery was rejected (the account may not send as fromHerId)
 
 
 @dataclass(frozen=True)

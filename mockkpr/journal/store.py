@@ -303,11 +303,13 @@ class Journal:
         For duplicate detection: the newest non-PENDING entry with that AMQP message-id whose
         sender is ``sender_her_id`` (None matches entries without a sender), preferring the
         original over DUPLICATE records of it. Its answers are what was sent the first time.
+        A REFUSED delivery is never an earlier answer (another account may have sent it).
         """
         e = t.entries.c
         sender = e.sender_her_id.is_(None) if sender_her_id is None else (
             e.sender_her_id == sender_her_id)
-        return self._preferred(sa.and_(e.message_id == message_id, sender), settled_only=True)
+        return self._preferred(sa.and_(e.message_id == message_id, sender,
+                                       e.outcome != Outcome.REFUSED.value), settled_only=True)
 
     def latest_identity(self, sender_her_id: str) -> bytes | None:
         """The newest accepted identity document (``KPR_IDE``) a sender sent, or None.

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from mockkpr.cms import CmsError, RevocationStatusUnknown, protect, unprotect
+from mockkpr.cms import CmsError, RevocationStatusUnknown, envelope, protect, sign, unprotect
 from mockkpr.envelope import (
     EnvelopeError,
     MsgHeadInfo,
@@ -65,6 +65,11 @@ REQUIRED_FIELDS = (("toHerId", "toHerId"), ("fromHerId", "fromHerId"), ("subject
                    ("applicationTimeStamp", "applicationTimeStamp"),
                    ("content-type", "ContentType"))
 GROUP_SIZE = "groupSize"
+#: The description of a part that breaks mockkpr's split convention (docs/endpoint.md).
+SPLIT_CONVENTION = ("A part of a split message (group-id set) lacks {}: mockkpr's own split "
+                    "convention needs the application property groupSize (the number of parts, "
+                    "a string) and group-sequence 0..n-1 on every part (NHN's library never "
+                    "splits; docs/endpoint.md, Split messages)")
 APPLICATION_TIMESTAMP = "%Y-%m-%dT%H:%M:%SZ"
 _OUTCOME_OF = {Status.OK: Outcome.ACCEPTED, Status.AVVIST: Outcome.REJECTED,
                Status.OK_FEIL_I_DELMELDING: Outcome.PARTIAL}
@@ -137,7 +142,7 @@ class Receiver:
         """Decide and record the answer to one inbound message."""
         sender_id = inbound.prop("fromHerId")
         if sender_id is not None and inbound.user is not None:
-            refused = self._authorise(inbound.user, sender_id)
+            refused = self._authorise(inbound.user, sender_id, inbound)
             if refused is not None:
                 return refused
         if inbound.message_id and sender_id:
@@ -174,14 +179,25 @@ class Receiver:
         return ProcessResult(Settle.ACCEPT, entry_id=work.entry.id, queued=tuple(queued))
 
     # ------------------------------------------------------------------ before processing
-    def _authorise(self, user: str, sender_id: str) -> ProcessResult | None:
-        """A user may send only as the HER-ids of its own account (issue: authorisation)."""
+    def _authorise(self, user: str, sender_id: str, inbound: InboundMessage
+                   ) -> ProcessResult | None:
+        """A user may send only as the HER-ids of its own account (issue: authorisation).
+
+        A refused delivery is journaled too (outcome ``refused``, no answer sent), so that the
+        journal shows what the endpoint told the sender."""
         allowed = self.registry.her_ids_of(user)
         if not sender_id.isdigit() or int(sender_id) not in allowed:
             log.info("message.refused", user=user, from_her_id=sender_id)
-            return ProcessResult(
+            refused = ProcessResult(
                 Settle.REJECT, condition="amqp:unauthorized-access",
                 description=f"user {user} may not send as fromHerId {sender_id}")
+            entry = self._entry(inbound)
+            entry.outcome = Outcome.REFUSED
+            entry.error_condition, entry.error_description = refused.condition, \
+                refused.description
+            entry.answered_at = self.clock()
+            self.journal.record_answered(entry)
+            return refused
         return None
 
     def _duplicate(self, inbound: InboundMessage, earlier: JournalEntry, *,
@@ -212,10 +228,10 @@ class Receiver:
         size_text = inbound.prop(GROUP_SIZE)
         sequence = inbound.group_sequence
         if size_text is None or not size_text.isdigit() or sequence is None:
+            missing = tuple(n for n, ok in ((GROUP_SIZE, size_text and size_text.isdigit()),
+                                            ("group-sequence", sequence is not None)) if not ok)
             return self._refuse_part(inbound, TransportError(
-                MISSING_FIELDS, MISSING_FIELDS_DESCRIPTION,
-                tuple(n for n, ok in ((GROUP_SIZE, size_text and size_text.isdigit()),
-                                      ("group-sequence", sequence is not None)) if not ok)))
+                MISSING_FIELDS, SPLIT_CONVENTION.format(" and ".join(missing)), missing))
         count = int(size_text)
         metas: list[dict[str, Any]] = []
         try:
@@ -495,8 +511,13 @@ class Receiver:
             gen_date=now, apprec_id=str(uuid.uuid4()))
         signing = change.signer or self.kpr.signing
         assert signing is not None, "the KPR party must hold its signing key"
-        body = protect(apprec, signer_cert=signing.certificate, signer_key=signing.key,
-                       recipient_cert=change.recipient or work.sender.encryption_certificate)
+        recipient = change.recipient or work.sender.encryption_certificate
+        if change.rewrite_signed is None:
+            body = protect(apprec, signer_cert=signing.certificate, signer_key=signing.key,
+                           recipient_cert=recipient)
+        else:  # a forged AppRec (fault injection): the signed AppRec changed, then encrypted
+            signed = sign(apprec, signer_cert=signing.certificate, signer_key=signing.key)
+            body = envelope(change.rewrite_signed(signed), recipient_cert=recipient)
         queue = work.sender.queues.asynchronous
         return OutboundMessage(
             queue=queue, message_id=str(uuid.uuid4()), subject="APPREC",

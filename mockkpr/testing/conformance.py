@@ -15,8 +15,9 @@ Subclass it and give one fixture, ``sender``, that makes your sender send (any
 Every case becomes a test, ``test_conformance[KPR-CONF-001]`` and so on (select with ``-k``
 or the class attribute ``cases``). A failed shall-case fails its test with the checks; a
 failed should-case passes with a :class:`ConformanceWarning`; a case that cannot be judged
-fails, saying why. The endpoint is the plugin's (``--mockkpr-mode``); run pytest with
-``-p mockkpr.testing.plugin`` where the plugin is not installed.
+(because of what the sender did, or of the harness) fails, saying why. The endpoint is the
+plugin's (``--mockkpr-mode``); run pytest with ``-p mockkpr.testing.plugin`` where the plugin
+is not installed.
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ class ConformanceSuite:
         from mockkpr.conformance.cases import select
 
         if "case_id" in metafunc.fixturenames:
-            ids = [case.id for case in select(self.cases)]
+            # a case judged across every run comes last, when the other runs are done
+            ids = [case.id for case in sorted(select(self.cases), key=lambda c: c.across)]
             metafunc.parametrize("case_id", ids, ids=ids)
 
     @pytest.fixture
@@ -103,7 +105,7 @@ class ConformanceSuite:
         request.config.stash.setdefault(RESULTS, []).append(result)
         if result.status is Status.WARN:
             warnings.warn(ConformanceWarning(describe(result)), stacklevel=1)
-        elif result.status in (Status.FAIL, Status.ERROR):
+        elif result.status in (Status.FAIL, Status.NOT_JUDGED, Status.ERROR):
             pytest.fail(describe(result), pytrace=False)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import socket
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -90,10 +92,26 @@ def test_show_unknown_or_pending_exits_1(control: Control) -> None:
     assert pending.stderr == "mockkpr: message 'busy' is still being processed\n"
 
 
-def test_wait_returns_when_the_message_arrives(control: Control) -> None:
-    timer = threading.Timer(0.5, control.journal.record,
-                            [make_entry(message_id="late", sender_her_id="80077")])
-    timer.start()
+def _record_once_waiting(monkeypatch: pytest.MonkeyPatch, delay: float,
+                         record: Callable[[], object]) -> threading.Timer:
+    """A timer that records a message ``delay`` seconds after the wait read the newest id
+    (a message recorded before that is an old one, which the wait ignores by design)."""
+    timer = threading.Timer(delay, record)
+    newest_id = messages_module._newest_id
+
+    def newest_then_start(api: Any) -> int:
+        newest = newest_id(api)
+        timer.start()
+        return newest
+
+    monkeypatch.setattr(messages_module, "_newest_id", newest_then_start)
+    return timer
+
+
+def test_wait_returns_when_the_message_arrives(control: Control,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    timer = _record_once_waiting(monkeypatch, 0.3, lambda: control.journal.record(
+        make_entry(message_id="late", sender_her_id="80077")))
     try:
         result = run(control, "wait", "--sender", "80077", "--timeout", "60")
     finally:
@@ -105,8 +123,8 @@ def test_wait_returns_when_the_message_arrives(control: Control) -> None:
 def test_wait_longer_than_one_poll(control: Control, monkeypatch: pytest.MonkeyPatch) -> None:
     """A wait longer than the API's maximum is made of several long polls."""
     monkeypatch.setattr(messages_module, "MAX_POLL_S", 0.2)
-    timer = threading.Timer(0.7, control.journal.record, [make_entry(message_id="later")])
-    timer.start()
+    timer = _record_once_waiting(monkeypatch, 0.7, lambda: control.journal.record(
+        make_entry(message_id="later")))
     try:
         result = run(control, "wait", "--message-id", "later", "--timeout", "30", "--json")
     finally:

@@ -1,7 +1,9 @@
-"""Fixtures of the conformance suite's tests: one endpoint per module, the test PKI."""
+"""Fixtures of the conformance suite's tests: one endpoint per module, the test PKI, Node."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,3 +35,22 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     return tmp_path / "work"
+
+
+# --- an independent sender: Node's rhea and the openssl command ---------------------------
+NODE_DIR = Path("/tmp/mockkpr-node")  # npm's cache, shared with tests/endpoint
+NODE_PACKAGES = ("rhea", "yaml")
+
+
+@pytest.fixture(scope="session")
+def node_modules() -> Path:
+    """A node_modules directory holding rhea and yaml (installed with npm on first use)."""
+    if shutil.which("node") is None or shutil.which("npm") is None \
+            or shutil.which("openssl") is None:
+        pytest.skip("node, npm and openssl are needed for the independent sender")
+    missing = [p for p in NODE_PACKAGES if not (NODE_DIR / "node_modules" / p).is_dir()]
+    if missing:
+        NODE_DIR.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", *missing], cwd=NODE_DIR,
+                       check=True, capture_output=True, timeout=180)
+    return NODE_DIR / "node_modules"

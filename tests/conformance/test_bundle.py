@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from cryptography.hazmat.primitives import serialization
 
 from mockkpr.cli import main
 from mockkpr.cms.detached import sign_detached
@@ -23,8 +24,9 @@ from mockkpr.conformance.bundle import (
     write_bundle,
 )
 from mockkpr.conformance.cases import suite_digest
-from mockkpr.conformance.signing import Identity, ephemeral, from_files, from_test_pki
-from mockkpr.errors import InputError, PkiError
+from mockkpr.conformance.signing import Attestation, Identity, ephemeral, from_files
+from mockkpr.errors import ConfigError, InputError
+from mockkpr.pki.files import certificate_pem
 from mockkpr.registry import Registry
 from tests.conformance.builders import certification
 
@@ -73,7 +75,7 @@ def test_an_untouched_bundle_verifies(bundle: Path, identity: Identity,
     assert result.suite_digest == suite_digest()
     assert result.current_suite
     assert result.verdict == {"exit_code": 1, "counts": {"pass": 1, "fail": 1, "warn": 1,
-                                                         "error": 1}}
+                                                         "not-judged": 0, "error": 1}}
     names = set(files_of(bundle))
     assert {"summary.json", "junit.xml", "report.html", "harness.log", "signer-certificate.pem",
             "suite/requirements.yaml", CATALOGUE, "runs/baseline/run.json",
@@ -164,68 +166,95 @@ def test_certify_verify_exit_codes(bundle: Path, identity: Identity, tmp_path: P
                               identity.fingerprint])
     assert ok.exit_code == 0, ok.output
     assert f"SHA-256 fingerprint {identity.fingerprint}" in ok.output
-    assert "OK: the signature verifies and every file is as signed." in ok.output
+    assert "OK: the signature verifies and every file is as signed by the pinned signer." \
+        in ok.output
+    unpinned = runner.invoke(main, ["certify", "verify", str(bundle)])
+    assert unpinned.exit_code == 2
+    assert "give --fingerprint (the certifying body's certificate)" in unpinned.output
+    selfish = runner.invoke(main, ["certify", "verify", str(bundle), "--self-attested"])
+    assert selfish.exit_code == 0, selfish.output
+    assert "SELF-ATTESTED: no signer pinned" in selfish.output
     files = files_of(bundle)
     files["summary.json"] += b" "
     rewrite(bundle, files)
-    bad = runner.invoke(main, ["certify", "verify", str(bundle)])
+    bad = runner.invoke(main, ["certify", "verify", str(bundle), "--self-attested"])
     assert bad.exit_code == 1
     assert "INVALID: 1 problem(s):" in bad.output
     assert "summary.json: sha256 " in bad.output
-    missing = runner.invoke(main, ["certify", "verify", str(tmp_path / "none.zip")])
+    missing = runner.invoke(main, ["certify", "verify", str(tmp_path / "none.zip"),
+                                   "--self-attested"])
     assert missing.exit_code == 2
     assert "not an evidence bundle (not a readable zip file" in missing.output
 
 
+def test_a_self_attested_identity_is_made_in_memory_each_run(tmp_path: Path) -> None:
+    first, second = ephemeral(), ephemeral()
+    assert first.fingerprint != second.fingerprint
+    assert first.attestation is Attestation.SELF
+    assert "never written" in first.origin
+
+
+def encrypted_key(identity: Identity, path: Path, passphrase: bytes | None) -> Path:
+    algorithm = (serialization.BestAvailableEncryption(passphrase) if passphrase
+                 else serialization.NoEncryption())
+    path.write_bytes(identity.key.private_bytes(serialization.Encoding.PEM,
+                                                serialization.PrivateFormat.PKCS8, algorithm))
+    return path
+
+
+def test_a_certification_key_must_be_passphrase_protected(identity: Identity,
+                                                          tmp_path: Path) -> None:
+    cert = tmp_path / "body-cert.pem"
+    cert.write_bytes(certificate_pem(identity.certificate))
+    plain = encrypted_key(identity, tmp_path / "plain.pem", None)
+    with pytest.raises(ConfigError, match="is not passphrase-protected: an unencrypted key on "
+                                          "this machine can be read by the sender command"):
+        from_files(plain, cert, b"x")
+    locked = encrypted_key(identity, tmp_path / "locked.pem", b"s3cret")
+    with pytest.raises(ConfigError, match="is encrypted: give its passphrase"):
+        from_files(locked, cert, None)
+    with pytest.raises(ConfigError, match="the passphrase does not open it"):
+        from_files(locked, cert, b"wrong")
+    opened = from_files(locked, cert, b"s3cret")
+    assert (opened.fingerprint, opened.attestation) == (identity.fingerprint,
+                                                        Attestation.CERTIFICATION)
+    other = tmp_path / "other-cert.pem"
+    other.write_bytes(certificate_pem(ephemeral().certificate))
+    with pytest.raises(ConfigError, match="is not the key of the certificate in"):
+        from_files(locked, other, b"s3cret")
+
+
 @pytest.mark.integration
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
-def test_openssl_verifies_the_bundle_as_docs_say(bundle: Path, tmp_path: Path) -> None:
-    out = tmp_path / "unpacked"
-    with zipfile.ZipFile(bundle) as archive:
-        archive.extractall(out)
-    done = subprocess.run(["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in",
-                           SIGNATURE, "-content", MANIFEST, "-noverify", "-out", "/dev/null"],
-                          cwd=out, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr
-    assert "Verification successful" in done.stderr
+def test_the_openssl_recipe_pins_the_signer(bundle: Path, identity: Identity,
+                                             tmp_path: Path) -> None:
+    """docs/conformance.md: openssl verifies with the certifying body's certificate as the
+    only trust anchor, so a bundle re-signed by anyone else fails."""
+    pinned = tmp_path / "certifying-body.pem"
+    pinned.write_bytes(certificate_pem(identity.certificate))
 
+    def openssl_verify(path: Path) -> subprocess.CompletedProcess[str]:
+        out = tmp_path / f"unpacked-{path.stem}"
+        with zipfile.ZipFile(path) as archive:
+            archive.extractall(out)
+        return subprocess.run(
+            ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", SIGNATURE,
+             "-content", MANIFEST, "-CAfile", str(pinned), "-partial_chain", "-purpose", "any",
+             "-out", "/dev/null"], cwd=out, capture_output=True, text=True, check=False)
 
-def test_harness_identities(registry: Registry, tmp_path: Path) -> None:
-    pki_dir = registry.path.parent
-    first = from_test_pki(pki_dir)
-    assert first is not None
-    assert first.chain == (registry.ca_certificate,)
-    again = from_test_pki(pki_dir)
-    assert again is not None
-    assert again.fingerprint == first.fingerprint  # one fingerprint per test PKI
-    assert from_test_pki(tmp_path) is None
-    assert ephemeral().fingerprint != ephemeral().fingerprint
-    key = pki_dir / "harness" / "harness-key.UNENCRYPTED.pem"
-    loaded = from_files(key, pki_dir / "harness" / "harness-cert.pem")
-    assert loaded.fingerprint == first.fingerprint
-    with pytest.raises(PkiError, match="is not the key of the certificate in"):
-        from_files(key, pki_dir / "ca" / "ca-cert.pem")
+    good = openssl_verify(bundle)
+    assert good.returncode == 0, good.stderr
+    assert "Verification successful" in good.stderr
+    files = files_of(bundle)
+    resign(files, ephemeral())  # a stranger's valid signature over a changed manifest
+    forged = tmp_path / "forged.zip"
+    rewrite(forged, files)
+    bad = openssl_verify(forged)
+    assert bad.returncode != 0
+    assert "Verification failure" in bad.stderr or "verify error" in bad.stderr
 
 
 def test_evidence_paths_name_bundle_files(registry: Registry, tmp_path: Path) -> None:
     execution = certification(registry, tmp_path).executions["baseline"]
     assert report_json.evidence_paths(execution)[:2] == ["runs/baseline/run.json",
                                                          "runs/baseline/log.txt"]
-
-
-def test_a_read_only_test_pki_still_signs(registry: Registry, tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from mockkpr.conformance import signing
-
-    pki_dir = tmp_path / "pki"
-    shutil.copytree(registry.path.parent, pki_dir)
-    shutil.rmtree(pki_dir / "harness", ignore_errors=True)
-
-    def refuse(path: Path, data: bytes, *, private: bool = False) -> None:
-        raise PermissionError(13, "Permission denied", str(path))
-
-    monkeypatch.setattr(signing, "write_file", refuse)
-    made = from_test_pki(pki_dir)
-    assert made is not None
-    assert made.origin.endswith("(not kept: the directory is read-only)")
-    assert not (pki_dir / "harness").exists()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -39,7 +42,8 @@ def test_a_good_sender_command_passes_with_exit_0(data_dir: Path, tmp_path: Path
     result = certify(data_dir, tmp_path, "--sender-cmd", MOCKKPR_SEND,
                      "--cases", "KPR-CONF-015,KPR-CONF-071")
     assert result.exit_code == 0, result.output
-    assert "PASSED: 2 passed, 0 failed, 0 warnings, 0 not judged (exit 0" in result.output
+    assert ("PASSED: 2 passed, 0 failed, 0 warnings, 0 not judged, 0 harness errors (exit 0"
+            in result.output)
     assert {p.name for p in tmp_path.iterdir()} >= {"junit.xml", "summary.json", "report.html",
                                                      "evidence.zip"}
     summary = json.loads((tmp_path / "summary.json").read_text())
@@ -53,13 +57,22 @@ def test_a_good_sender_command_passes_with_exit_0(data_dir: Path, tmp_path: Path
             f"{verified.fingerprint}") in result.output
 
 
-def test_a_sender_that_fails_a_shall_case_exits_1(data_dir: Path, tmp_path: Path) -> None:
+def test_a_sender_that_sends_nothing_fails_with_the_root_cause(data_dir: Path,
+                                                               tmp_path: Path) -> None:
+    """Nothing arrived: the case cannot observe what it judges (not judged, which fails the
+    run); the root cause is the queue never reached, and the sender's own account is shown."""
     result = certify(data_dir, tmp_path, "--sender-cmd", "true {file}", "--cases",
-                     "KPR-CONF-015")
+                     "KPR-CONF-003,KPR-CONF-015")
     assert result.exit_code == 1, result.output
-    assert "KPR-CONF-015 FAIL  Sets the CMS content-type exactly" in result.output
-    assert ("FAIL  KPR-CONF-015 Sets the CMS content-type exactly - a message arrived: expected "
-            "at least one message on 131725_async; actual expected at least 1 entries matching "
+    assert "KPR-CONF-015 NOT-JUDGED Sets the CMS content-type exactly" in result.output
+    assert "FAILED: 0 passed, 1 failed, 0 warnings, 1 not judged, 0 harness errors" \
+        in result.output
+    assert ("Nothing arrived from KPR_IDE_0301_2024.xml (run baseline): the sender exit 0 after "
+            in result.output)
+    assert ("  REQ-CONN-TARGET: 1 failed (KPR-CONF-003), 1 not judged; the endpoint answered: "
+            "nothing arrived on KPR's queue") in result.output
+    assert ("FAIL  KPR-CONF-003 Attaches to KPR's async queue - a message arrived: expected at "
+            "least one message on 131725_async; actual expected at least 1 entries matching "
             "any entry, found 0.") in result.output
 
 
@@ -125,3 +138,127 @@ def test_certify_list_names_every_case() -> None:
     assert result.exit_code == 0
     assert "KPR-CONF-001  shall   connection   Connects over TLS 1.2 or 1.3" in result.output
     assert len(result.output.splitlines()) >= 45
+
+
+# ------------------------------------------------------------------ issue 15
+@pytest.mark.slow
+def test_certify_works_from_any_working_directory(tmp_path: Path) -> None:
+    """Relative --out, {file} and {registry} substituted as absolute paths: the reference
+    sender runs in its own work directory and still finds them."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-c", "from mockkpr.cli import main; main()", "certify",
+         "--sender-cmd", MOCKKPR_SEND, "--cases", "KPR-CONF-015", "--out", "out",
+         "--timeout", "10"], cwd=elsewhere, capture_output=True, text=True, check=False,
+        timeout=300, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    summary = json.loads((elsewhere / "out" / "summary.json").read_text())
+    assert summary["verdict"]["counts"]["pass"] == 1
+
+
+def test_a_send_that_fails_before_anything_arrives_shows_exit_code_and_stderr(
+        data_dir: Path, tmp_path: Path) -> None:
+    failing = "sh -c 'echo connecting...; echo \"boom: cannot reach the bus\" >&2; exit 2' {file}"
+    result = certify(data_dir, tmp_path, "--sender-cmd", failing, "--cases", "KPR-CONF-015")
+    assert result.exit_code == 1, result.output
+    assert ("Nothing arrived from KPR_IDE_0301_2024.xml (run baseline): the sender exit 2 "
+            "after ") in result.output
+    assert "s: boom: cannot reach the bus" in result.output
+    junit = (tmp_path / "junit.xml").read_text()
+    assert "exit 2 after " in junit
+    assert "boom: cannot reach the bus" in junit
+    page = (tmp_path / "report.html").read_text()
+    first = page.index("Sends where nothing arrived")
+    assert first < page.index("boom: cannot reach the bus") < page.index("Root causes") \
+        < page.index('id="KPR-CONF-015"')
+
+
+@pytest.mark.slow
+def test_a_certification_run_keeps_its_key_from_the_sender(data_dir: Path, tmp_path: Path,
+                                                           registry: Registry) -> None:
+    """The certifying body's key is passphrase-protected, opened before any sender runs and
+    never written; the sender's environment has no agent socket, PIN or passphrase; every key
+    the sender could find re-signs a bundle that fails the pinned fingerprint."""
+    from cryptography.hazmat.primitives import serialization
+
+    from mockkpr.cms.detached import sign_detached
+    from mockkpr.conformance.signing import ephemeral
+    from mockkpr.pki.files import certificate_pem, load_certificate
+
+    body = ephemeral()
+    keys = tmp_path / "body"
+    keys.mkdir()
+    (keys / "key.pem").write_bytes(body.key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"s3cret")))
+    (keys / "cert.pem").write_bytes(certificate_pem(body.certificate))
+    spy = tmp_path / "spy.py"
+    spy.write_text("import json, os, sys\n"
+                   "json.dump(sorted(os.environ), open('env.json', 'w'))\n"
+                   "sys.exit(2)\n")
+    out = tmp_path / "out"
+    read, write = os.pipe()
+    os.write(write, b"s3cret\n")
+    os.close(write)
+    result = CliRunner().invoke(main, [
+        "certify", "--data-dir", str(data_dir), "--out", str(out), "--timeout", "3",
+        "--sender-cmd", f"{sys.executable} {spy} {{file}}", "--cases", "KPR-CONF-015",
+        "--harness-key", str(keys / "key.pem"), "--harness-cert", str(keys / "cert.pem"),
+        "--harness-passphrase-fd", str(read)],
+        env={"SSH_AUTH_SOCK": "/tmp/agent.sock", "VENDOR_PKCS11_PIN": "1234",
+             "MOCKKPR_HARNESS_KEY_PASSPHRASE": "s3cret"})
+    assert result.exit_code == 1, result.output
+    assert "Kind of run: certification" in result.output
+    seen = json.loads(next(out.rglob("env.json")).read_text())
+    assert "PATH" in seen
+    assert not {"SSH_AUTH_SOCK", "VENDOR_PKCS11_PIN", "MOCKKPR_HARNESS_KEY_PASSPHRASE"} & set(
+        seen)
+    bundle = out / "evidence.zip"
+    good = verify_bundle(bundle, pin=body.fingerprint)
+    assert good.problems == []
+    assert good.attestation == "certification"
+    reachable = [p for d in (out, data_dir) for p in d.rglob("*.pem")
+                 if b"PRIVATE KEY" in p.read_bytes()]
+    assert reachable  # the test PKI's keys are the sender's own, and all it could find
+    assert all(b"ENCRYPTED" not in p.read_bytes() for p in reachable)  # not the body's
+    with zipfile.ZipFile(bundle) as archive:
+        files = {n: archive.read(n) for n in archive.namelist()}
+    for key_file in reachable:
+        key = serialization.load_pem_private_key(key_file.read_bytes(), None)
+        cert_file = key_file.with_name(key_file.name.replace("key.UNENCRYPTED", "cert"))
+        if not cert_file.is_file():
+            continue
+        forged = tmp_path / f"forged-{key_file.stem}.zip"
+        with zipfile.ZipFile(forged, "w") as archive:
+            for name, data in files.items():
+                archive.writestr(name, sign_detached(
+                    files["manifest.json"], signer_cert=load_certificate(cert_file),
+                    signer_key=key) if name == "manifest.json.p7s" else data)  # type: ignore[arg-type]
+        problems = verify_bundle(forged, pin=body.fingerprint).problems
+        assert len(problems) == 1, key_file
+        assert "not the pinned" in problems[0], key_file
+
+
+def test_an_unencrypted_certification_key_is_refused(data_dir: Path, tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    from mockkpr.conformance.signing import ephemeral
+    from mockkpr.pki.files import certificate_pem
+
+    body = ephemeral()
+    (tmp_path / "key.pem").write_bytes(body.key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    (tmp_path / "cert.pem").write_bytes(certificate_pem(body.certificate))
+    result = certify(data_dir, tmp_path / "out", "--sender-cmd", "true {file}",
+                     "--harness-key", str(tmp_path / "key.pem"), "--harness-cert",
+                     str(tmp_path / "cert.pem"))
+    assert result.exit_code == 2, result.output
+    assert "is not passphrase-protected: an unencrypted key on this machine can be read by " \
+        "the sender command" in result.output
+    inside = certify(data_dir, tmp_path, "--sender-cmd", "true {file}", "--harness-key",
+                     str(tmp_path / "key.pem"), "--harness-cert", str(tmp_path / "cert.pem"))
+    assert inside.exit_code == 2
+    assert "which the sender command is given: keep the certifying body's key elsewhere" \
+        in inside.output

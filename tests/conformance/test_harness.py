@@ -57,13 +57,17 @@ def test_a_sender_that_sends_nothing_fails_with_what_was_expected(endpoint: Endp
     def idle(task: SendTask) -> SendOutcome:
         return SendOutcome(0, "sent (not really)", "", 0.0)
 
-    certification = harness(endpoint, idle, workdir).certify(select(["KPR-CONF-015",
+    certification = harness(endpoint, idle, workdir).certify(select(["KPR-CONF-003",
                                                                      "KPR-CONF-044"]))
-    assert [r.status for r in certification.results] == [Status.FAIL, Status.WARN]
+    assert [r.status for r in certification.results] == [Status.FAIL, Status.NOT_JUDGED]
     check = certification.results[0].checks[0]
     assert check.name == "a message arrived"
-    assert check.actual == ("expected at least 1 entries matching any entry, found 0. The "
-                            "journal has no other entries.")
+    assert check.actual == (
+        "expected at least 1 entries matching any entry, found 0. The journal has no other "
+        "entries. KPR_IDE_0301_2024.xml: the sender exit 0 after 0.0 s: sent (not really). "
+        "KPR_IPL_0301_2024.xml: the sender exit 0 after 0.0 s: sent (not really).")
+    blocked = certification.results[1].checks[0]
+    assert blocked.actual.startswith("not observed - no message arrived (KPR_IDE_0301_2024.xml:")
     assert certification.exit_code == EXIT_SENDER_FAILED
 
 
@@ -94,10 +98,11 @@ def test_a_sender_that_does_not_finish_fails_after_its_limit(endpoint: Endpoint,
     finally:
         release.set()
     (result,) = certification.results
-    assert result.status is Status.FAIL
-    exit_check = next(c for c in result.checks if c.name.startswith("the sender reports"))
-    assert exit_check.actual == ("the sender did not finish within 1.5 s (receipt timeout 1 s "
-                                 "+ 0.5 s)")
+    assert result.status is Status.NOT_JUDGED  # nothing arrived: the root cause is 003
+    (check,) = result.checks
+    assert check.actual == ("not observed - no message arrived (KPR_IPL_0301_2024.xml: the "
+                            "sender the sender did not finish within 1.5 s (receipt timeout "
+                            "1 s + 0.5 s))")
 
 
 def test_a_sender_that_ignores_a_rejection_fails(endpoint: Endpoint, workdir: Path) -> None:
@@ -111,9 +116,9 @@ def test_a_sender_that_ignores_a_rejection_fails(endpoint: Endpoint, workdir: Pa
     (result,) = certification.results
     assert result.status is Status.FAIL
     failed = [c for c in result.checks if not c.passed]
-    assert [c.name for c in failed] == ["the sender reports rejected: AppRec status 2, or 3 "
-                                        "with rows rejected"]
-    assert failed[0].actual.startswith("exit 0 (accepted: AppRec status 1)")
+    assert [c.name for c in failed] == ["the sender reports the AppRec says rejected, status "
+                                        "2, or accepted with errors, status 3"]
+    assert failed[0].actual.startswith("exit 0 (the AppRec says OK: status 1)")
 
 
 def test_the_control_api_driver_observes_what_the_in_process_one_does(
@@ -144,3 +149,25 @@ def test_a_judge_that_crashes_makes_its_case_an_error(endpoint: Endpoint, workdi
     result = harness(endpoint, reference_sender(), workdir).judge(case)
     assert result.status is Status.ERROR
     assert result.error == "judged: the judge failed: KeyError: 'wire.nothing'"
+
+
+def test_the_whole_run_is_capped_and_says_so(endpoint: Endpoint, workdir: Path) -> None:
+    """--max-time: runs not started within the cap are not executed; their cases are not
+    judged, which fails the run (issue 15, point 7)."""
+    import time as clock
+
+    def slow(task: SendTask) -> SendOutcome:
+        clock.sleep(0.4)
+        return SendOutcome(0, "", "", 0.4)
+
+    certification = Harness(InProcessDriver(endpoint), slow, workdir, timeout=2,
+                            max_time=0.5).certify(select(["KPR-CONF-015", "KPR-CONF-071"]))
+    baseline, rejected = certification.results
+    assert baseline.status is Status.NOT_JUDGED  # executed: nothing arrived (a slow no-op)
+    assert rejected.status is Status.NOT_JUDGED
+    assert rejected.checks[0].actual == ("the certification's time cap (0.5 s, --max-time) was "
+                                         "reached before run rejected-apprec could start: not "
+                                         "executed")
+    assert rejected.checks[0].hint == "raise --max-time"
+    assert certification.capped
+    assert certification.exit_code == EXIT_SENDER_FAILED

@@ -47,14 +47,43 @@ def test_an_observation_not_recorded_makes_the_case_an_error(context: Context) -
     assert case_status(Level.SHALL, [check]) is Status.ERROR
 
 
-def test_a_message_refused_before_the_cms_fails_the_cms_cases(context: Context) -> None:
+def test_a_message_refused_before_the_cms_leaves_the_cms_cases_not_judged(
+        context: Context) -> None:
+    """Issue 15 point 6: a case that could not observe what it judges is not judged, with the
+    reason and the root cause; the case of the root cause fails."""
     refused = message(details={}, outcome=Outcome.TRANSPORT_ERROR, payload=None, msghead=None,
+                      report=None, apprec_status=None, answers=[],
+                      application_properties={"fromHerId": "12345", "toHerId": "131725"},
                       error_condition="transport:invalid-field-value",
-                      error_description="One or more fields are missing")
-    check = only(j.encrypted(observe(context, refused)))
-    assert check.passed is False
-    assert check.actual.endswith(": not observed: the endpoint stopped at "
-                                 "transport:invalid-field-value (One or more fields are missing)")
+                      error_description="One or more fields are missing",
+                      error_data=("applicationTimeStamp",))
+    obs = observe(context, refused)
+    check = only(j.encrypted(obs))
+    assert (check.passed, check.blocked, check.status) == (None, True, "not-judged")
+    assert check.actual.endswith(
+        ": not observed - the endpoint stopped while checking the header fields: transport "
+        "error transport:invalid-field-value: One or more fields are missing "
+        "[applicationTimeStamp]")
+    assert check.hint == "root cause REQ-MSG-TIMESTAMP"
+    assert case_status(Level.SHALL, [check]) is Status.NOT_JUDGED
+    stamp = j.timestamp(obs)  # the root cause's own case judges and fails
+    assert [c.passed for c in stamp] == [False, False]
+    assert stamp[0].actual.endswith(": None")
+
+
+def test_an_unsupported_subject_is_not_a_signature_failure(context: Context) -> None:
+    """A subject swap is refused after the CMS opened: the signature case passes on what the
+    endpoint recorded; the subject case fails with the endpoint's answer."""
+    swapped = message("KPR_IDE", outcome=Outcome.TRANSPORT_ERROR, report=None,
+                      apprec_status=None, answers=[],
+                      error_condition="transport:unsupported-message",
+                      error_description="KPR_IDE does not carry this document",
+                      error_data=("document=IPLOS 2019",))
+    obs = observe(context, swapped)
+    assert [c.passed for c in j.signed(obs)] == [True, True]
+    (subject,) = j.subject(obs)
+    assert subject.passed is False
+    assert [c.status for c in j.rows(obs)] == ["not-judged"]
 
 
 def test_aes_128_fails_with_the_value_seen(context: Context) -> None:
@@ -72,9 +101,13 @@ def test_nothing_arrived_names_the_nearest_miss(context: Context) -> None:
     assert iplos.actual.startswith("expected at least 1 entries matching {subject: KPR_IPL}, "
                                    "found 0. Nearest miss: journal entry 1")
     assert "subject expected 'KPR_IPL', actual 'KPR_IDE'" in iplos.actual
-    empty = only(j.content_type(observe(context)))
-    assert empty.passed is False
-    assert empty.actual.endswith("found 0. The journal has no other entries.")
+    empty = only(j.content_type(observe(context)))  # nothing arrived: not judged here...
+    assert (empty.passed, empty.blocked) == (None, True)
+    assert empty.actual == "not observed - no message arrived"
+    assert empty.hint == "root cause REQ-CONN-TARGET: nothing reached KPR's queue"
+    (target,) = j.target(observe(context))  # ...but the root cause's case fails
+    assert target.passed is False
+    assert target.actual.endswith("found 0. The journal has no other entries.")
 
 
 def test_a_message_with_another_fromherid_is_still_judged(context: Context) -> None:
@@ -110,10 +143,12 @@ def test_one_process_with_two_connections_warns(context: Context) -> None:
     second = message(details={**GOOD_DETAILS, "wire.connection_id": 8})
     check = only(j.reuse(observe(context, message(), second)))
     assert check.passed is False
-    assert check.actual == "container c-1: connections 7, 8"
+    assert check.actual == "the run: 2 connection(s) (7, 8)"
+    # a new container-id per connection changes nothing: connections are judged
     separate = message(details={**GOOD_DETAILS, "wire.container_id": "c-2",
                                 "wire.connection_id": 8})
-    assert only(j.reuse(observe(context, message(), separate))).passed is True
+    assert only(j.reuse(observe(context, message(), separate))).passed is False
+    assert only(j.reuse(observe(context, message(), message()))).passed is True
 
 
 # ------------------------------------------------------------------ properties
@@ -207,8 +242,9 @@ def test_exit_code_and_output_judges(context: Context, tmp_path: Path) -> None:
     checks = j.REJECTED(obs)
     exit_check, shows = checks[-2:]
     assert exit_check.passed is False
-    assert exit_check.expected.startswith("exit 1 (rejected: AppRec status 2, or 3")
-    assert exit_check.actual == "exit 0 (accepted: AppRec status 1) after 0.5 s"
+    assert exit_check.expected.startswith("exit 1 (the AppRec says rejected, status 2, or "
+                                          "accepted with errors, status 3)")
+    assert exit_check.actual == "exit 0 (the AppRec says OK: status 1) after 0.5 s"
     assert shows.passed is False
     assert shows.actual == "missing T02, E10 in: all fine"
 
@@ -229,7 +265,7 @@ def test_large_file_needs_enough_parts(context: Context, tmp_path: Path) -> None
     whole = message(details=GOOD_DETAILS, body_size=3 << 20)
     split = j.large(observe(context, whole, sends=(record,), run=LARGE_FILE))[0]
     assert split.passed is False
-    assert split.actual.endswith(": sent whole: one message of 3145728 bytes")
+    assert split.actual.endswith(": sent whole, one message of 3145728 bytes")
     enough = message(details={**GOOD_DETAILS, "group.parts": 3}, body_size=3 << 20)
     assert all(c.passed for c in j.large(observe(context, enough, sends=(record,))))
     unobserved = message(details={}, body_size=3 << 20)
@@ -241,7 +277,7 @@ def test_parts_on_different_connections_warn(context: Context) -> None:
                              "group.connection_ids": [7, 9]})
     check = only(j.reuse(observe(context, message(), parts)))
     assert check.passed is False
-    assert check.actual == "container c-1: connections 7, 9"
+    assert check.actual == "the run: 2 connection(s) (7, 9)"
     same = message(details={**GOOD_DETAILS, "group.parts": 2, "group.connection_ids": [7, 7]})
     assert only(j.reuse(observe(context, same))).passed is True
 

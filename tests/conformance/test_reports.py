@@ -26,7 +26,8 @@ def test_summary_is_valid_against_its_schema(registry: Registry, tmp_path: Path)
     assert SCHEMA["$id"] == report_json.SCHEMA_ID
     assert summary["schema_version"] == report_json.SCHEMA_VERSION
     assert summary["verdict"] == {"passed": False, "exit_code": EXIT_SENDER_FAILED,
-                                  "counts": {"pass": 1, "fail": 1, "warn": 1, "error": 1}}
+                                  "counts": {"pass": 1, "fail": 1, "warn": 1, "not-judged": 0,
+                                             "error": 1}, "max_time": None, "capped": False}
     by_id = {case["id"]: case for case in summary["cases"]}
     assert by_id["KPR-CONF-031"]["checks"][0] == {
         "name": "content encryption", "status": "fail", "expected": "aes-256-cbc",
@@ -43,7 +44,7 @@ def test_a_summary_that_breaks_the_schema_is_caught(registry: Registry, tmp_path
     del summary["run"]["seed"]
     errors = sorted(e.message for e in jsonschema.Draft202012Validator(SCHEMA).iter_errors(
         summary))
-    assert errors == ["'passed' is not one of ['pass', 'fail', 'warn', 'error']",
+    assert errors == ["'passed' is not one of ['pass', 'fail', 'warn', 'not-judged', 'error']",
                       "'seed' is a required property"]
 
 

@@ -125,8 +125,8 @@ def test_list_items_leave_out_bytes_and_summarise_answers(control: Control) -> N
          "short (got 'yesterday'); use ISO 8601"),
         ({"outcome": "fine"},
          "query parameter 'outcome': Input should be 'pending', 'accepted', 'partial', "
-         "'rejected', 'transport-error', 'unanswerable', 'no-receipt' or 'duplicate' "
-         "(got 'fine')"),
+         "'rejected', 'transport-error', 'unanswerable', 'no-receipt', 'duplicate' or "
+         "'refused' (got 'fine')"),
         ({"limit": "0"},
          "query parameter 'limit': Input should be greater than or equal to 1 (got '0')"),
     ],

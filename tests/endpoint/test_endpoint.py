@@ -510,8 +510,12 @@ def test_part_without_group_size_is_answered(running: Running, oslo: KprClient) 
     del properties["groupSize"]
     sent = oslo.send_messages(parts[:1])
     answer = oslo.wait_answer(replace(sent, message_id=str(parts[0].id)))
-    assert_transport_error(answer, "transport:invalid-field-value",
-                           "One or more fields are missing", "groupSize;", subject="KPR_IDE")
+    assert_transport_error(
+        answer, "transport:invalid-field-value",
+        "A part of a split message (group-id set) lacks groupSize: mockkpr's own split "
+        "convention needs the application property groupSize (the number of parts, a string) "
+        "and group-sequence 0..n-1 on every part (NHN's library never splits; "
+        "docs/endpoint.md, Split messages)", "groupSize;", subject="KPR_IDE")
 
 
 def test_failure_while_processing_the_last_part_loses_no_part(
@@ -561,7 +565,24 @@ def test_sending_as_another_accounts_her_id_is_rejected_unauthorized(
     assert (refused.value.outcome, refused.value.condition) == (
         "rejected", "amqp:unauthorized-access")
     assert refused.value.description == f"user mockkpr-{OSLO} may not send as fromHerId {BERGEN}"
-    assert running.http.get(f"/api/messages/{message_id}").status_code == 404
+    # journaled as refused (what the endpoint told the sender), with no answer sent
+    recorded = running.http.get(f"/api/messages/{message_id}").json()
+    assert (recorded["outcome"], recorded["error_condition"], recorded["answers"]) == (
+        "refused", "amqp:unauthorized-access", [])
+    assert recorded["error_description"] == refused.value.description
+
+
+def test_a_refused_message_id_is_no_earlier_answer_for_the_party_it_claimed(
+        running: Running, oslo: KprClient) -> None:
+    """Oslo's account sends as Bergen and is refused; Bergen's own message with that same
+    message-id is processed, not answered as a duplicate of the refused delivery."""
+    with running.client(BERGEN) as bergen:
+        body = envelope_and_protect(bergen, ANNUAL_2019)
+        message_id, messages = bergen.messages_for(body, subject="KPR_IPL")
+        with pytest.raises(DeliveryFailed):
+            oslo.send_messages(messages)
+        bergen.send_messages(messages)
+    assert [e["outcome"] for e in running.entries(message_id)] == ["refused", "accepted"]
 
 
 def test_another_partys_queue_cannot_be_read(running: Running) -> None:

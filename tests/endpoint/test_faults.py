@@ -22,10 +22,12 @@ from proton.reactor import Container
 
 from mockkpr.client.sender import KprClient
 from mockkpr.cms import CmsError, unprotect
+from mockkpr.cms.unprotect import read_unverified
 from mockkpr.endpoint.app import Endpoint
 from mockkpr.envelope import Status
 from mockkpr.errors import ConfigError, EndpointError
 from mockkpr.faults import Scenario
+from mockkpr.faults.forged import ForgedKeys
 from mockkpr.faults.verify import ExpectationFailed, expect_count
 from mockkpr.journal.models import MessageFilter, Outcome
 from mockkpr.pki.files import load_certificate
@@ -372,6 +374,7 @@ def test_duplicate_apprec(endpoint: Endpoint, client: KprClient) -> None:
     ("revoked-certificate", "transport:revoked-certificate"),
     ("unknown-certificate", "transport:unverified-certificate"),
     ("wrong-key", None),
+    ("wrong-recipient", None),
 ])
 def test_forged_apprec_is_reported_invalid(endpoint: Endpoint, client: KprClient,
                                            problem: str,
@@ -398,6 +401,40 @@ def test_forged_apprec_is_reported_invalid(endpoint: Endpoint, client: KprClient
                   expected_signer=cert, ca_certs=[endpoint.registry.ca_certificate],
                   crls=[endpoint.registry.crl], now=datetime.now(UTC))
     assert failure.value.condition == seen_by_its_own_certificate
+
+
+def test_forged_apprec_signed_by_another_party_or_changed_is_refused(
+        endpoint: Endpoint, client: KprClient) -> None:
+    """Another party's certificate chains to the same CA: only the check that KPR's registered
+    certificate signed it refuses the AppRec. A changed AppRec under KPR's own signature fails
+    the signature check."""
+    assert endpoint.registry is not None
+    assert endpoint.journal is not None
+    for problem, description in (("other-party-certificate", "Message is not signed by the "
+                                  "sender's certificate"), ("changed-content",
+                                                            "Invalid signature")):
+        with endpoint.armed(scenario({"kind": "forged-apprec", "problem": problem})):
+            sent = client.send_document(DOCUMENT)
+            answer = client.wait_answer(sent, timeout=20)
+        assert answer.kind == "invalid-apprec", problem
+        assert answer.problem is not None, problem
+        assert answer.problem.endswith(description), answer.problem
+        entry = endpoint.journal.get_by_message_id(sent.message_id)
+        assert entry is not None
+        body = entry.answers[0].message.body
+        if problem == "other-party-certificate":  # valid for the party whose certificate it is
+            signer = ForgedKeys(endpoint.registry, 131725).other_party(12345).certificate
+            # a valid certificate of the register that is not KPR's (this registry has no
+            # third party: the recipient's own, which chains to the same CA)
+            assert signer != endpoint.registry.party(131725).signing_certificate
+            opened = unprotect(body, own_keys=client.sender.own_keys(), expected_signer=signer,
+                               ca_certs=[endpoint.registry.ca_certificate],
+                               crls=[endpoint.registry.crl], now=datetime.now(UTC))
+            assert b"<" in opened.payload
+        else:  # the content under the signature says rejected, KPR signed OK
+            content = read_unverified(body, client.sender.own_keys())
+            assert b'V="2"' in content
+            assert b"Avvist" in content
 
 
 def test_orphan_apprec_matches_nothing(endpoint: Endpoint, client: KprClient) -> None:

@@ -88,7 +88,8 @@ def test_json_is_accepted_too() -> None:
      "<scenario>: expect[0].fault (line 3): no fault with id 'nowhere' (ids: )"),
     ("name: x\nexpect:\n  - {match: {outcome: fine}, count: 1}\n",
      "<scenario>: expect[0].match.outcome (line 3): Input should be 'pending', 'accepted', "
-     "'partial', 'rejected', 'transport-error', 'unanswerable', 'no-receipt' or 'duplicate'"),
+     "'partial', 'rejected', 'transport-error', 'unanswerable', 'no-receipt', 'duplicate' or "
+     "'refused'"),
     ("name: x\nexpect:\n  - {match: {outcome: accepted}}\n",
      "<scenario>: expect[0] (line 3): match needs count, min or max"),
     ("name: x\nclock: {fixed: 2027-01-15T12:00:00}\n",
