@@ -549,7 +549,7 @@ def _normalise(content_type: str) -> str:
 
 def _msghead_summary(info: MsgHeadInfo) -> dict[str, Any]:
     return {
-        "msg_type": info.msg_type, "msg_id": info.msg_id, "gen_date": info.gen_date.isoformat(),
+        "msg_type": info.msg_type, "msg_id": info.msg_id, "gen_date": info.gen_date_text,
         "mig_version": info.mig_version, "ack": info.ack,
         "sender": {"name": info.sender.name, "her_ids": list(info.sender.her_ids)},
         "receiver": {"name": info.receiver.name, "her_ids": list(info.receiver.her_ids)},
