@@ -51,6 +51,10 @@ from mockkpr.service.observations import PART_CONNECTION, cms_details, group_det
 from mockkpr.service.results import ProcessResult, QueuedMessage, Settle
 from mockkpr.service.submissions import NOT_EVENT_MESSAGE, REF_ID, AnswerDetails, Submitted
 from mockkpr.service.transport_errors import (
+    APPLICATION_TIMESTAMP as APPLICATION_TIMESTAMP,  # re-exported: the reference sender uses it
+)
+from mockkpr.service.transport_errors import (
+    ENQUEUED_TIME,
     MISSING_FIELDS,
     MISSING_FIELDS_DESCRIPTION,
     SPOOFING,
@@ -65,7 +69,6 @@ REQUIRED_FIELDS = (("toHerId", "toHerId"), ("fromHerId", "fromHerId"), ("subject
                    ("applicationTimeStamp", "applicationTimeStamp"),
                    ("content-type", "ContentType"))
 GROUP_SIZE = "groupSize"
-APPLICATION_TIMESTAMP = "%Y-%m-%dT%H:%M:%SZ"
 _OUTCOME_OF = {Status.OK: Outcome.ACCEPTED, Status.AVVIST: Outcome.REJECTED,
                Status.OK_FEIL_I_DELMELDING: Outcome.PARTIAL}
 #: Locks that serialise payload-only submissions with the same sender and id (by hash).
@@ -504,7 +507,7 @@ class Receiver:
             application_properties={
                 "fromHerId": str(self.kpr.her_id), "toHerId": str(work.sender.her_id),
                 "applicationTimeStamp": now.strftime(APPLICATION_TIMESTAMP),
-                "enqueuedTimeUtc": now.strftime("%Y-%m-%dT%H:%M:%S"),
+                "enqueuedTimeUtc": now.strftime(ENQUEUED_TIME),
             },
             body=body, correlation_id=change.correlation_id or work.inbound.message_id, to=queue,
             reply_to=self.kpr.queues.asynchronous)
@@ -522,7 +525,8 @@ class Receiver:
                                  else None)
         return AnswerStage(work.inbound, work.entry, self.clock(),
                            sender.queues.error if sender is not None else None,
-                           rebuild if receipt is not None and work.sender is not None else None)
+                           rebuild if receipt is not None and work.sender is not None else None,
+                           her_ids=(self.kpr.her_id, sender.her_id) if sender else None)
 
     def _transport_error(self, work: _Work, error: TransportError) -> Outcome:
         inbound = work.inbound
@@ -536,7 +540,8 @@ class Receiver:
             log.info("message.unanswerable", message_id=inbound.message_id,
                      condition=error.condition)
             return Outcome.UNANSWERABLE
-        message = error_message(inbound, error, queue=party.queues.error, now=self.clock())
+        message = error_message(inbound, error, queue=party.queues.error, now=self.clock(),
+                                reporter=self.kpr.her_id, sender=party.her_id)
         work.entry.answers.append(AnswerRecord("transport-error", message, self.clock()))
         log.info("message.transport_error", message_id=inbound.message_id,
                  condition=error.condition, description=error.description)
