@@ -108,6 +108,14 @@ class Settings(BaseSettings):
         'creates (localhost and 127.0.0.1 always), e.g. ["mockkpr"] for senders in other '
         "containers; as an environment variable a JSON list.",
     )
+    pki_url: str = Field(
+        "http://localhost:8080/pki",
+        pattern=r"^https?://[^\s/]+(/\S*)?$",
+        description="Base URL of the test CA's CRL (`ca.crl`) and certificate (`ca.crt`), "
+        "which the control API serves under /pki; written into every certificate a new test "
+        "PKI gets, so it must be what senders reach (e.g. `http://mockkpr:8080/pki` in a "
+        "compose network, `http://localhost:18080/pki` for a published port 18080).",
+    )
     host: str = Field(
         "localhost",
         description="Interface the AMQP listeners bind to (0.0.0.0 in the container image).",
