@@ -95,6 +95,11 @@ class Settings(BaseSettings):
         description="Accept payloads whose CMS content encryption is 3DES (des-ede3-cbc) instead "
         "of answering transport:unsupported-message; the profile requires AES-256-CBC.",
     )
+    allow_sha1: bool = Field(
+        False,
+        description="Accept CMS signatures made with SHA-1 (as NHN's receivers do) instead of "
+        "answering transport:unsupported-message; the profile's senders sign with SHA-256.",
+    )
 
     # --- the embedded endpoint (mockkpr serve)
     registry: Path | None = Field(

@@ -332,7 +332,8 @@ class Receiver:
                 inbound.body, own_keys=self.kpr.own_keys(),
                 expected_signer=work.sender.signing_certificate,
                 ca_certs=[self.registry.ca_certificate], crls=[self.registry.crl],
-                now=self.clock(), allow_3des=self.settings.allow_3des)
+                now=self.clock(), allow_3des=self.settings.allow_3des,
+                allow_sha1=self.settings.allow_sha1)
         except CmsError as exc:
             raise _Answered(exc) from None
         work.entry.details.update(cms_details(result))
