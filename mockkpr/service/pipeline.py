@@ -36,6 +36,7 @@ from mockkpr.envelope import (
 from mockkpr.errors import InputError, TransportError
 from mockkpr.faults.answers import AnswerHook, AnswerStage, ApprecChange
 from mockkpr.iplos import DocumentKind, Generation, Report, sniff_format, validate
+from mockkpr.iplos.pairing import PairKey, pair_key
 from mockkpr.iplos.render import report_json
 from mockkpr.iplos.rules.event_history import EventHistory
 from mockkpr.journal.models import AnswerRecord, JournalEntry, Outcome
@@ -73,6 +74,8 @@ _OUTCOME_OF = {Status.OK: Outcome.ACCEPTED, Status.AVVIST: Outcome.REJECTED,
                Status.OK_FEIL_I_DELMELDING: Outcome.PARTIAL}
 #: Locks that serialise payload-only submissions with the same sender and id (by hash).
 _SUBMISSION_STRIPES = 64
+#: The entry detail holding an identity message's pairing key (kommune, year, bydel).
+IDENTITY_KEY = "identity.pairing"
 
 
 class JournalPort(Protocol):
@@ -89,7 +92,9 @@ class JournalPort(Protocol):
                  metas: list[dict[str, Any]] | None = None,
                  keep: bool = False) -> list[bytes] | None: ...
 
-    def latest_identity(self, sender_her_id: str) -> bytes | None: ...
+    def identity_messages(self, sender_her_id: str) -> list[JournalEntry]: ...
+
+    def payload_of(self, entry_id: int) -> bytes | None: ...
 
     def event_payloads(self, sender_her_id: str) -> Iterator[bytes]: ...
 
@@ -363,17 +368,53 @@ class Receiver:
             raise _Answered(TransportError(
                 UNSUPPORTED, f"{label} does not carry this document",
                 (f"document={fmt.label}",)))
-        identity = None
-        if wanted is DocumentKind.IPLOS and fmt is not None and fmt.generation and \
-                fmt.generation.is_annual and work.sender is not None:
-            identity = self.journal.latest_identity(str(work.sender.her_id))
         name = work.inbound.message_id or "message"
         if fmt is not None and fmt.generation is Generation.EVENT_56 and work.sender is not None:
             report = self._validate_event(payload, str(work.sender.her_id), name)
+        elif wanted is DocumentKind.IPLOS and fmt is not None and fmt.generation and \
+                fmt.generation.is_annual and work.sender is not None:
+            report = self._validate_annual(payload, str(work.sender.her_id), name)
         else:
-            report = validate(payload, identity=identity, settings=self.settings, name=name)
+            report = validate(payload, settings=self.settings, name=name)
+            key = pair_key(payload) if fmt is not None and wanted is DocumentKind.IDENTITY \
+                else None
+            if key is not None:  # what an annual file of the sender will be paired on
+                work.entry.details[IDENTITY_KEY] = key.as_json()
         work.entry.report = report_json(report)
         return report
+
+    def _validate_annual(self, payload: bytes, sender: str, name: str) -> Report:
+        """An annual file, joined with the sender's newest accepted identity message for the
+        same kommune, year and bydel (:mod:`mockkpr.iplos.pairing`); the report says which
+        one, or that there was none (IDE-NONE, every person without identity)."""
+        key = pair_key(payload)
+        if key is None:  # the header is unreadable: its own rules say so; nothing to join
+            return validate(payload, settings=self.settings, name=name)
+        used = self._identity_for(sender, key)
+        identity = self.journal.payload_of(used.id) if used and used.id else None
+        if identity is None:
+            used = None
+        report = validate(payload, identity=identity, settings=self.settings, name=name,
+                          identity_required=True)
+        report.identity_source = {
+            "joined": used is not None, **key.as_json(),
+            "journal_id": used.id if used else None,
+            "message_id": used.message_id if used else None,
+            "msg_id": (used.msghead or {}).get("msg_id") if used else None,
+            "received_at": used.received_at.isoformat() if used else None,
+        }
+        return report
+
+    def _identity_for(self, sender: str, key: PairKey) -> JournalEntry | None:
+        """The newest identity message of ``sender`` whose header matches ``key``."""
+        for candidate in self.journal.identity_messages(sender):
+            found = PairKey.from_json(candidate.details.get(IDENTITY_KEY))
+            if found is None and candidate.id is not None:  # journalled before keys were kept
+                stored = self.journal.payload_of(candidate.id)
+                found = pair_key(stored) if stored is not None else None
+            if found is not None and key.matches(found):
+                return candidate
+        return None
 
     # ------------------------------------------------------------------ event streams
     def _validate_event(self, payload: bytes, sender: str, name: str) -> Report:

@@ -163,6 +163,7 @@ def test_valid_annual_2019_file_is_accepted_after_its_identity_message(
     assert entry["user"] == f"mockkpr-{OSLO}"
     assert entry["report"]["format"]["generation"] == "2019"
     assert entry["report"]["identity_format"]["kind"] == "KPR_IDE"  # joined
+    assert entry["report"]["identity"]["message_id"] == identity.sent.message_id  # this one
     assert entry["report"]["findings"] == []
     assert [a["kind"] for a in entry["answers"]] == ["apprec"]
     assert entry["answers"][0]["message_id"] == annual.wire.message_id if annual.wire else None
