@@ -34,6 +34,7 @@ from mockkpr.journal.models import (
     MessageFilter,
     Outcome,
     QueuedMessage,
+    StoredIdentity,
 )
 from mockkpr.log import get_logger
 from mockkpr.service.messages import OutboundMessage
@@ -311,19 +312,29 @@ class Journal:
             e.sender_her_id == sender_her_id)
         return self._preferred(sa.and_(e.message_id == message_id, sender), settled_only=True)
 
-    def identity_messages(self, sender_her_id: str, *, limit: int = 500
-                          ) -> builtins.list[JournalEntry]:
-        """The identity messages (``KPR_IDE``) a sender had accepted, newest first, without
-        payload or report: the candidates to join an annual IPLOS file with (the receiver
-        picks the one whose header matches, :mod:`mockkpr.iplos.pairing`). At most ``limit``.
+    def identity_messages(self, sender_her_id: str, *, page: int = 50
+                          ) -> Iterator[StoredIdentity]:
+        """The identity messages (``KPR_IDE``) a sender had accepted, newest first: the
+        candidates to join an annual IPLOS file with (the receiver takes the first whose
+        header matches, :mod:`mockkpr.iplos.pairing`). Read ``page`` rows at a time, without
+        payload, report or answers, so stopping at the first match reads little.
         """
         e = t.entries.c
-        where = [*_rows.conditions(MessageFilter(sender_her_id=sender_her_id,
-                                                 subject="KPR_IDE")),
+        where = [e.sender_her_id == sender_her_id, e.subject == "KPR_IDE",
                  e.outcome.in_([o.value for o in _ACCEPTED])]
-        with self._read() as conn:
-            return self._load(conn, where, order=[e.id.desc()], limit=limit,
-                              with_payload=False, with_report=False)
+        before: int | None = None
+        while True:
+            query = sa.select(e.id, e.message_id, e.msg_id, e.received_at, e.details).where(
+                *where, *([e.id < before] if before is not None else [])
+            ).order_by(e.id.desc()).limit(page)
+            with self._read() as conn:
+                rows = conn.execute(query).mappings().all()
+            for row in rows:
+                yield StoredIdentity(row["id"], row["message_id"], row["msg_id"],
+                                     row["received_at"], dict(row["details"] or {}))
+            if len(rows) < page:
+                return
+            before = rows[-1]["id"]
 
     def payload_of(self, entry_id: int) -> bytes | None:
         """The stored payload (the decrypted document) of entry ``entry_id``, or None."""

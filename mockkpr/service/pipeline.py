@@ -39,7 +39,7 @@ from mockkpr.iplos import DocumentKind, Generation, Report, sniff_format, valida
 from mockkpr.iplos.pairing import PairKey, pair_key
 from mockkpr.iplos.render import report_json
 from mockkpr.iplos.rules.event_history import EventHistory
-from mockkpr.journal.models import AnswerRecord, JournalEntry, Outcome
+from mockkpr.journal.models import AnswerRecord, JournalEntry, Outcome, StoredIdentity
 from mockkpr.log import get_logger
 from mockkpr.registry import Party, Registry
 from mockkpr.service.messages import (
@@ -92,7 +92,7 @@ class JournalPort(Protocol):
                  metas: list[dict[str, Any]] | None = None,
                  keep: bool = False) -> list[bytes] | None: ...
 
-    def identity_messages(self, sender_her_id: str) -> list[JournalEntry]: ...
+    def identity_messages(self, sender_her_id: str) -> Iterator[StoredIdentity]: ...
 
     def payload_of(self, entry_id: int) -> bytes | None: ...
 
@@ -391,7 +391,7 @@ class Receiver:
         if key is None:  # the header is unreadable: its own rules say so; nothing to join
             return validate(payload, settings=self.settings, name=name)
         used = self._identity_for(sender, key)
-        identity = self.journal.payload_of(used.id) if used and used.id else None
+        identity = self.journal.payload_of(used.id) if used else None
         if identity is None:
             used = None
         report = validate(payload, identity=identity, settings=self.settings, name=name,
@@ -400,16 +400,16 @@ class Receiver:
             "joined": used is not None, **key.as_json(),
             "journal_id": used.id if used else None,
             "message_id": used.message_id if used else None,
-            "msg_id": (used.msghead or {}).get("msg_id") if used else None,
+            "msg_id": used.msg_id if used else None,
             "received_at": used.received_at.isoformat() if used else None,
         }
         return report
 
-    def _identity_for(self, sender: str, key: PairKey) -> JournalEntry | None:
+    def _identity_for(self, sender: str, key: PairKey) -> StoredIdentity | None:
         """The newest identity message of ``sender`` whose header matches ``key``."""
         for candidate in self.journal.identity_messages(sender):
             found = PairKey.from_json(candidate.details.get(IDENTITY_KEY))
-            if found is None and candidate.id is not None:  # journalled before keys were kept
+            if found is None:  # journalled before keys were kept: read its header
                 stored = self.journal.payload_of(candidate.id)
                 found = pair_key(stored) if stored is not None else None
             if found is not None and key.matches(found):
