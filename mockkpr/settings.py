@@ -95,6 +95,11 @@ class Settings(BaseSettings):
         description="Accept payloads whose CMS content encryption is 3DES (des-ede3-cbc) instead "
         "of answering transport:unsupported-message; the profile requires AES-256-CBC.",
     )
+    allow_sha1: bool = Field(
+        False,
+        description="Accept CMS signatures made with SHA-1 (as NHN's receivers do) instead of "
+        "answering transport:unsupported-message; the profile's senders sign with SHA-256.",
+    )
 
     # --- the embedded endpoint (mockkpr serve)
     registry: Path | None = Field(
@@ -107,6 +112,14 @@ class Settings(BaseSettings):
         description="Extra host names or IP addresses for the TLS certificate a first start "
         'creates (localhost and 127.0.0.1 always), e.g. ["mockkpr"] for senders in other '
         "containers; as an environment variable a JSON list.",
+    )
+    pki_url: str = Field(
+        "http://localhost:8080/pki",
+        pattern=r"^https?://[^\s/]+(/\S*)?$",
+        description="Base URL of the test CA's CRL (`ca.crl`) and certificate (`ca.crt`), "
+        "which the control API serves under /pki; written into every certificate a new test "
+        "PKI gets, so it must be what senders reach (e.g. `http://mockkpr:8080/pki` in a "
+        "compose network, `http://localhost:18080/pki` for a published port 18080).",
     )
     host: str = Field(
         "localhost",

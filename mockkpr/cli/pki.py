@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 from cryptography import x509
 
-from mockkpr.pki import PartySpec, Variant, create_test_pki
+from mockkpr.pki import PartySpec, Publication, Variant, create_test_pki
 from mockkpr.registry import REGISTRY_FILE, Party, Registry, load_registry
 from mockkpr.settings import load_settings
 
@@ -84,11 +84,15 @@ def pki() -> None:
               help="Make private keys and registry.yaml readable by every user (0644), so that "
                    "a container running as another user (the mockkpr image: uid 10001) can "
                    "read them from a mount. Test keys only.")
+@click.option("--pki-url", metavar="URL",
+              help="Where senders fetch the CA's CRL and certificate (default: MOCKKPR_PKI_URL, "
+              "http://localhost:8080/pki); written into every certificate.")
 def init(directory: Path, parties: list[PartySpec], variants: list[Variant], force: bool,
-         readable_keys: bool) -> None:
+         readable_keys: bool, pki_url: str | None) -> None:
     """Create a test CA, certificates, keys, a CRL and registry.yaml in DIRECTORY."""
+    settings = load_settings(pki_url=pki_url)
     made = create_test_pki(directory, parties, variants=variants, force=force,
-                           readable_keys=readable_keys)
+                           readable_keys=readable_keys, pki_url=settings.pki_url)
     registry = load_registry(made.registry_file)
     click.echo(f"created test PKI in {directory} (keys unencrypted"
                + (", readable by every user" if readable_keys else "") + ": test use only)")
@@ -101,7 +105,10 @@ def init(directory: Path, parties: list[PartySpec], variants: list[Variant], for
                    + (f", HelseID client {client})" if client else ")"))
     for her_id, (sender, variant) in sorted(made.variants.items()):
         click.echo(f"  {her_id:>9}  variant   {variant.value} signing certificate of {sender}")
-    expected = load_settings().kpr_her_id
+    published = Publication.under(settings.pki_url)
+    click.echo(f"CRL and CA certificate named in the certificates: {published.crl_url}, "
+               f"{published.ca_url}")
+    expected = settings.kpr_her_id
     if made.receiver != expected:
         click.echo(
             f"note: MOCKKPR_KPR_HER_ID is {expected}; set it to {made.receiver} to play this "

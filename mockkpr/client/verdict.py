@@ -19,9 +19,11 @@ def describe(answer: Answer, *, feedback_url: str | None = None) -> str:
     if answer.kind == "apprec" and answer.apprec is not None:
         apprec = answer.apprec
         verdict = {Status.OK: "ACCEPTED", Status.AVVIST: "REJECTED",
-                   Status.OK_FEIL_I_DELMELDING: "ACCEPTED WITH ERRORS"}[apprec.status]
+                   Status.OK_FEIL_I_DELMELDING: "ACCEPTED WITH ERRORS",
+                   None: "UNKNOWN STATUS"}[apprec.status]
+        text = apprec.status.text if apprec.status is not None else apprec.status_text or ""
         lines.append(f"AppRec {apprec.version} after {answer.elapsed:.2f} s: {verdict} "
-                     f"(status {apprec.status.value} {apprec.status.text})")
+                     f"(status {apprec.status_code} {text})")
         for error in apprec.errors:
             lines.append(f"  {error.code} {error.text or ''}: {error.detail or ''}")
     elif answer.kind == "transport-error":
@@ -55,7 +57,7 @@ def as_json(answer: Answer, *, code: int | None = None) -> dict[str, Any]:
         "msg_type": answer.sent.msg_type,
         "parts": answer.sent.parts,
         "elapsed_seconds": round(answer.elapsed, 3),
-        "status": apprec.status.value if apprec else None,
+        "status": apprec.status_code if apprec else None,
         "errors": [{"code": e.code, "text": e.text, "detail": e.detail}
                    for e in (apprec.errors if apprec else ())],
         "error_condition": answer.error_condition,

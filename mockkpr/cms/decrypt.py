@@ -40,7 +40,9 @@ MALFORMED = "Could not decrypt message: malformed EnvelopedData"
 NOT_FOR_RECEIVER = "Could not decrypt message: not encrypted to the receiver's certificate"
 DECRYPTION_FAILED = "Could not decrypt message"
 UNSUPPORTED_CIPHER = "Unsupported content encryption algorithm: {name}"
-NO_3DES = "Unsupported content encryption algorithm: des-ede3-cbc (3DES is not allowed)"
+NO_3DES = ("Unsupported content encryption algorithm: des-ede3-cbc (3DES is refused by "
+           "default: the profile encrypts with AES-256-CBC; NHN's receivers also accept 3DES, "
+           "which MOCKKPR_ALLOW_3DES=true allows here)")
 UNSUPPORTED_KEY_TRANSPORT = "Unsupported key transport algorithm: {name}"
 
 _CONTENT_TYPE_NAMES = {

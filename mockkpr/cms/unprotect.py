@@ -97,13 +97,16 @@ def unprotect(
     crls: Sequence[x509.CertificateRevocationList],
     now: datetime,
     allow_3des: bool = False,
+    allow_sha1: bool = False,
 ) -> UnprotectResult:
     """Decrypt ``data`` with the receiver's key and verify it was signed by ``expected_signer``.
 
     ``own_keys``: the receiver's encryption certificate and key, current first, then previous
     ("legacy") ones. ``expected_signer``: the sender's signing certificate from the address
     register (``None`` if it has none). ``ca_certs`` and ``crls``: trust anchors and revocation
-    lists. ``now`` must be timezone-aware. Raises :class:`CmsError` or
+    lists. ``now`` must be timezone-aware. ``allow_3des`` and ``allow_sha1`` accept the two
+    algorithms NHN's receivers accept but the profile's senders do not use (refused by default,
+    with a description saying why). Raises :class:`CmsError` or
     :class:`RevocationStatusUnknown` as the module documentation describes.
     """
     if now.tzinfo is None:
@@ -130,8 +133,9 @@ def unprotect(
     embedded = _load_embedded(signed.certificates)
     if not any(_same_certificate(cert, expected_signer) for cert in embedded):
         raise CmsError(MISSING_CERTIFICATE, NOT_EMBEDDED, apprec_code=APPREC_INVALID_CERTIFICATE)
-    digest, _ = signature.digest_of(signer)
-    signature.verify(signer, signed.content, signed.content_type, expected_signer)
+    digest, _ = signature.digest_of(signer, allow_sha1=allow_sha1)
+    signature.verify(signer, signed.content, signed.content_type, expected_signer,
+                     allow_sha1=allow_sha1)
     deviations.extend(_signed_deviations(signed, signer, digest, embedded))
 
     check = certificates.check_signer(

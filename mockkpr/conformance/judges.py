@@ -603,7 +603,7 @@ def large(obs: Observations) -> list[Check]:
                       f"answered {first.error_condition}: {first.error_description} "
                       f"[{'; '.join(first.error_data)}]; the file never arrived whole",
                       hint="give every part the application property groupSize and "
-                      "group-sequence 0..n-1 (docs/endpoint.md, Split messages)",
+                      "group-sequence 0..n-1 (`mockkpr docs endpoint`, Split messages)",
                       evidence=tuple(m.entry.message_id for m in refused))]
     unobserved = [m for m in wholes if not m.details]
     if unobserved:  # an endpoint that records no observations cannot tell a group

@@ -2,6 +2,9 @@
 
 ``GET /api/pki/ca.pem`` serves the registry's CA certificate (public by nature) so that a
 client in any language can trust the endpoint's TLS certificate with one HTTP request.
+``GET /pki/ca.crl`` and ``GET /pki/ca.crt`` serve the CA's CRL and certificate (DER) at the URLs
+every test certificate names (CRL distribution point, authority information access): a
+sender's chain builder fetches them without credentials, as from a real CA.
 ``GET /api/parties`` lists the parties with their queues and SASL user. A password is shown only
 when it is the documented default of a test account (README.md, "Default parties"), so the
 route never reveals a secret a user configured; private keys are never served (they are files
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
@@ -19,6 +23,8 @@ from pydantic import BaseModel, Field
 from mockkpr.registry import Party, Registry
 
 PEM_MEDIA_TYPE = "application/x-pem-file"
+CRL_MEDIA_TYPE = "application/pkix-crl"  # RFC 5280 §4.2.1.13 / RFC 2585
+CERT_MEDIA_TYPE = "application/pkix-cert"
 
 
 class PartyOut(BaseModel):
@@ -56,6 +62,17 @@ def parties_router(registry: Registry, documented: Mapping[str, str]) -> APIRout
                 responses={200: {"content": {PEM_MEDIA_TYPE: {}}}})
     def ca_certificate() -> Response:
         return Response(registry.ca_path.read_bytes(), media_type=PEM_MEDIA_TYPE)
+
+    @router.get("/pki/ca.crl", summary="The test CA's CRL (DER), where certificates point",
+                response_class=Response, responses={200: {"content": {CRL_MEDIA_TYPE: {}}}})
+    def crl() -> Response:
+        return Response(registry.crl.public_bytes(Encoding.DER), media_type=CRL_MEDIA_TYPE)
+
+    @router.get("/pki/ca.crt", summary="The test CA certificate (DER), for chain building",
+                response_class=Response, responses={200: {"content": {CERT_MEDIA_TYPE: {}}}})
+    def ca_der() -> Response:
+        return Response(registry.ca_certificate.public_bytes(Encoding.DER),
+                        media_type=CERT_MEDIA_TYPE)
 
     @router.get("/api/parties", response_model=list[PartyOut],
                 summary="The parties: HER-ids, queues, SASL users (test passwords only)")

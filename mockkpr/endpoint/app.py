@@ -70,7 +70,8 @@ def ensure_registry(settings: Settings) -> Registry:
         log.info("pki.created", directory=str(path.parent),
                  parties=[p.her_id for p in DEFAULT_PARTIES])
         create_test_pki(path.parent, DEFAULT_PARTIES, passwords=DEFAULT_PASSWORDS,
-                        tls_names=settings.tls_names, client_ids=DEFAULT_CLIENT_IDS)
+                        tls_names=settings.tls_names, client_ids=DEFAULT_CLIENT_IDS,
+                        pki_url=settings.pki_url)
     registry = load_registry(path)
     if registry.find(settings.kpr_her_id) is None:
         raise ConfigError(f"{path}: no party for the KPR receiver HER-id "

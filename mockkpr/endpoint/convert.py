@@ -12,6 +12,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import cproton
 from proton import Message
 
 from mockkpr.service.messages import BodyKind, InboundMessage, OutboundMessage
@@ -46,6 +47,16 @@ def _body(message: Message) -> tuple[bytes, BodyKind]:
     return (_text(body) or "").encode("utf-8"), BodyKind.OTHER
 
 
+def _content_type(message: Message) -> str | None:
+    """The content type, None when the message has none.
+
+    proton's ``Message.content_type`` turns an absent content type into ``symbol('None')``,
+    the text ``None``; the C accessor underneath tells absent from present.
+    """
+    value = cproton.pn_message_get_content_type(message._msg)
+    return None if value is None else str(value)
+
+
 def _properties(message: Message) -> dict[str, str]:
     """Application properties as strings (NHN's are strings; others are tolerated)."""
     raw: dict[Any, Any] = dict(message.properties or {})
@@ -69,7 +80,7 @@ def to_inbound(
         subject=message.subject,
         to=message.address,
         reply_to=message.reply_to,
-        content_type=_text(message.content_type),
+        content_type=_content_type(message),
         application_properties=properties,
         body=body,
         body_kind=kind,
@@ -108,7 +119,7 @@ def from_amqp(message: Message) -> OutboundMessage:
         queue=message.address or "",
         message_id=_text(message.id) or str(uuid.uuid4()),
         subject=message.subject or "",
-        content_type=_text(message.content_type) or "",
+        content_type=_content_type(message) or "",
         application_properties=_properties(message),
         body=body,
         correlation_id=_text(message.correlation_id),

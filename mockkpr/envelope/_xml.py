@@ -8,9 +8,10 @@ object keeps its error log on itself.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from importlib import resources
 from typing import Protocol, cast
 
@@ -61,14 +62,43 @@ def parse_xml(xml: bytes, what: str) -> etree._Element:
     return root
 
 
+class _PackageSchemas(etree.Resolver):
+    """Resolves a schema's ``xs:import`` of a sibling file from package data, and nothing else.
+
+    ``msghead-1.2.xsd`` imports ``xmldsig.xsd``; any other location is refused, so loading a
+    schema never reads outside the package or touches the network.
+    """
+
+    # lxml calls resolve(url, public_id, context); its type stubs leave out the context
+    def resolve(self, system_url: str | None, public_id: str | None,  # type: ignore[override]
+                context: object) -> object:
+        name = (system_url or "").rsplit("/", 1)[-1]
+        if not name.endswith(".xsd") or name not in _schema_names():
+            raise EnvelopeError([problem(ErrorCode.T99, f"schema location {system_url!r} is "
+                                         "not one of mockkpr's schemas")])
+        return self.resolve_string(_schema_bytes(name), context, base_url=system_url)
+
+
+def _schema_names() -> set[str]:
+    return {p.name for p in (resources.files("mockkpr.envelope") / "schemas").iterdir()}
+
+
+def _schema_bytes(name: str) -> bytes:
+    return (resources.files("mockkpr.envelope") / "schemas" / name).read_bytes()
+
+
 def schema(name: str) -> etree.XMLSchema:
     """The schema file ``name`` of :mod:`mockkpr.envelope.schemas`, loaded once per thread."""
     cache: dict[str, etree.XMLSchema] | None = getattr(_local, "schemas", None)
     if cache is None:
         cache = _local.schemas = {}
     if name not in cache:
-        data = (resources.files("mockkpr.envelope") / "schemas" / name).read_bytes()
-        cache[name] = etree.XMLSchema(etree.fromstring(data, _parser()))
+        parser = _parser()
+        parser.resolvers.add(_PackageSchemas())
+        # a base URL of the package's own kind, so relative imports reach the resolver
+        document = etree.fromstring(_schema_bytes(name), parser,
+                                    base_url=f"mockkpr-schemas:///{name}")
+        cache[name] = etree.XMLSchema(document)
     return cache[name]
 
 
@@ -129,11 +159,39 @@ def format_datetime(value: datetime) -> str:
     return value.isoformat()
 
 
+_XS_DATETIME = re.compile(
+    r"(?P<year>-?\d{4,})-(?P<month>\d\d)-(?P<day>\d\d)T(?P<hour>\d\d):(?P<minute>\d\d):"
+    r"(?P<second>\d\d)(?:\.(?P<fraction>\d+))?(?P<zone>Z|[+-]\d\d:\d\d)?", re.ASCII)
+
+
 def parse_datetime(value: str) -> datetime | None:
-    """Read an xs:dateTime (``Z``, offsets and up to 7 fraction digits as .NET writes)."""
+    """Read an xs:dateTime; None when it is not one or Python cannot hold it.
+
+    Takes what the XSD type allows: any number of fraction digits (.NET writes seven; more
+    than six are cut), ``Z``, an offset or no zone (a naive result), and ``24:00:00`` (the
+    start of the next day). Years outside 1-9999 give None.
+    """
+    found = _XS_DATETIME.fullmatch(value.strip())
+    if found is None:
+        return None
+    year = int(found["year"])
+    zone = found["zone"]
+    tzinfo = None
+    if zone == "Z":
+        tzinfo = UTC
+    elif zone:
+        sign = -1 if zone[0] == "-" else 1
+        tzinfo = timezone(sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
+    fraction = int((found["fraction"] or "")[:6].ljust(6, "0"))
+    hour, midnight = int(found["hour"]), False
+    if hour == 24 and found["minute"] == "00" and found["second"] == "00" \
+            and not fraction:
+        hour, midnight = 0, True
     try:
-        return datetime.fromisoformat(value.strip())
-    except ValueError:
+        parsed = datetime(year, int(found["month"]), int(found["day"]), hour,
+                          int(found["minute"]), int(found["second"]), fraction, tzinfo=tzinfo)
+        return parsed + timedelta(days=1) if midnight else parsed
+    except (ValueError, OverflowError):
         return None
 
 

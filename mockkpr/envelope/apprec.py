@@ -4,16 +4,20 @@ A :class:`ReceiptOutcome` (status and errors) is what :mod:`mockkpr.envelope.ver
 :func:`build_apprec` wraps it with the parties and the original message's identity. The two
 versions differ only in namespace and ``MIGversion``.
 
-What the builder writes, element by element: ``MsgType`` V/DN; ``Status`` V/DN (no S, the
-conservative form for consumers that validate against a schema giving Status only V and DN);
-each ``Error`` V/S/DN/OT with DN the code list text and OT the location and explanation;
-parties as ``HCP/Inst`` with ``Name``, ``Id``, ``TypeId`` (HER, else ENH) and the level-2
-organisation as one ``Dept``.
+What the builder writes, element by element (docs/receipts.md has the table): ``MsgType``
+V/DN; ``Status`` V/DN; each ``Error`` V/S/DN/OT with DN the code list text and OT the location
+and explanation; parties as ``HCP/Inst`` with ``Name``, ``Id``, ``TypeId`` (HER, else ENH) and
+the level-2 organisation as one ``Dept``. Every code but ``Error`` is of the KITH type CS
+(V and DN only), so none of them carries an ``S``.
+
+The reader takes any receipt the official schemas accept: an ``Inst`` without ``Name`` or
+``Id``, a professional (``HCProf``) instead of an institution, ``AdditionalId``s, an
+``Address``, a ``Status`` outside code list 8258 (``status`` is then None).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
@@ -26,14 +30,13 @@ from mockkpr.envelope.codes import (
     ENH_IDENT_TYPE,
     ERROR_OID,
     HER_IDENT_TYPE,
-    IDENT_TYPE_OID,
     ErrorCode,
     MessageFunction,
     Status,
 )
 from mockkpr.envelope.msghead import MsgHeadInfo
 from mockkpr.envelope.parties import Organisation
-from mockkpr.envelope.problems import EnvelopeError, EnvelopeProblem, problem
+from mockkpr.envelope.problems import EnvelopeError, problem
 
 Version = Literal["1.0", "1.1"]
 
@@ -81,17 +84,21 @@ class ReceiptOutcome:
 
 @dataclass(frozen=True, slots=True)
 class OriginalMsg:
-    """The message a receipt answers: its ``MsgInfo/Type``, ``GenDate`` and ``MsgId``."""
+    """The message a receipt answers: its ``MsgInfo/Type``, ``GenDate`` and ``MsgId``.
+
+    ``issue_date`` is a datetime, or the xs:dateTime text exactly as the original carried
+    it (written verbatim; a read receipt gives text only when Python cannot hold the date).
+    """
 
     msg_type: str
-    issue_date: datetime
+    issue_date: datetime | str
     msg_id: str
     msg_type_text: str | None = None
 
     @classmethod
     def from_msghead(cls, info: MsgHeadInfo) -> OriginalMsg:
-        """The identity of a parsed MsgHead, as its receipt names it."""
-        return cls(info.msg_type, info.gen_date, info.msg_id, info.msg_type_text)
+        """The identity of a parsed MsgHead, as its receipt names it (GenDate as written)."""
+        return cls(info.msg_type, info.gen_date_text, info.msg_id, info.msg_type_text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,17 +121,23 @@ class AppRecErrorInfo:
 
 @dataclass(frozen=True, slots=True)
 class AppRecInfo:
-    """What a parsed AppRec says."""
+    """What a parsed AppRec says.
+
+    ``status`` is None when ``Status/@V`` is missing or not in code list 8258;
+    ``status_code`` is the value as written. ``gen_date`` is None only for a date Python
+    cannot hold (a year beyond 9999).
+    """
 
     version: Version
     mig_version: str
     software_name: str | None
     software_version: str | None
-    gen_date: datetime
+    gen_date: datetime | None
     apprec_id: str
     sender: Organisation
     receiver: Organisation
-    status: Status
+    status: Status | None
+    status_code: str
     status_text: str | None
     errors: tuple[AppRecErrorInfo, ...]
     original: OriginalMsg
@@ -172,7 +185,9 @@ def build_apprec(
     type_text = original.msg_type_text or _function_text(original.msg_type)
     attributes = {"V": original.msg_type} | ({"DN": type_text} if type_text else {})
     _xml.sub(original_element, ns, "MsgType", **attributes)
-    _xml.sub(original_element, ns, "IssueDate", _xml.format_datetime(original.issue_date))
+    issue_date = original.issue_date
+    _xml.sub(original_element, ns, "IssueDate", issue_date if isinstance(issue_date, str)
+             else _xml.format_datetime(issue_date))
     _xml.sub(original_element, ns, "Id", original.msg_id)
     return _xml.serialise(root)
 
@@ -192,22 +207,29 @@ def _add_inst(hcp: etree._Element, ns: str, org: Organisation) -> None:
 
 
 def _add_named_id(parent: etree._Element, ns: str, org: Organisation) -> None:
-    _xml.sub(parent, ns, "Name", org.name)
+    """``Name``, ``Id`` and ``TypeId`` (a CS: V and DN, no S), each only when known.
+
+    The receipt's receiver is the original message's sender as its MsgHead named it, which
+    the standard lets go without a name or a HER-id; the standard lets the receipt go
+    without them too.
+    """
+    if org.name:
+        _xml.sub(parent, ns, "Name", org.name)
     if org.her_id is not None:
         value, (code, text) = str(org.her_id), HER_IDENT_TYPE
     elif org.org_number:
         value, (code, text) = org.org_number, ENH_IDENT_TYPE
     else:
-        raise ValueError(f"organisation {org.name!r} needs a HER-id or an organisation number")
+        return
     _xml.sub(parent, ns, "Id", value)
-    _xml.sub(parent, ns, "TypeId", V=code, DN=text, S=IDENT_TYPE_OID)
+    _xml.sub(parent, ns, "TypeId", V=code, DN=text)
 
 
 def parse_apprec(xml: bytes) -> AppRecInfo:
-    """Read an AppRec 1.0 or 1.1 (told apart by namespace) with any number of errors.
+    """Read an AppRec 1.0 or 1.1 (told apart by namespace): any receipt its schema accepts.
 
-    Raises :class:`EnvelopeError`: T01 not XML, T02 not valid against mockkpr's AppRec schema
-    or an unreadable date, T10 an AppRec namespace other than the two known ones.
+    Raises :class:`EnvelopeError`: T01 not XML, T02 not valid against the AppRec schema, T10
+    an AppRec namespace other than the two known ones.
     """
     root = _xml.parse_xml(xml, "AppRec")
     qname = etree.QName(root)
@@ -224,27 +246,23 @@ def parse_apprec(xml: bytes) -> AppRecInfo:
     if schema_problems:
         raise EnvelopeError(schema_problems)
     ns = flavour.namespace
-    problems: list[EnvelopeProblem] = []
-    gen_date = _date(root, ns, ("GenDate",), problems)
-    issue_date = _date(root, ns, ("OriginalMsgId", "IssueDate"), problems)
-    sender = _read_inst(root, ns, "Sender", problems)
-    receiver = _read_inst(root, ns, "Receiver", problems)
-    if problems or gen_date is None or issue_date is None:
-        raise EnvelopeError(problems)
     status = _xml.child(root, ns, "Status")
     original_type = _xml.child(root, ns, "OriginalMsgId", "MsgType")
     assert status is not None  # required by the schema
     assert original_type is not None
+    status_code = (status.get("V") or "").strip()
+    issue_text = _xml.text(root, ns, "OriginalMsgId", "IssueDate") or ""
     return AppRecInfo(
         version=version,
-        mig_version=_xml.text(root, ns, "MIGversion") or "",
+        mig_version=_xml.text(root, ns, "MIGversion") or flavour.mig_version,
         software_name=_xml.text(root, ns, "SoftwareName"),
         software_version=_xml.text(root, ns, "SoftwareVersion"),
-        gen_date=gen_date,
+        gen_date=_xml.parse_datetime(_xml.text(root, ns, "GenDate") or ""),
         apprec_id=_xml.text(root, ns, "Id") or "",
-        sender=sender,
-        receiver=receiver,
-        status=Status(status.get("V", "").strip()),
+        sender=_read_party(root, ns, "Sender"),
+        receiver=_read_party(root, ns, "Receiver"),
+        status=Status(status_code) if status_code in Status.__members__.values() else None,
+        status_code=status_code,
         status_text=status.get("DN"),
         errors=tuple(
             AppRecErrorInfo((e.get("V") or "").strip(), e.get("DN"), e.get("OT"), e.get("S"))
@@ -252,46 +270,50 @@ def parse_apprec(xml: bytes) -> AppRecInfo:
         ),
         original=OriginalMsg(
             msg_type=(original_type.get("V") or "").strip(),
-            issue_date=issue_date,
+            issue_date=_xml.parse_datetime(issue_text) or issue_text,
             msg_id=_xml.text(root, ns, "OriginalMsgId", "Id") or "",
             msg_type_text=original_type.get("DN"),
         ),
     )
 
 
-def _date(root: etree._Element, ns: str, path: tuple[str, ...],
-          problems: list[EnvelopeProblem]) -> datetime | None:
-    value = _xml.text(root, ns, *path) or ""
-    parsed = _xml.parse_datetime(value)
-    if parsed is None:
-        problems.append(problem(ErrorCode.T02, f"{path[-1]} {value!r} is not a date and time "
-                                "mockkpr can read", "/AppRec/" + "/".join(path)))
-    return parsed
+def _read_party(root: etree._Element, ns: str, role: str) -> Organisation:
+    """The party of ``Sender`` or ``Receiver``: its ``Inst`` (level 1) with one level-2
+    ``Dept`` or ``HCPerson`` as the child, or its ``HCProf``.
+
+    The child is the first ``Dept``, then ``HCPerson``, that has a HER-id (as NHN's library
+    reads level 2), else the first ``Dept``.
+    """
+    hcp = _xml.child(root, ns, role, "HCP")
+    assert hcp is not None  # required by the schema
+    inst = _xml.child(hcp, ns, "Inst")
+    if inst is None:
+        professional = _xml.child(hcp, ns, "HCProf")
+        assert professional is not None  # the schema's choice
+        return _named_id(professional, ns)
+    lower = [_named_id(e, ns) for e in (*inst.findall(f"{{{ns}}}Dept"),
+                                        *inst.findall(f"{{{ns}}}HCPerson"))]
+    depts = inst.findall(f"{{{ns}}}Dept")
+    child = next((o for o in lower if o.her_id is not None),
+                 _named_id(depts[0], ns) if depts else None)
+    return replace(_named_id(inst, ns), child=child)
 
 
-def _read_inst(root: etree._Element, ns: str, role: str,
-               problems: list[EnvelopeProblem]) -> Organisation:
-    inst = _xml.child(root, ns, role, "HCP", "Inst")
-    assert inst is not None
-    dept = _xml.child(inst, ns, "Dept")
-    path = f"/AppRec/{role}/HCP/Inst"
-    return _named_id(inst, ns, path, problems,
-                     None if dept is None else _named_id(dept, ns, f"{path}/Dept", problems))
+def _named_id(element: etree._Element, ns: str) -> Organisation:
+    """Name and identifiers of an ``Inst``, ``Dept``, ``HCPerson`` or ``HCProf``.
+
+    The HER-id is ``Id`` when ``TypeId/@V`` is ``HER``, else an ``AdditionalId`` of type
+    ``HER``; the same for ``ENH``. A HER-id that is not a number is none.
+    """
+    pairs = [(_xml.text(element, ns, "Id") or "", _code(_xml.child(element, ns, "TypeId")))]
+    pairs += [(_xml.text(extra, ns, "Id") or "", _code(_xml.child(extra, ns, "Type")))
+              for extra in element.findall(f"{{{ns}}}AdditionalId")]
+    her_ids = [v for v, kind in pairs if kind == HER_IDENT_TYPE[0] and v.isascii() and v.isdigit()]
+    org_numbers = [v for v, kind in pairs if kind == ENH_IDENT_TYPE[0] and v]
+    return Organisation(_xml.text(element, ns, "Name") or "",
+                        int(her_ids[0]) if her_ids else None,
+                        org_numbers[0] if org_numbers else None)
 
 
-def _named_id(element: etree._Element, ns: str, path: str, problems: list[EnvelopeProblem],
-              child: Organisation | None = None) -> Organisation:
-    value = _xml.text(element, ns, "Id")
-    type_id = _xml.child(element, ns, "TypeId")
-    kind = (type_id.get("V") or "").strip() if type_id is not None else ""
-    her_id: int | None = None
-    org_number: str | None = None
-    if kind == HER_IDENT_TYPE[0] and value is not None:
-        if value.isascii() and value.isdigit():
-            her_id = int(value)
-        else:
-            problems.append(problem(ErrorCode.T02, f"HER-id {value!r} is not a number",
-                                    f"{path}/Id"))
-    elif kind == ENH_IDENT_TYPE[0]:
-        org_number = value
-    return Organisation(_xml.text(element, ns, "Name") or "", her_id, org_number, child)
+def _code(element: etree._Element | None) -> str:
+    return (element.get("V") or "").strip() if element is not None else ""

@@ -3,14 +3,21 @@
 Parsing runs in three steps, each of which stops with an :class:`EnvelopeError`:
 
 1. well-formed XML without a DOCTYPE (else T01, ``transport:not-well-formed-xml``);
-2. mockkpr's MsgHead schema (else T02, ``transport:not-well-formed-xml``);
+2. mockkpr's MsgHead schema, which accepts what the official KITH schema accepts (else T02,
+   ``transport:not-well-formed-xml``);
 3. what KPR needs beyond the schema: a supported message function (else T10,
-   ``transport:unsupported-message``), a readable GenDate and numeric HER-ids (T02), and
-   exactly one XML payload, in ``Document/RefDoc/Content`` or in ``PatientReport`` (none: T02;
-   several, or a ``FileReference``: T10).
+   ``transport:unsupported-message``) and exactly one XML payload, in
+   ``Document/RefDoc/Content`` or in ``PatientReport/Document/RefDoc/Content`` (none, several
+   or a ``FileReference``: T10).
+
+Everything else the schema allows is read leniently: a HER-id that is not a number is no
+HER-id (the spoofing check then decides), an ``Ack`` other than ``J``/``N`` means nothing, an
+empty ``Organisation`` is a party without a name or identifiers, and ``GenDate`` is kept as
+written (it is echoed in the AppRec's ``OriginalMsgId/IssueDate``).
 
 The payload comes back re-serialised as UTF-8 without an XML declaration; namespace
-declarations in scope in the envelope are carried onto its root, and its line ``n`` is line
+declarations in scope in the envelope are carried onto its root (a payload in no namespace
+keeps the ``xmlns=""`` that put it there), and its line ``n`` is line
 ``payload_line + n - 1`` of the envelope.
 """
 
@@ -43,16 +50,25 @@ SCHEMA = "msghead-1.2.xsd"
 SUPPORTED = frozenset(MessageFunction)
 
 Container = Literal["Document", "PatientReport"]
+# Stands where the payload goes while the envelope is serialised (see _splice).
+_PLACEHOLDER = b"<!--mockkpr:payload-->"
 
 
 @dataclass(frozen=True, slots=True)
 class MsgHeadInfo:
-    """What a parsed MsgHead says; ``payload`` is the one document it carries."""
+    """What a parsed MsgHead says; ``payload`` is the one document it carries.
+
+    ``gen_date_text`` is ``GenDate`` as written (whitespace trimmed); ``gen_date`` the same
+    as a datetime, None when Python cannot hold it (a year beyond 9999). ``ack`` is True for
+    ``Ack V="J"``, False for ``V="N"`` and None otherwise. ``container`` says whether the
+    payload's ``Document`` sits directly in the MsgHead or in a ``PatientReport``.
+    """
 
     msg_type: str
     msg_type_text: str | None
     mig_version: str
-    gen_date: datetime
+    gen_date: datetime | None
+    gen_date_text: str
     msg_id: str
     ack: bool | None
     sender: Organisation
@@ -73,12 +89,15 @@ def build_msghead(
     receiver: Organisation,
     ack: bool = True,
     container: Container = "Document",
+    case_no: str | None = None,
 ) -> bytes:
     """Wrap ``payload_xml`` in a MsgHead 1.2 and return its UTF-8 bytes (no declaration).
 
-    ``msg_type`` may be any string so that tests can build unsupported messages; the two KPR
-    functions get their display text. Raises InputError when the payload is not XML and
-    ValueError for an empty ``msg_id`` or an organisation without any identifier.
+    ``container="PatientReport"`` writes the register-reporting form: ``PatientReport`` with
+    ``CaseNo`` (``case_no``, default ``msg_id``) and the ``Document``. ``msg_type`` may be any
+    string so that tests can build unsupported messages; the two KPR functions get their
+    display text. Raises InputError when the payload is not XML and ValueError for an empty
+    ``msg_id`` or an organisation without a name or any identifier.
     """
     if not msg_id.strip():
         raise ValueError("msg_id must not be empty")
@@ -100,18 +119,38 @@ def build_msghead(
     _xml.sub(info, NAMESPACE, "Ack", V="J" if ack else "N", DN="Ja" if ack else "Nei")
     _add_organisation(_xml.sub(info, NAMESPACE, "Sender"), sender)
     _add_organisation(_xml.sub(info, NAMESPACE, "Receiver"), receiver)
-    if container == "Document":
-        ref_doc = _xml.sub(_xml.sub(root, NAMESPACE, "Document"), NAMESPACE, "RefDoc")
-        _xml.sub(ref_doc, NAMESPACE, "IssueDate", V=_xml.format_datetime(gen_date))
-        _xml.sub(ref_doc, NAMESPACE, "MsgType", V=XML_DOCUMENT_TYPE[0], DN=XML_DOCUMENT_TYPE[1])
-        _xml.sub(ref_doc, NAMESPACE, "MimeType", "text/xml")
-        _xml.sub(ref_doc, NAMESPACE, "Content").append(payload)
-    else:
-        _xml.sub(root, NAMESPACE, "PatientReport").append(payload)
-    return _xml.serialise(root)
+    parent = root
+    if container == "PatientReport":
+        parent = _xml.sub(root, NAMESPACE, "PatientReport")
+        _xml.sub(parent, NAMESPACE, "CaseNo", case_no if case_no is not None else msg_id)
+    ref_doc = _xml.sub(_xml.sub(parent, NAMESPACE, "Document"), NAMESPACE, "RefDoc")
+    _xml.sub(ref_doc, NAMESPACE, "IssueDate", V=_xml.format_datetime(gen_date))
+    _xml.sub(ref_doc, NAMESPACE, "MsgType", V=XML_DOCUMENT_TYPE[0], DN=XML_DOCUMENT_TYPE[1])
+    _xml.sub(ref_doc, NAMESPACE, "MimeType", "text/xml")
+    _xml.sub(ref_doc, NAMESPACE, "Content").append(etree.Comment(_PLACEHOLDER[4:-3].decode()))
+    return _splice(_xml.serialise(root), payload)
+
+
+def _splice(envelope: bytes, payload: etree._Element) -> bytes:
+    """The envelope with ``payload`` in place of the placeholder.
+
+    The payload is serialised on its own, so it keeps its namespaces exactly; a root in no
+    namespace gets ``xmlns=""``, since the envelope's default namespace is in scope around it
+    (appending it to the envelope's tree would silently move it into the MsgHead namespace),
+    unless it already declares it.
+    """
+    text = etree.tostring(payload, encoding="UTF-8", xml_declaration=False, with_tail=False)
+    if etree.QName(payload).namespace is None and payload.nsmap.get(None) is None:
+        name = etree.QName(payload).localname.encode()
+        text = b"<" + name + b' xmlns=""' + text[len(name) + 1:]
+    before, found, after = envelope.partition(_PLACEHOLDER)
+    assert found, "the envelope lost its payload placeholder"
+    return before + text + after
 
 
 def _add_organisation(parent: etree._Element, org: Organisation) -> None:
+    if not org.name.strip():
+        raise ValueError("an organisation needs a name")
     if org.her_id is None and not org.org_number:
         raise ValueError(f"organisation {org.name!r} needs a HER-id or an organisation number")
     element = _xml.sub(parent, NAMESPACE, "Organisation")
@@ -120,6 +159,7 @@ def _add_organisation(parent: etree._Element, org: Organisation) -> None:
         if value is not None:
             ident = _xml.sub(element, NAMESPACE, "Ident")
             _xml.sub(ident, NAMESPACE, "Id", str(value))
+            # TypeId is a CV in MsgHead: the code list OID (S) belongs here
             _xml.sub(ident, NAMESPACE, "TypeId", V=code, DN=text, S=IDENT_TYPE_OID)
     if org.child is not None:
         _add_organisation(element, org.child)
@@ -150,28 +190,20 @@ def parse_msghead(xml: bytes, *, supported: Collection[str] = SUPPORTED) -> MsgH
             ErrorCode.T10, f"message function {msg_type!r} is not supported; expected one of "
             f"{', '.join(sorted(supported))}", "/MsgHead/MsgInfo/Type/@V"))
     gen_date_text = _xml.text(info, NAMESPACE, "GenDate") or ""
-    gen_date = _xml.parse_datetime(gen_date_text)
-    if gen_date is None:
-        problems.append(problem(ErrorCode.T02, f"GenDate {gen_date_text!r} is not a date and "
-                                "time mockkpr can read", "/MsgHead/MsgInfo/GenDate"))
-    ack_element = _xml.child(info, NAMESPACE, "Ack")
-    sender = _read_organisation(info, "Sender", problems)
-    receiver = _read_organisation(info, "Receiver", problems)
     payload = _find_payload(root, problems)
-    if problems or gen_date is None or payload is None:
-        # T01/T02 before T10, as the receiver checks XML before the message function.
-        problems.sort(key=lambda p: p.code is ErrorCode.T10)
+    if problems or payload is None:
         raise EnvelopeError(problems)
     element, container = payload
     return MsgHeadInfo(
         msg_type=msg_type,
         msg_type_text=msg_type_element.get("DN"),
-        mig_version=_xml.text(info, NAMESPACE, "MIGversion") or "",
-        gen_date=gen_date,
+        mig_version=_xml.text(info, NAMESPACE, "MIGversion") or MIG_VERSION,
+        gen_date=_xml.parse_datetime(gen_date_text),
+        gen_date_text=gen_date_text,
         msg_id=_xml.text(info, NAMESPACE, "MsgId") or "",
-        ack=None if ack_element is None else ack_element.get("V", "").strip() == "J",
-        sender=sender,
-        receiver=receiver,
+        ack=_ack(_xml.child(info, NAMESPACE, "Ack")),
+        sender=_read_organisation(info, "Sender"),
+        receiver=_read_organisation(info, "Receiver"),
         payload=etree.tostring(element, encoding="UTF-8", xml_declaration=False,
                                with_tail=False),
         payload_root=str(element.tag),
@@ -180,65 +212,67 @@ def parse_msghead(xml: bytes, *, supported: Collection[str] = SUPPORTED) -> MsgH
     )
 
 
-def _read_organisation(info: etree._Element, role: str,
-                       problems: list[EnvelopeProblem]) -> Organisation:
+def _ack(element: etree._Element | None) -> bool | None:
+    value = (element.get("V") or "").strip() if element is not None else ""
+    return {"J": True, "N": False}.get(value)
+
+
+def _read_organisation(info: etree._Element, role: str) -> Organisation:
     element = _xml.child(info, NAMESPACE, role, "Organisation")
     assert element is not None
-    return _organisation(element, f"/MsgHead/MsgInfo/{role}/Organisation", problems)
+    return _organisation(element)
 
 
-def _organisation(element: etree._Element, path: str,
-                  problems: list[EnvelopeProblem]) -> Organisation:
+def _organisation(element: etree._Element) -> Organisation:
+    """The organisation with the first numeric HER-id and the first ENH of its level."""
     her_id: int | None = None
     org_number: str | None = None
-    for index, ident in enumerate(element.findall(f"{{{NAMESPACE}}}Ident"), start=1):
+    for ident in element.findall(f"{{{NAMESPACE}}}Ident"):
         value = _xml.text(ident, NAMESPACE, "Id") or ""
         type_id = _xml.child(ident, NAMESPACE, "TypeId")
         kind = (type_id.get("V") or "").strip() if type_id is not None else ""
-        if kind == HER_IDENT_TYPE[0] and her_id is None:
-            if value.isascii() and value.isdigit():
-                her_id = int(value)
-            else:
-                problems.append(problem(ErrorCode.T02, f"HER-id {value!r} is not a number",
-                                        f"{path}/Ident[{index}]/Id"))
-        elif kind == ENH_IDENT_TYPE[0] and org_number is None:
+        if kind == HER_IDENT_TYPE[0] and her_id is None and value.isascii() and value.isdigit():
+            her_id = int(value)
+        elif kind == ENH_IDENT_TYPE[0] and org_number is None and value:
             org_number = value
     nested = _xml.child(element, NAMESPACE, "Organisation")
     return Organisation(
         name=_xml.text(element, NAMESPACE, "OrganisationName") or "",
         her_id=her_id,
         org_number=org_number,
-        child=None if nested is None else _organisation(nested, f"{path}/Organisation",
-                                                        problems),
+        child=None if nested is None else _organisation(nested),
     )
 
 
 def _find_payload(root: etree._Element, problems: list[EnvelopeProblem]
                   ) -> tuple[etree._Element, Container] | None:
     """The one payload element and its container; problems when there is not exactly one."""
+    documents: list[tuple[etree._Element, Container, str]] = [
+        (d, "Document", f"/MsgHead/Document[{i}]")
+        for i, d in enumerate(root.findall(f"{{{NAMESPACE}}}Document"), start=1)]
+    for r, report in enumerate(root.findall(f"{{{NAMESPACE}}}PatientReport"), start=1):
+        documents += [(d, "PatientReport", f"/MsgHead/PatientReport[{r}]/Document[{i}]")
+                      for i, d in enumerate(report.findall(f"{{{NAMESPACE}}}Document"),
+                                            start=1)]
     found: list[tuple[etree._Element, Container]] = []
     by_reference = 0
-    for index, document in enumerate(root.findall(f"{{{NAMESPACE}}}Document"), start=1):
+    for document, container, path in documents:
         ref_doc = _xml.child(document, NAMESPACE, "RefDoc")
         assert ref_doc is not None
-        content = _xml.child(ref_doc, NAMESPACE, "Content")
-        if content is None:
+        if _xml.child(ref_doc, NAMESPACE, "FileReference") is not None:
             problems.append(problem(
                 ErrorCode.T10, "the document is given as a FileReference; KPR needs the XML "
-                "inline in Content", f"/MsgHead/Document[{index}]/RefDoc/FileReference"))
+                "inline in Content", f"{path}/RefDoc/FileReference"))
             by_reference += 1
             continue
-        found += [(e, "Document") for e in _elements(content)]
-    for report in root.findall(f"{{{NAMESPACE}}}PatientReport"):
-        content = _xml.child(report, NAMESPACE, "Content")
-        candidates = _elements(content if content is not None else report)
-        found += [(e, "PatientReport") for e in candidates
-                  if content is not None or etree.QName(e).namespace != NAMESPACE]
+        content = _xml.child(ref_doc, NAMESPACE, "Content")
+        found += [(e, container) for e in (_elements(content) if content is not None else [])]
     if len(found) == 1:
         return found[0]
     if not found and not by_reference:
-        problems.append(problem(ErrorCode.T02, "the MsgHead carries no XML document (Content "
-                                "holds no element)", "/MsgHead"))
+        problems.append(problem(ErrorCode.T10, "the MsgHead carries no XML document "
+                                "(no RefDoc/Content holds an element); KPR needs exactly one",
+                                "/MsgHead"))
     elif len(found) > 1:
         places = ", ".join(_xml.readable_path(e) for e, _ in found[:5])
         problems.append(problem(ErrorCode.T10, f"the MsgHead carries {len(found)} documents "

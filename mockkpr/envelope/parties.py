@@ -12,17 +12,14 @@ class Organisation:
     ``her_id`` is the HER-id (address register id) and ``org_number`` the organisation number
     (Enhetsregisteret); at least one is needed to build an envelope. ``child`` is the level-2
     organisation, e.g. the municipality's "Saksbehandling" service below the municipality, or
-    a department of the receiver. Parsed envelopes may lack a HER-id (``None``).
+    a department of the receiver. Parsed envelopes may lack a HER-id (``None``) and even a
+    name (the standards make both optional); the builders require a name.
     """
 
     name: str
     her_id: int | None
     org_number: str | None = None
     child: Organisation | None = None
-
-    def __post_init__(self) -> None:
-        if not self.name.strip():
-            raise ValueError("an organisation needs a name")
 
     @property
     def her_ids(self) -> tuple[int, ...]:

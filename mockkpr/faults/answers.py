@@ -76,7 +76,8 @@ class AnswerStage:
     """The receiver's answer to one message, open for change.
 
     ``rebuild`` builds the AppRec again with a change (None when no AppRec is due);
-    ``error_queue`` is the sender's ``_error`` queue (None when the sender is unknown).
+    ``error_queue`` is the sender's ``_error`` queue and ``her_ids`` the receiver's and the
+    sender's HER-id (both None when the sender is unknown).
     """
 
     inbound: InboundMessage
@@ -84,6 +85,7 @@ class AnswerStage:
     now: datetime
     error_queue: str | None
     rebuild: Rebuild | None
+    her_ids: tuple[int, int] | None = None
 
 
 class AnswerHook(Protocol):
@@ -175,9 +177,12 @@ class AnswerFaults:
 
     def _transport_error(self, fault: m.TransportErrorAnswer, stage: AnswerStage) -> None:
         assert stage.error_queue is not None
+        assert stage.her_ids is not None
         entry = stage.entry
         error = TransportError(fault.condition, fault.error_description, fault.data)
-        message = error_message(stage.inbound, error, queue=stage.error_queue, now=stage.now)
+        reporter, sender = stage.her_ids
+        message = error_message(stage.inbound, error, queue=stage.error_queue, now=stage.now,
+                                reporter=reporter, sender=sender)
         kept = [a for a in entry.answers if fault.keep_apprec or a.kind != APPREC_KIND]
         entry.answers = [*kept, AnswerRecord(ERROR_KIND, message, stage.now)]
         entry.error_condition = error.condition

@@ -102,11 +102,13 @@ class DocumentValidator:
         options: Options,
         identities: dict[str, Identity] | None = None,
         identity_header: Row | None = None,
+        identity_missing: bool = False,
     ) -> None:
         self.report = report
         self.options = options
         self.identities = identities
         self.identity_header = identity_header
+        self.identity_missing = identity_missing
         self.format: DocumentFormat | None = None
         self.ctx: Context | None = None
         self._schema: etree.XMLSchema | None = None
@@ -276,7 +278,7 @@ class DocumentValidator:
             period_start=date(year, 1, 1), period_end=date(year, 12, 31),
             accept_synthetic_ids=self.options.accept_synthetic_ids,
             flag_real_ids=self.options.flag_real_ids, identities=self.identities,
-            identity_header=self.identity_header,
+            identity_header=self.identity_header, identity_missing=self.identity_missing,
         )
         if self.options.history is not None and self.format.generation is Generation.EVENT_56:
             self.ctx.state[HISTORY_KEY] = self.options.history

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Any
 
 from mockkpr.iplos.formats import DocumentFormat
 
@@ -90,6 +91,10 @@ class Report:
     totals_per_consequence: Counter[Consequence] = field(default_factory=Counter)
     max_findings: int = 10_000
     findings_truncated: bool = False
+    identity_source: dict[str, Any] | None = None
+    """Which identity message an annual file was joined with (the endpoint sets it):
+    ``joined`` (bool); the ``journal_id``, ``message_id``, ``msg_id`` and ``received_at`` of
+    the one used; the ``kommune``, ``year`` and ``bydel`` looked for."""
 
     @property
     def accepted(self) -> bool:

@@ -57,7 +57,7 @@ def finding_json(finding: Finding) -> dict[str, Any]:
 def report_json(report: Report) -> dict[str, Any]:
     """One report as a JSON object (the ``reports`` items of the report schema)."""
     worst = report.worst
-    return {
+    found: dict[str, Any] = {
         "source": report.source,
         "format": _format_json(report.document_format),
         "identity_format": _format_json(report.identity_format),
@@ -79,6 +79,9 @@ def report_json(report: Report) -> dict[str, Any]:
         "findings": [finding_json(f) for f in report.findings],
         "findings_truncated": report.findings_truncated,
     }
+    if report.identity_source is not None:
+        found["identity"] = dict(report.identity_source)
+    return found
 
 
 def to_json(reports: list[Report]) -> str:
@@ -92,6 +95,15 @@ def to_json(reports: list[Report]) -> str:
 
 
 # ------------------------------------------------------------------------- text
+def identity_line(source: dict[str, Any]) -> str:
+    """Which identity message was joined, in one line."""
+    if source.get("joined"):
+        return (f"Identity message / identmelding: {source.get('message_id')} "
+                f"(MsgId {source.get('msg_id')}, received {source.get('received_at')})")
+    return ("Identity message / identmelding: none received before this file for kommune "
+            f"{source.get('kommune')}, {source.get('year')}")
+
+
 def _grouped(report: Report) -> dict[str, list[Finding]]:
     groups: dict[str, list[Finding]] = defaultdict(list)
     for finding in report.findings:
@@ -109,6 +121,8 @@ def to_text(reports: list[Report], *, max_per_rule: int = 20) -> str:
             f"kommune {report.kommune}" if report.kommune else "",
             f"year {report.year}" if report.year else "") if p)
         out.append(f"{report.source}: {what}" + (f" ({where})" if where else ""))
+        if report.identity_source is not None:
+            out.append("  " + identity_line(report.identity_source))
         verdict = "ACCEPTED / GODKJENT" if report.accepted else "REJECTED / AVVIST"
         total = sum(report.totals_per_rule.values())
         out.append(f"  Verdict: {verdict} - {total} finding(s) / funn")

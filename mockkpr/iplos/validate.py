@@ -34,6 +34,7 @@ def validate(
     progress: Callable[[int], None] | None = None,
     today: date | None = None,
     history: EventHistory | None = None,
+    identity_required: bool = False,
 ) -> Report:
     """Judge one IPLOS submission the way KPR does and return the report.
 
@@ -43,7 +44,10 @@ def validate(
     ``year`` forces the reporting year instead of taking it from the header. ``history``
     continues the 56.0.0 event stream of earlier messages of the same kommune (chaining,
     running numbers, starts before ends); it is updated in place, so passing the same object
-    to the next message's validation continues the stream. A document that
+    to the next message's validation continues the stream. ``identity_required`` says that an
+    annual file is to be joined (the endpoint's case): without ``identity`` IDE-NONE then says
+    so, once (report only: the file is accepted, as KPR takes data even when incomplete). A
+    document that
     cannot be read as XML gives a rejected report with a finding; only a source that cannot be
     opened at all raises :class:`~mockkpr.errors.InputError`.
     """
@@ -70,7 +74,8 @@ def validate(
             if (checker.finished and checker.format is not None
                     and checker.format.kind is DocumentKind.IDENTITY):
                 identities, header = checker.collected, checker.header
-        DocumentValidator(report, options, identities, header).run(
+        missing = identity_required and identity is None
+        DocumentValidator(report, options, identities, header, identity_missing=missing).run(
             stack.enter_context(_open(source)), _size(source))
     return report
 

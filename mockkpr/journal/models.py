@@ -131,3 +131,15 @@ class QueuedMessage:
     delivery_count: int
     enqueued_at: datetime
     not_before: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredIdentity:
+    """An accepted identity message as ``Journal.identity_messages`` lists it: enough to pick
+    the one an annual file is joined with (``details`` holds its pairing key)."""
+
+    id: int
+    message_id: str
+    msg_id: str | None
+    received_at: datetime
+    details: dict[str, Any]

@@ -34,6 +34,7 @@ from mockkpr.journal.models import (
     MessageFilter,
     Outcome,
     QueuedMessage,
+    StoredIdentity,
 )
 from mockkpr.log import get_logger
 from mockkpr.service.messages import OutboundMessage
@@ -49,6 +50,8 @@ PRUNE_EVERY = 100
 POLL_INTERVAL_S = 0.2
 #: Dispositions after which the endpoint delivers the same answer again.
 REDELIVERED = ("released", "modified")
+# Outcomes of a message whose content KPR took (an identity message to join, an event stream).
+_ACCEPTED = (Outcome.ACCEPTED, Outcome.PARTIAL, Outcome.NO_RECEIPT_REQUESTED)
 
 
 def _new_id(result: sa.CursorResult[Any]) -> int:
@@ -311,25 +314,41 @@ class Journal:
         return self._preferred(sa.and_(e.message_id == message_id, sender,
                                        e.outcome != Outcome.REFUSED.value), settled_only=True)
 
-    def latest_identity(self, sender_her_id: str) -> bytes | None:
-        """The newest accepted identity document (``KPR_IDE``) a sender sent, or None.
-
-        The receiver joins an annual IPLOS file with it (KPR_IPL and KPR_IDE travel apart).
+    def identity_messages(self, sender_her_id: str, *, page: int = 50
+                          ) -> Iterator[StoredIdentity]:
+        """The identity messages (``KPR_IDE``) a sender had accepted, newest first: the
+        candidates to join an annual IPLOS file with (the receiver takes the first whose
+        header matches, :mod:`mockkpr.iplos.pairing`). Read ``page`` rows at a time, without
+        payload, report or answers, so stopping at the first match reads little.
         """
-        c = t.entries.c
-        query = (sa.select(c.payload)
-                 .where(c.sender_her_id == sender_her_id, c.subject == "KPR_IDE",
-                        c.outcome.in_([Outcome.ACCEPTED.value, Outcome.PARTIAL.value,
-                                       Outcome.NO_RECEIPT_REQUESTED.value]))
-                 .order_by(c.id.desc()).limit(1))
+        e = t.entries.c
+        where = [e.sender_her_id == sender_her_id, e.subject == "KPR_IDE",
+                 e.outcome.in_([o.value for o in _ACCEPTED])]
+        before: int | None = None
+        while True:
+            query = sa.select(e.id, e.message_id, e.msg_id, e.received_at, e.details).where(
+                *where, *([e.id < before] if before is not None else [])
+            ).order_by(e.id.desc()).limit(page)
+            with self._read() as conn:
+                rows = conn.execute(query).mappings().all()
+            for row in rows:
+                yield StoredIdentity(row["id"], row["message_id"], row["msg_id"],
+                                     row["received_at"], dict(row["details"] or {}))
+            if len(rows) < page:
+                return
+            before = rows[-1]["id"]
+
+    def payload_of(self, entry_id: int) -> bytes | None:
+        """The stored payload (the decrypted document) of entry ``entry_id``, or None."""
         with self._read() as conn:
-            payload = conn.execute(query).scalar_one_or_none()
-        return bytes(payload) if payload is not None else None
+            found = conn.execute(sa.select(t.entries.c.payload)
+                                 .where(t.entries.c.id == entry_id)).scalar_one_or_none()
+        return bytes(found) if found is not None else None
 
     def event_payloads(self, sender_her_id: str, *, page: int = 200) -> Iterator[bytes]:
         """The 56.0.0 event messages a sender had accepted, oldest first (the event stream the
         next message continues; the receiver replays them after a restart)."""
-        accepted = (Outcome.ACCEPTED, Outcome.PARTIAL, Outcome.NO_RECEIPT_REQUESTED)
+        accepted = _ACCEPTED
         after = 0
         while True:
             batch = self.list(MessageFilter(sender_her_id=sender_her_id, subject="KPR_IPL",

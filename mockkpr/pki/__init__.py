@@ -5,14 +5,25 @@ reads and writes PEM; :mod:`mockkpr.pki.testpki` creates a whole PKI with a matc
 registry in a directory (``mockkpr pki init``). Test material only: keys are unencrypted.
 """
 
-from mockkpr.pki.build import CA_NAME, Issued, Usage, her_id_of, issue, make_ca, make_crl
-from mockkpr.pki.testpki import GeneratedPki, PartySpec, Variant, create_test_pki
+from mockkpr.pki.build import (
+    CA_NAME,
+    Issued,
+    Publication,
+    Usage,
+    her_id_of,
+    issue,
+    make_ca,
+    make_crl,
+)
+from mockkpr.pki.testpki import DEFAULT_PKI_URL, GeneratedPki, PartySpec, Variant, create_test_pki
 
 __all__ = [
     "CA_NAME",
+    "DEFAULT_PKI_URL",
     "GeneratedPki",
     "Issued",
     "PartySpec",
+    "Publication",
     "Usage",
     "Variant",
     "create_test_pki",

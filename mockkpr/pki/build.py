@@ -9,6 +9,11 @@ looks parties up by HER-id (:func:`her_id_of` reads it back).
 
 Key usages follow the profile (§5): signing certificates ``nonRepudiation`` (contentCommitment),
 encryption certificates ``keyEncipherment``. The TLS server certificate is for ``localhost``.
+
+End-entity certificates can name where their CA publishes its CRL (CRL distribution point)
+and its certificate (authority information access, caIssuers): .NET's chain builder, which
+NHN's library uses with online revocation checking, refuses a certificate whose revocation
+status it cannot fetch (:class:`Publication`).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from enum import Enum
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 CA_NAME = "mockkpr test CA — not for production"
 UNKNOWN_CA_NAME = "mockkpr unknown test CA — not trusted, not for production"
@@ -36,6 +41,31 @@ class Usage(Enum):
     ENCRYPTION = "encryption"
     TLS_SERVER = "tls-server"
     WRONG_SIGNING = "wrong-signing"  # a signing certificate with keyEncipherment only
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """Where a CA's CRL and certificate are served (HTTP URLs), written into what it issues."""
+
+    crl_url: str
+    ca_url: str
+
+    @classmethod
+    def under(cls, base_url: str) -> Publication:
+        """``{base_url}/ca.crl`` and ``{base_url}/ca.crt`` (the control API's ``/pki`` routes)."""
+        base = base_url.rstrip("/")
+        return cls(f"{base}/ca.crl", f"{base}/ca.crt")
+
+    def extensions(self) -> list[x509.ExtensionType]:
+        """The CRL distribution point and the authority information access extensions."""
+        return [
+            x509.CRLDistributionPoints([x509.DistributionPoint(
+                full_name=[x509.UniformResourceIdentifier(self.crl_url)], relative_name=None,
+                reasons=None, crl_issuer=None)]),
+            x509.AuthorityInformationAccess([x509.AccessDescription(
+                AuthorityInformationAccessOID.CA_ISSUERS,
+                x509.UniformResourceIdentifier(self.ca_url))]),
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,11 +178,13 @@ def issue(
     not_after: datetime,
     key: rsa.RSAPrivateKey | None = None,
     names: Sequence[str] = (),
+    published: Publication | None = None,
 ) -> Issued:
     """An end-entity certificate for ``subject`` signed by ``ca``, with a new key unless given.
 
     A TLS server certificate is for ``localhost`` and ``127.0.0.1`` plus ``names`` (host
     names or IP addresses, e.g. the service name a sender in another container uses).
+    ``published`` names where ``ca`` serves its CRL and certificate.
     """
     key = key or new_key()
     public = key.public_key()
@@ -172,6 +204,8 @@ def issue(
             critical=False,
         )
     )
+    for extension in published.extensions() if published is not None else ():
+        builder = builder.add_extension(extension, critical=False)
     if usage is Usage.TLS_SERVER:
         builder = builder.add_extension(
             x509.SubjectAlternativeName(_alt_names(("localhost", "127.0.0.1", *names))),

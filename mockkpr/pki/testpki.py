@@ -34,6 +34,12 @@ signing certificate: n=1 ``expired``, 2 ``not-yet-valid``, 3 ``wrong-usage`` (ke
 instead of nonRepudiation), 4 ``revoked`` (listed in the CRL), 5 ``unknown-ca`` (issued by a CA
 that is not the registry's). Sending as that HER-id makes the receiver expect that certificate.
 
+Every certificate the test CA issues names where the CA's CRL and certificate are served:
+``{pki_url}/ca.crl`` (CRL distribution point) and ``{pki_url}/ca.crt`` (authority information
+access), the control API's ``/pki`` routes (default ``pki_url``: ``DEFAULT_PKI_URL``, the
+control API on this machine; ``MOCKKPR_PKI_URL``). Certificates of the deliberately untrusted
+"unknown CA" name none: nothing serves that CA's CRL, and no chain to a trusted root reaches it.
+
 *Forged* signing certificates of the receiver let fault injection sign an AppRec badly
 (:mod:`mockkpr.faults.forged`): with the receiver's name but ``expired`` (valid until yesterday),
 ``revoked`` (listed in the CRL) or ``unknown`` (issued by a CA nobody trusts). They share one key
@@ -58,6 +64,8 @@ from mockkpr.errors import ConfigError
 from mockkpr.pki import build, files, jwk
 
 REGISTRY_FILE = "registry.yaml"
+#: Where the control API serves the test CA by default (settings.py's ``pki_url`` default).
+DEFAULT_PKI_URL = "http://localhost:8080/pki"
 #: Directory of the receiver's forged signing certificates, below ``parties/{her_id}``.
 FORGED_DIR = "forged"
 #: The forged certificates made for the receiver, by problem.
@@ -178,6 +186,7 @@ def create_test_pki(
     tls_names: Sequence[str] = (),
     readable_keys: bool = False,
     client_ids: Mapping[int, str] | None = None,
+    pki_url: str = DEFAULT_PKI_URL,
 ) -> GeneratedPki:
     """Create the test PKI and ``registry.yaml`` in ``directory`` (layout in the module doc).
 
@@ -185,16 +194,20 @@ def create_test_pki(
     directories a test PKI consists of. SASL passwords are random unless ``passwords`` gives
     one for a HER-id (the documented defaults of a first start use that); HelseID client ids
     are random UUIDs unless ``client_ids`` gives one. The TLS certificate is for localhost and
-    127.0.0.1 plus ``tls_names``. Private keys and the registry (which holds passwords) are
+    127.0.0.1 plus ``tls_names``. Every certificate of the test CA names ``{pki_url}/ca.crl``
+    and ``{pki_url}/ca.crt``. Private keys and the registry (which holds passwords) are
     readable by the owner only, unless ``readable_keys`` (for a container that runs as another
     user, like the mockkpr image's uid 10001). Raises
     :class:`ConfigError` for unusable input.
     """
     _check(parties, variants)
+    if not pki_url.startswith(("http://", "https://")):
+        raise ConfigError(f"pki_url {pki_url!r} must be an http:// or https:// URL")
     now = now or datetime.now(UTC)
     _prepare(directory, force)
     writer = _Writer(directory, private=not readable_keys)
     ca = build.make_ca(now)
+    published = build.Publication.under(pki_url)
     writer.cert("ca/ca-cert.pem", ca, "ca/ca-key.UNENCRYPTED.pem")
     tls = build.issue(
         ca,
@@ -203,6 +216,7 @@ def create_test_pki(
         not_before=now - timedelta(days=1),
         not_after=now + timedelta(days=VALID_DAYS),
         names=tls_names,
+        published=published,
     )
     tls_paths = writer.cert("tls/localhost-cert.pem", tls, "tls/localhost-key.UNENCRYPTED.pem")
     unknown_ca = build.make_ca(now, name=build.UNKNOWN_CA_NAME) if (
@@ -219,13 +233,13 @@ def create_test_pki(
     for index, party in enumerate(parties):
         entry = _party(writer, ca, party, now, receiver=index == 0,
                        password=(passwords or {}).get(party.her_id),
-                       client_id=(client_ids or {}).get(party.her_id))
+                       client_id=(client_ids or {}).get(party.her_id), published=published)
         entries.append(entry)
         if index == 0:
             continue
         for variant in variants:
             vid = variant_her_id(party.her_id, variant)
-            issued = _variant_certificate(ca, unknown_ca, party, variant, now)
+            issued = _variant_certificate(ca, unknown_ca, party, variant, now, published)
             if variant is Variant.REVOKED:
                 revoked.append(issued)
             paths = writer.cert(
@@ -245,7 +259,7 @@ def create_test_pki(
                 }
             )
             made[vid] = (party.her_id, variant)
-    revoked.append(_forged(writer, ca, unknown_ca, parties[0], now))
+    revoked.append(_forged(writer, ca, unknown_ca, parties[0], now, published))
     crl = build.make_crl(ca, [item.certificate for item in revoked], now)
     files.write_file(directory / "ca/crl.pem", files.crl_pem(crl))
 
@@ -275,18 +289,21 @@ def create_test_pki(
 def _party(
     writer: _Writer, ca: build.Issued, party: PartySpec, now: datetime, *, receiver: bool,
     password: str | None = None, client_id: str | None = None,
+    published: build.Publication | None = None,
 ) -> dict[str, Any]:
     subject = build.party_name(party.her_id, party.name)
     start, end = now - timedelta(days=1), now + timedelta(days=VALID_DAYS)
     base = f"parties/{party.her_id}"
     signing = writer.cert(
         f"{base}/signing-cert.pem",
-        build.issue(ca, subject, build.Usage.SIGNING, not_before=start, not_after=end),
+        build.issue(ca, subject, build.Usage.SIGNING, not_before=start, not_after=end,
+                    published=published),
         f"{base}/signing-key.UNENCRYPTED.pem",
     )
     encryption = writer.cert(
         f"{base}/encryption-cert.pem",
-        build.issue(ca, subject, build.Usage.ENCRYPTION, not_before=start, not_after=end),
+        build.issue(ca, subject, build.Usage.ENCRYPTION, not_before=start, not_after=end,
+                    published=published),
         f"{base}/encryption-key.UNENCRYPTED.pem",
     )
     entry: dict[str, Any] = {
@@ -300,7 +317,8 @@ def _party(
     if receiver:
         previous = writer.cert(
             f"{base}/previous-encryption-cert.pem",
-            build.issue(ca, subject, build.Usage.ENCRYPTION, not_before=start, not_after=end),
+            build.issue(ca, subject, build.Usage.ENCRYPTION, not_before=start, not_after=end,
+                        published=published),
             f"{base}/previous-encryption-key.UNENCRYPTED.pem",
         )
         entry["previous_encryption_certificate"] = previous["certificate"]
@@ -323,7 +341,7 @@ def _helseid_client(writer: _Writer, base: str, client_id: str | None) -> dict[s
 
 
 def _forged(writer: _Writer, ca: build.Issued, unknown_ca: build.Issued | None,
-            receiver: PartySpec, now: datetime) -> build.Issued:
+            receiver: PartySpec, now: datetime, published: build.Publication) -> build.Issued:
     """Write the receiver's forged signing certificates; return the one to revoke."""
     subject = build.party_name(receiver.her_id, receiver.name)
     key = build.new_key()
@@ -332,9 +350,9 @@ def _forged(writer: _Writer, ca: build.Issued, unknown_ca: build.Issued | None,
     made = {
         "expired": build.issue(ca, subject, build.Usage.SIGNING, key=key,
                                not_before=now - timedelta(days=VALID_DAYS),
-                               not_after=now - timedelta(days=1)),
+                               not_after=now - timedelta(days=1), published=published),
         "revoked": build.issue(ca, subject, build.Usage.SIGNING, key=key, not_before=start,
-                               not_after=end),
+                               not_after=end, published=published),
         "unknown": build.issue(untrusted, subject, build.Usage.SIGNING, key=key,
                                not_before=start, not_after=end),
     }
@@ -351,6 +369,7 @@ def _variant_certificate(
     party: PartySpec,
     variant: Variant,
     now: datetime,
+    published: build.Publication,
 ) -> build.Issued:
     subject = build.party_name(party.her_id, party.name)
     not_before, not_after = now - timedelta(days=1), now + timedelta(days=VALID_DAYS)
@@ -364,4 +383,5 @@ def _variant_certificate(
     elif variant is Variant.UNKNOWN_CA:
         assert unknown_ca is not None
         issuer = unknown_ca
-    return build.issue(issuer, subject, usage, not_before=not_before, not_after=not_after)
+    return build.issue(issuer, subject, usage, not_before=not_before, not_after=not_after,
+                       published=published if issuer is ca else None)

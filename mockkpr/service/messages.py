@@ -9,7 +9,6 @@ from typing import Any
 
 CMS_CONTENT_TYPE = "application/pkcs7-mime; smime-type=signed-and-enveloped-data"
 PLAIN_CONTENT_TYPES = frozenset({"text/plain", "application/soap+xml"})
-ERROR_CONTENT_TYPE = "text/plain"
 
 
 class BodyKind(StrEnum):

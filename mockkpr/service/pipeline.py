@@ -36,9 +36,10 @@ from mockkpr.envelope import (
 from mockkpr.errors import InputError, TransportError
 from mockkpr.faults.answers import AnswerHook, AnswerStage, ApprecChange
 from mockkpr.iplos import DocumentKind, Generation, Report, sniff_format, validate
+from mockkpr.iplos.pairing import PairKey, pair_key
 from mockkpr.iplos.render import report_json
 from mockkpr.iplos.rules.event_history import EventHistory
-from mockkpr.journal.models import AnswerRecord, JournalEntry, Outcome
+from mockkpr.journal.models import AnswerRecord, JournalEntry, Outcome, StoredIdentity
 from mockkpr.log import get_logger
 from mockkpr.registry import Party, Registry
 from mockkpr.service.messages import (
@@ -51,6 +52,10 @@ from mockkpr.service.observations import PART_CONNECTION, cms_details, group_det
 from mockkpr.service.results import ProcessResult, QueuedMessage, Settle
 from mockkpr.service.submissions import NOT_EVENT_MESSAGE, REF_ID, AnswerDetails, Submitted
 from mockkpr.service.transport_errors import (
+    APPLICATION_TIMESTAMP as APPLICATION_TIMESTAMP,  # re-exported: the reference sender uses it
+)
+from mockkpr.service.transport_errors import (
+    ENQUEUED_TIME,
     MISSING_FIELDS,
     MISSING_FIELDS_DESCRIPTION,
     SPOOFING,
@@ -69,12 +74,13 @@ GROUP_SIZE = "groupSize"
 SPLIT_CONVENTION = ("A part of a split message (group-id set) lacks {}: mockkpr's own split "
                     "convention needs the application property groupSize (the number of parts, "
                     "a string) and group-sequence 0..n-1 on every part (NHN's library never "
-                    "splits; docs/endpoint.md, Split messages)")
-APPLICATION_TIMESTAMP = "%Y-%m-%dT%H:%M:%SZ"
+                    "splits; `mockkpr docs endpoint`, Split messages)")
 _OUTCOME_OF = {Status.OK: Outcome.ACCEPTED, Status.AVVIST: Outcome.REJECTED,
                Status.OK_FEIL_I_DELMELDING: Outcome.PARTIAL}
 #: Locks that serialise payload-only submissions with the same sender and id (by hash).
 _SUBMISSION_STRIPES = 64
+#: The entry detail holding an identity message's pairing key (kommune, year, bydel).
+IDENTITY_KEY = "identity.pairing"
 
 
 class JournalPort(Protocol):
@@ -91,7 +97,9 @@ class JournalPort(Protocol):
                  metas: list[dict[str, Any]] | None = None,
                  keep: bool = False) -> list[bytes] | None: ...
 
-    def latest_identity(self, sender_her_id: str) -> bytes | None: ...
+    def identity_messages(self, sender_her_id: str) -> Iterator[StoredIdentity]: ...
+
+    def payload_of(self, entry_id: int) -> bytes | None: ...
 
     def event_payloads(self, sender_her_id: str) -> Iterator[bytes]: ...
 
@@ -345,7 +353,8 @@ class Receiver:
                 inbound.body, own_keys=self.kpr.own_keys(),
                 expected_signer=work.sender.signing_certificate,
                 ca_certs=[self.registry.ca_certificate], crls=[self.registry.crl],
-                now=self.clock(), allow_3des=self.settings.allow_3des)
+                now=self.clock(), allow_3des=self.settings.allow_3des,
+                allow_sha1=self.settings.allow_sha1)
         except CmsError as exc:
             raise _Answered(exc) from None
         work.entry.details.update(cms_details(result))
@@ -375,17 +384,53 @@ class Receiver:
             raise _Answered(TransportError(
                 UNSUPPORTED, f"{label} does not carry this document",
                 (f"document={fmt.label}",)))
-        identity = None
-        if wanted is DocumentKind.IPLOS and fmt is not None and fmt.generation and \
-                fmt.generation.is_annual and work.sender is not None:
-            identity = self.journal.latest_identity(str(work.sender.her_id))
         name = work.inbound.message_id or "message"
         if fmt is not None and fmt.generation is Generation.EVENT_56 and work.sender is not None:
             report = self._validate_event(payload, str(work.sender.her_id), name)
+        elif wanted is DocumentKind.IPLOS and fmt is not None and fmt.generation and \
+                fmt.generation.is_annual and work.sender is not None:
+            report = self._validate_annual(payload, str(work.sender.her_id), name)
         else:
-            report = validate(payload, identity=identity, settings=self.settings, name=name)
+            report = validate(payload, settings=self.settings, name=name)
+            key = pair_key(payload) if fmt is not None and wanted is DocumentKind.IDENTITY \
+                else None
+            if key is not None:  # what an annual file of the sender will be paired on
+                work.entry.details[IDENTITY_KEY] = key.as_json()
         work.entry.report = report_json(report)
         return report
+
+    def _validate_annual(self, payload: bytes, sender: str, name: str) -> Report:
+        """An annual file, joined with the sender's newest accepted identity message for the
+        same kommune, year and bydel (:mod:`mockkpr.iplos.pairing`); the report says which
+        one, or that there was none (IDE-NONE, every person without identity)."""
+        key = pair_key(payload)
+        if key is None:  # the header is unreadable: its own rules say so; nothing to join
+            return validate(payload, settings=self.settings, name=name)
+        used = self._identity_for(sender, key)
+        identity = self.journal.payload_of(used.id) if used else None
+        if identity is None:
+            used = None
+        report = validate(payload, identity=identity, settings=self.settings, name=name,
+                          identity_required=True)
+        report.identity_source = {
+            "joined": used is not None, **key.as_json(),
+            "journal_id": used.id if used else None,
+            "message_id": used.message_id if used else None,
+            "msg_id": used.msg_id if used else None,
+            "received_at": used.received_at.isoformat() if used else None,
+        }
+        return report
+
+    def _identity_for(self, sender: str, key: PairKey) -> StoredIdentity | None:
+        """The newest identity message of ``sender`` whose header matches ``key``."""
+        for candidate in self.journal.identity_messages(sender):
+            found = PairKey.from_json(candidate.details.get(IDENTITY_KEY))
+            if found is None:  # journalled before keys were kept: read its header
+                stored = self.journal.payload_of(candidate.id)
+                found = pair_key(stored) if stored is not None else None
+            if found is not None and key.matches(found):
+                return candidate
+        return None
 
     # ------------------------------------------------------------------ event streams
     def _validate_event(self, payload: bytes, sender: str, name: str) -> Report:
@@ -525,7 +570,7 @@ class Receiver:
             application_properties={
                 "fromHerId": str(self.kpr.her_id), "toHerId": str(work.sender.her_id),
                 "applicationTimeStamp": now.strftime(APPLICATION_TIMESTAMP),
-                "enqueuedTimeUtc": now.strftime("%Y-%m-%dT%H:%M:%S"),
+                "enqueuedTimeUtc": now.strftime(ENQUEUED_TIME),
             },
             body=body, correlation_id=change.correlation_id or work.inbound.message_id, to=queue,
             reply_to=self.kpr.queues.asynchronous)
@@ -543,7 +588,8 @@ class Receiver:
                                  else None)
         return AnswerStage(work.inbound, work.entry, self.clock(),
                            sender.queues.error if sender is not None else None,
-                           rebuild if receipt is not None and work.sender is not None else None)
+                           rebuild if receipt is not None and work.sender is not None else None,
+                           her_ids=(self.kpr.her_id, sender.her_id) if sender else None)
 
     def _transport_error(self, work: _Work, error: TransportError) -> Outcome:
         inbound = work.inbound
@@ -557,7 +603,8 @@ class Receiver:
             log.info("message.unanswerable", message_id=inbound.message_id,
                      condition=error.condition)
             return Outcome.UNANSWERABLE
-        message = error_message(inbound, error, queue=party.queues.error, now=self.clock())
+        message = error_message(inbound, error, queue=party.queues.error, now=self.clock(),
+                                reporter=self.kpr.her_id, sender=party.her_id)
         work.entry.answers.append(AnswerRecord("transport-error", message, self.clock()))
         log.info("message.transport_error", message_id=inbound.message_id,
                  condition=error.condition, description=error.description)
@@ -570,7 +617,7 @@ def _normalise(content_type: str) -> str:
 
 def _msghead_summary(info: MsgHeadInfo) -> dict[str, Any]:
     return {
-        "msg_type": info.msg_type, "msg_id": info.msg_id, "gen_date": info.gen_date.isoformat(),
+        "msg_type": info.msg_type, "msg_id": info.msg_id, "gen_date": info.gen_date_text,
         "mig_version": info.mig_version, "ack": info.ack,
         "sender": {"name": info.sender.name, "her_ids": list(info.sender.her_ids)},
         "receiver": {"name": info.receiver.name, "her_ids": list(info.receiver.her_ids)},

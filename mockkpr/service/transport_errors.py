@@ -1,40 +1,74 @@
-"""Transport error messages as NHN's receivers send them to the sender's ``_error`` queue.
+"""Transport error messages as NHN's parties send them to the sender's ``_error`` queue.
 
-Layout (profile §4): empty body, a new message-id, subject = the original message function,
-``fromHerId``/``toHerId`` swapped, and the application properties ``originalMessageId``,
-``receiverTimeStamp`` (``MM/dd/yyyy HH:mm:ss``, not ISO), ``errorCondition``,
-``errorDescription`` and, when there is data, ``errorConditionData`` (items each ending
-with ``;``). The content-type is ``text/plain`` although NHN's newest library omits it.
+Layout (nhn-amqp-profile.md §4 and §8; docs/receipts.md has the field table):
+
+- a new message-id (a UUID); ``correlation-id`` = the original message-id;
+- ``subject`` = the original message function (``UNKNOWN`` when the original had none: NHN's
+  listener refuses a message without one, on the error queue too);
+- application properties, all strings: ``fromHerId`` = the receiver that reports (KPR) and
+  ``toHerId`` = the original sender, both integer text as NHN parses them; ``applicationTimeStamp``
+  (``yyyy-MM-ddTHH:mm:ssZ``, UTC) and ``enqueuedTimeUtc``, since NHN's listener runs its header
+  check on the error queue as well; ``originalMessageId``, ``receiverTimeStamp`` (UTC in .NET's
+  invariant ``MM/dd/yyyy HH:mm:ss``), ``errorCondition``, ``errorDescription`` and, when there is
+  data, ``errorConditionData`` (items each ending with ``;``);
+- the original message's body and content type, as NHN's parties have sent them: NHN's listener
+  does not open a CMS body on the error queue, and parses a ``text/plain`` or
+  ``application/soap+xml`` body as XML. Where the original's content type is missing, or is one
+  of those two with a body that is not XML, the content type is ``application/octet-stream``
+  (the listener would otherwise fail on the body, or refuse the missing content type).
+
+A message without a usable ``fromHerId`` cannot be answered at all: NHN's library then sends no
+error either ("FromHerId is missing. No idea where to send the error"). The receiver records it
+as unanswerable.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
+
+from lxml import etree
 
 from mockkpr.errors import TransportError
-from mockkpr.service.messages import ERROR_CONTENT_TYPE, InboundMessage, OutboundMessage
+from mockkpr.service.messages import InboundMessage, OutboundMessage
 
 MISSING_FIELDS = "transport:invalid-field-value"
 MISSING_FIELDS_DESCRIPTION = "One or more fields are missing"
 SPOOFING = "abuse:spoofing-attack"
 UNSUPPORTED = "transport:unsupported-message"
 
+#: The subject of an error about a message that had none.
+UNKNOWN_FUNCTION = "UNKNOWN"
+#: The content type of an original body NHN's listener could not read as its own type says.
+OPAQUE_CONTENT_TYPE = "application/octet-stream"
+# The content types NHN's listener reads as unprotected XML (compared whole, ignoring case).
+_PLAIN = frozenset({"text/plain", "application/soap+xml"})
+APPLICATION_TIMESTAMP = "%Y-%m-%dT%H:%M:%SZ"
+ENQUEUED_TIME = "%Y-%m-%dT%H:%M:%S"
+
 
 def receiver_timestamp(now: datetime) -> str:
-    """``receiverTimeStamp`` in the .NET invariant format NHN's receivers use."""
-    return now.strftime("%m/%d/%Y %H:%M:%S")
+    """``receiverTimeStamp``: UTC in the .NET invariant format NHN's receivers use."""
+    return _utc(now).strftime("%m/%d/%Y %H:%M:%S")
 
 
 def error_message(
-    inbound: InboundMessage, error: TransportError, *, queue: str, now: datetime
+    inbound: InboundMessage, error: TransportError, *, queue: str, now: datetime,
+    reporter: int, sender: int,
 ) -> OutboundMessage:
-    """The message for ``error`` about ``inbound``, to the sender's error ``queue``."""
+    """The message for ``error`` about ``inbound``, to the sender's error ``queue``.
+
+    ``reporter`` is the HER-id of the party that reports (KPR), ``sender`` the original
+    sender's HER-id as the address register knows it.
+    """
+    utc = _utc(now)
     properties = {
-        "fromHerId": inbound.prop("toHerId") or "",
-        "toHerId": inbound.prop("fromHerId") or "",
+        "fromHerId": str(reporter),
+        "toHerId": str(sender),
+        "applicationTimeStamp": utc.strftime(APPLICATION_TIMESTAMP),
+        "enqueuedTimeUtc": utc.strftime(ENQUEUED_TIME),
         "originalMessageId": inbound.message_id or "",
-        "receiverTimeStamp": receiver_timestamp(now),
+        "receiverTimeStamp": receiver_timestamp(utc),
         "errorCondition": error.condition,
         "errorDescription": error.description,
     }
@@ -43,10 +77,33 @@ def error_message(
     return OutboundMessage(
         queue=queue,
         message_id=str(uuid.uuid4()),
-        subject=inbound.subject or "",
-        content_type=ERROR_CONTENT_TYPE,
+        subject=inbound.subject or UNKNOWN_FUNCTION,
+        content_type=returned_content_type(inbound.content_type, inbound.body),
         application_properties=properties,
-        body=b"",
+        body=inbound.body,
         correlation_id=inbound.message_id,
         to=queue,
     )
+
+
+def returned_content_type(content_type: str | None, body: bytes) -> str:
+    """The content type the original body is returned with (module docstring)."""
+    if not content_type:
+        return OPAQUE_CONTENT_TYPE
+    if content_type.lower() in _PLAIN and not _is_xml(body):
+        return OPAQUE_CONTENT_TYPE
+    return content_type
+
+
+def _is_xml(body: bytes) -> bool:
+    """True when ``body`` is a well-formed XML document without a DOCTYPE."""
+    try:
+        root = etree.fromstring(body, etree.XMLParser(
+            resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False))
+    except (etree.XMLSyntaxError, ValueError):
+        return False
+    return root is not None and root.getroottree().docinfo.internalDTD is None
+
+
+def _utc(now: datetime) -> datetime:
+    return now.astimezone(UTC) if now.tzinfo is not None else now

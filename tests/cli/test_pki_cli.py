@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from cryptography import x509
 
 from mockkpr.cli.pki import pki
 from mockkpr.errors import ConfigError
+from mockkpr.pki.files import load_certificate
 from mockkpr.registry import load_registry
 
 PARTIES = ["--party", "131725:KPR", "--party", "12345:Oslo kommune Saksbehandling"]
@@ -54,6 +56,8 @@ def test_init_output_and_registry(initialised: Path, runner: CliRunner, tmp_path
         "      12345  sender    Oslo kommune Saksbehandling  (SASL user mockkpr-12345, "
         f"HelseID client {client})",
         "     123451  variant   expired signing certificate of 12345",
+        "CRL and CA certificate named in the certificates: http://localhost:8080/pki/ca.crl, "
+        "http://localhost:8080/pki/ca.crt",
     ]
     assert sorted(registry.parties) == [12345, 123451, 131725]
     data = yaml.safe_load((directory / "registry.yaml").read_text())
@@ -62,6 +66,26 @@ def test_init_output_and_registry(initialised: Path, runner: CliRunner, tmp_path
     assert len(set(passwords)) == 2
     assert all(len(password) >= 32 for password in passwords)
     assert not any(password in result.output for password in passwords)
+
+
+@pytest.mark.parametrize(("flag", "env", "expected"), [
+    (["--pki-url", "http://mockkpr:8080/pki"], {}, "http://mockkpr:8080/pki/ca.crl"),
+    ([], {"MOCKKPR_PKI_URL": "http://localhost:18080/pki"}, "http://localhost:18080/pki/ca.crl"),
+])
+def test_the_crl_url_comes_from_the_flag_or_the_environment(
+        runner: CliRunner, tmp_path: Path, flag: list[str], env: dict[str, str],
+        expected: str) -> None:
+    result = runner.invoke(pki, ["init", str(tmp_path / "p"), *PARTIES, *flag], env=env)
+    assert result.exit_code == 0, result.output
+    cert = load_certificate(tmp_path / "p" / "parties" / "12345" / "signing-cert.pem")
+    points = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    assert [str(n.value) for p in points for n in p.full_name or ()] == [expected]
+
+
+def test_a_crl_url_that_is_not_http_is_a_clear_error(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(pki, ["init", str(tmp_path / "p"), *PARTIES, "--pki-url", "ftp://x"])
+    assert isinstance(result.exception, ConfigError)
+    assert "MOCKKPR_PKI_URL" in str(result.exception)
 
 
 def test_note_when_the_receiver_is_not_the_configured_one(

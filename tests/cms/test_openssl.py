@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from mockkpr.cms import CmsError
+from mockkpr.cms.signature import NO_SHA1
 from tests.cms.support import RECEIVER, SENDER, Pki
 
 pytestmark = [
@@ -115,7 +116,9 @@ def test_3des_is_refused_unless_allowed(pki: Pki) -> None:
         pki.unprotect(data)
     assert (caught.value.condition, caught.value.description) == (
         "transport:unsupported-message",
-        "Unsupported content encryption algorithm: des-ede3-cbc (3DES is not allowed)",
+        "Unsupported content encryption algorithm: des-ede3-cbc (3DES is refused by default: "
+        "the profile encrypts with AES-256-CBC; NHN's receivers also accept 3DES, which "
+        "MOCKKPR_ALLOW_3DES=true allows here)",
     )
     result = pki.unprotect(data, allow_3des=True)
     assert result.payload == PAYLOAD
@@ -163,4 +166,41 @@ def test_sha1_signature_for_testing_receivers_is_a_real_one(pki: Pki) -> None:
     with pytest.raises(CmsError) as refused:
         pki.unprotect(data)
     assert (refused.value.condition, refused.value.description) == (
-        "transport:unsupported-message", "Unsupported digest algorithm: sha1")
+        "transport:unsupported-message", NO_SHA1)
+
+
+SHA1_REFUSED = ("Unsupported digest algorithm: sha1 (SHA-1 signatures are refused by default: "
+                "the profile's senders sign with SHA-256; NHN's receivers also accept SHA-1, "
+                "which MOCKKPR_ALLOW_SHA1=true allows here)")
+
+
+@pytest.mark.parametrize("attributes", [("-noattr",), ()], ids=["no attributes", "attributes"])
+def test_sha1_from_openssl_is_refused_by_default_and_accepted_when_allowed(
+        pki: Pki, attributes: tuple[str, ...]) -> None:
+    """Signed by openssl with -md sha1 (as an older sender might): NHN's receivers take it."""
+    base = pki.directory / f"parties/{SENDER}"
+    signed = _openssl(
+        "-sign", "-nosmimecap", "-md", "sha1", "-binary", "-outform", "DER", "-nodetach",
+        "-signer", base / "signing-cert.pem", "-inkey", base / "signing-key.UNENCRYPTED.pem",
+        *attributes, data=PAYLOAD)
+    data = _encrypt(pki, signed, "-aes256")
+    with pytest.raises(CmsError) as refused:
+        pki.unprotect(data)
+    assert (refused.value.condition, refused.value.description, refused.value.apprec_code) == (
+        "transport:unsupported-message", SHA1_REFUSED, "S01")
+    result = pki.unprotect(data, allow_sha1=True)
+    assert result.payload == PAYLOAD
+    assert result.digest == "sha1"
+    assert "digest sha1 instead of sha256" in result.deviations
+
+
+def test_an_altered_sha1_signature_is_still_invalid_when_allowed(pki: Pki) -> None:
+    base = pki.directory / f"parties/{SENDER}"
+    signed = bytearray(_openssl(
+        "-sign", "-nosmimecap", "-md", "sha1", "-binary", "-outform", "DER", "-nodetach",
+        "-noattr", "-signer", base / "signing-cert.pem",
+        "-inkey", base / "signing-key.UNENCRYPTED.pem", data=PAYLOAD))
+    signed[bytes(signed).index(PAYLOAD) + 10] ^= 0x01
+    with pytest.raises(CmsError) as caught:
+        pki.unprotect(_encrypt(pki, bytes(signed), "-aes256"), allow_sha1=True)
+    assert caught.value.description == "Invalid signature"

@@ -7,6 +7,7 @@ exact application properties — and what the journal recorded, read over the co
 
 from __future__ import annotations
 
+import re
 import socket
 import uuid
 from collections.abc import Iterator
@@ -79,14 +80,18 @@ def envelope_and_protect(client: KprClient, document: bytes, **options: Any) -> 
 
 def assert_transport_error(answer: Answer, condition: str, description: str,
                            data: str | None, *, subject: str = "KPR_IPL",
-                           from_her_id: str = str(KPR), to_her_id: str = str(OSLO)) -> None:
-    """The error message exactly as NHN's receivers lay it out (profile §4)."""
+                           to_her_id: str = str(OSLO), content_type: str | None = None) -> None:
+    """The error message exactly as NHN's parties lay it out (profile §4, §8): KPR's and the
+    sender's HER-ids as integer text, an applicationTimeStamp, the original body and (unless
+    ``content_type`` says otherwise) the original content type."""
     assert answer.kind == "transport-error", answer
     props = dict(answer.properties)
     timestamp = props.pop("receiverTimeStamp")
     assert RECEIVER_TIMESTAMP.match(timestamp), timestamp
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", props.pop("applicationTimeStamp"))
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", props.pop("enqueuedTimeUtc"))
     expected = {
-        "fromHerId": from_her_id, "toHerId": to_her_id,
+        "fromHerId": str(KPR), "toHerId": to_her_id,
         "originalMessageId": answer.sent.message_id,
         "errorCondition": condition, "errorDescription": description,
     }
@@ -95,8 +100,9 @@ def assert_transport_error(answer: Answer, condition: str, description: str,
     assert props == expected
     assert answer.wire is not None
     assert answer.wire.subject == subject
-    assert answer.wire.body == b""
-    assert answer.wire.content_type == "text/plain"
+    original = answer.sent.messages
+    assert answer.wire.body == b"".join(bytes(m.body) for m in original)
+    assert answer.wire.content_type == (content_type or original[0].content_type)
     assert answer.wire.correlation_id == answer.sent.message_id
     assert answer.wire.message_id not in (None, answer.sent.message_id)
 
@@ -157,6 +163,7 @@ def test_valid_annual_2019_file_is_accepted_after_its_identity_message(
     assert entry["user"] == f"mockkpr-{OSLO}"
     assert entry["report"]["format"]["generation"] == "2019"
     assert entry["report"]["identity_format"]["kind"] == "KPR_IDE"  # joined
+    assert entry["report"]["identity"]["message_id"] == identity.sent.message_id  # this one
     assert entry["report"]["findings"] == []
     assert [a["kind"] for a in entry["answers"]] == ["apprec"]
     assert entry["answers"][0]["message_id"] == annual.wire.message_id if annual.wire else None
@@ -256,8 +263,9 @@ def test_each_missing_header_field_is_named(running: Running, oslo: KprClient,
                        content_type="" if "content-type" in drop else CMS_CONTENT_TYPE)
     assert_transport_error(answer, "transport:invalid-field-value",
                            "One or more fields are missing", data,
-                           subject="" if "subject" in drop else "KPR_IPL",
-                           from_her_id="" if "toHerId" in drop else str(KPR))
+                           subject="UNKNOWN" if "subject" in drop else "KPR_IPL",
+                           content_type="application/octet-stream"
+                           if "content-type" in drop else None)
     assert_journal_error(running, answer, "transport:invalid-field-value")
 
 
@@ -278,8 +286,7 @@ def test_to_her_id_of_another_receiver_is_refused(running: Running, oslo: KprCli
     props = {**oslo.properties(), "toHerId": str(BERGEN)}
     answer = answer_to(oslo, envelope_and_protect(oslo, ANNUAL_2019), properties=props)
     assert_transport_error(answer, "transport:invalid-field-value",
-                           "toHerId is not this receiver", f"toHerId={BERGEN};expected={KPR};",
-                           from_her_id=str(BERGEN))
+                           "toHerId is not this receiver", f"toHerId={BERGEN};expected={KPR};")
     assert_journal_error(running, answer, "transport:invalid-field-value")
 
 
@@ -515,7 +522,7 @@ def test_part_without_group_size_is_answered(running: Running, oslo: KprClient) 
         "A part of a split message (group-id set) lacks groupSize: mockkpr's own split "
         "convention needs the application property groupSize (the number of parts, a string) "
         "and group-sequence 0..n-1 on every part (NHN's library never splits; "
-        "docs/endpoint.md, Split messages)", "groupSize;", subject="KPR_IDE")
+        "`mockkpr docs endpoint`, Split messages)", "groupSize;", subject="KPR_IDE")
 
 
 def test_failure_while_processing_the_last_part_loses_no_part(

@@ -31,6 +31,7 @@ def kpr() -> Organisation:
 
 # A MsgHead as a real sender might write it: prefixes, optional parts the profile names but
 # mockkpr does not read, .NET's seven fraction digits, an XML signature after the document.
+# Valid against the official MsgHead 1.2 schema.
 HAND_WRITTEN = f"""<?xml version="1.0" encoding="utf-8"?>
 <mh:MsgHead xmlns:mh="http://www.kith.no/xmlstds/msghead/2006-05-24"
     xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
@@ -48,6 +49,7 @@ HAND_WRITTEN = f"""<?xml version="1.0" encoding="utf-8"?>
       <mh:RefToConversation>6f1c1f04-6a3d-4c3e-9d7e-0a5b3c2d1e0f</mh:RefToConversation>
     </mh:ConversationRef>
     <mh:Sender>
+      <mh:ComMethod V="EDI" DN="EDI"/>
       <mh:Organisation>
         <mh:OrganisationName>Eksempel kommune</mh:OrganisationName>
         <mh:TypeOrganisation V="KO" DN="Kommune" S="2.16.578.1.12.4.1.1.9040" />
@@ -80,7 +82,7 @@ HAND_WRITTEN = f"""<?xml version="1.0" encoding="utf-8"?>
         </mh:Ident>
       </mh:Organisation>
     </mh:Receiver>
-    <mh:Patient><mh:Ident><mh:Id>none</mh:Id></mh:Ident></mh:Patient>
+    <mh:Patient><mh:Ident><mh:Id>none</mh:Id><mh:TypeId V="XX"/></mh:Ident></mh:Patient>
   </mh:MsgInfo>
   <mh:Document>
     <mh:RefDoc>
@@ -93,6 +95,16 @@ HAND_WRITTEN = f"""<?xml version="1.0" encoding="utf-8"?>
       </mh:Content>
     </mh:RefDoc>
   </mh:Document>
-  <ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo/></ds:Signature>
+  <ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#">
+    <ds:SignedInfo>
+      <ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>
+      <ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>
+      <ds:Reference URI="">
+        <ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>
+        <ds:DigestValue>AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=</ds:DigestValue>
+      </ds:Reference>
+    </ds:SignedInfo>
+    <ds:SignatureValue>AAECAwQFBgcICQoLDA0ODw==</ds:SignatureValue>
+  </ds:Signature>
 </mh:MsgHead>
 """.encode()

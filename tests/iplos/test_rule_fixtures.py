@@ -4,6 +4,7 @@ Layout: ``fixtures/rules/<RULE-ID>/<case>.xml`` with ``<case>.yaml`` beside it::
 
     document: <case>.xml          # optional, defaults to the yaml's name with .xml
     identity: <case>.ide.xml      # optional KPR_IDE partner, joined with the document
+    identity_required: true       # optional: the document must be joined (as the endpoint does)
     year: 2019                    # optional forced reporting year
     settings: {accept_synthetic_ids: false}   # optional settings overrides
     accepted: true                # optional expected verdict
@@ -46,7 +47,8 @@ def _run(case: Path) -> tuple[dict[str, Any], Any]:
     document = case.parent / spec.get("document", case.with_suffix(".xml").name)
     identity = case.parent / spec["identity"] if spec.get("identity") else None
     settings = Settings(**spec.get("settings", {}))
-    report = validate(document, identity=identity, year=spec.get("year"), settings=settings)
+    report = validate(document, identity=identity, year=spec.get("year"), settings=settings,
+                      identity_required=bool(spec.get("identity_required")))
     return spec, report
 
 

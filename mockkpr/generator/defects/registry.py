@@ -101,6 +101,9 @@ NOT_INJECTABLE: Mapping[str, str] = MappingProxyType({
     "EV-SYNTHETIC-ID": "it fires only when the receiver refuses synthetic ids "
                        "(accept_synthetic_ids=false), and then for every person, since the "
                        "generator writes synthetic national ids only",
+    "IDE-NONE": "it fires when the endpoint finds no identity message of the file's kommune "
+                "and year from the sender: a matter of what was sent before, not of the "
+                "document; send the annual file without its identity message instead",
     "IDE-SYNTHETIC-ID": "it fires only when the receiver refuses synthetic ids "
                         "(accept_synthetic_ids=false), and then for every person, since the "
                         "generator writes synthetic national ids only",

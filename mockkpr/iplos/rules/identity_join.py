@@ -7,12 +7,16 @@ the identity header (``ctx.identity_header``). These rules then run in the IPLOS
 - each PERSON needs an identity (PE-IDENT-MISSING), an identity without a PERSON is reported
   at the end (IDE-ORPHAN), located in the identity message;
 - age and gender in PERSON agree with the birth date and gender the national id carries;
-- the two files are for the same kommune and year (IDE-HEADER-MISMATCH).
+- the two files are for the same kommune and year (IDE-HEADER-MISMATCH);
+- where a join is due (the endpoint) and no identity message matched, IDE-NONE says so once,
+  in the header, and reports only: the two shipments' order is not prescribed and KPR takes
+  data even when incomplete, so the persons are not rejected for it.
 
 Keys are compared as numbers (``017`` is ``17``). A person whose identity the identity rules
 rejected is not reported missing again. When a PERSON key is unreadable (another rule reports
 it), the join cannot tell which identity it meant, so orphans are not reported for that file.
-Without an identity message (``ctx.identities`` is None) none of these rules runs.
+Without an identity message (``ctx.identities`` is None) none of these rules runs; the
+endpoint picks the identity message (:mod:`mockkpr.iplos.pairing`) and says which it used.
 """
 
 from __future__ import annotations
@@ -197,3 +201,26 @@ def header_mismatch(row: Row, ctx: Context) -> list[Violation] | None:
         found.append(Violation("iiKomnr", theirs, f"{own} (the IPLOS file's iiKomnr)",
                                row=header))
     return found
+
+
+@rule(
+    "IDE-NONE", scope="INNHINFO", consequence=Consequence.REPORT_ONLY,
+    requirement=f"{_JOIN}; iplos-format.md §1 (one file per kommune per year) and "
+                "kpr-reporting.md (data must be sent even when incomplete): an annual file is "
+                "joined with the identity message of its kommune and year (and bydel) sent "
+                "before it; when there is none, the persons cannot be identified yet, which "
+                "the feedback reports once (9)",
+    apprec_code="E30",
+    no="Ingen identmelding for samme kommune og år er mottatt før IPLOS-filen; personene er "
+       "ikke identifisert.",
+    en="No identity message for the same kommune and year was received before the IPLOS "
+       "file; the persons are not identified.",
+)
+def identity_none(row: Row, ctx: Context) -> list[Violation] | None:
+    if not ctx.identity_missing:
+        return None
+    kommune = row.fields.get("iiKomnr") or ""
+    district = row.fields.get("iiBydelsnr")
+    where = f"kommune {kommune}, {ctx.year}" + (
+        f", bydel {district}" if district and district != "00" else "")
+    return [Violation("iiKomnr", kommune, f"a KPR_IDE for {where}, sent before this file")]

@@ -84,6 +84,8 @@ class Context:
     identities: dict[str, Identity] | None = None
     identity_header: Row | None = None
     """The identity message's INNHINFO when joining (to compare kommune and year)."""
+    identity_missing: bool = False
+    """A join was due and no identity message matched (``identities`` is then None)."""
     state: dict[str, Any] = field(default_factory=dict)
 
     def rule_state(self, rule_id: str, factory: Callable[[], Any]) -> Any:
