@@ -1,8 +1,10 @@
 """The ``mockkpr`` command line.
 
 Each command lives in its own module of this package, named in :data:`COMMANDS` and imported
-only when it runs. Expected failures (:class:`~mockkpr.errors.MockKprError`) end with a one-line
-message on standard error and exit code 2; they never show a traceback.
+only when it runs; ``mockkpr --help`` lists the commands from :data:`SHORT_HELP` without
+importing any of them (nor settings and logging), so that it answers at once. Expected
+failures (:class:`~mockkpr.errors.MockKprError`) end with a one-line message on standard error
+and exit code 2; they never show a traceback.
 """
 
 from __future__ import annotations
@@ -15,8 +17,6 @@ import click
 
 from mockkpr import __version__
 from mockkpr.errors import MockKprError
-from mockkpr.log import configure
-from mockkpr.settings import load_settings
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -29,6 +29,23 @@ EXIT_UNUSABLE = 2
 COMMANDS = {name: f"mockkpr.cli.{name}"
             for name in ("validate", "generate", "pki", "serve", "send", "messages", "demo",
                          "scenarios", "broker", "certify")}
+
+#: Command name -> the first paragraph of its help, which the command list shortens exactly as
+#: click would (a test keeps these in step with the commands' own help texts). A command
+#: missing here is imported for its help instead.
+SHORT_HELP = {
+    "validate": "Validate IPLOS files (annual 2018/2019, event 56.0.0, identity KPR_IDE).",
+    "generate": "Generate synthetic IPLOS data (and a manifest.json) into --out.",
+    "pki": "Create and inspect a test PKI and its address registry (test material only).",
+    "serve": "Run the KPR validation endpoint (embedded AMQP 1.0 broker) until interrupted.",
+    "send": "Send FILE to KPR and print the verdict.",
+    "messages": "See what a running mockkpr endpoint received and answered.",
+    "demo": "Run the endpoint, generate a synthetic report, send it and show the verdicts.",
+    "scenarios": "Fault-injection scenarios (docs/scenarios.md); arm one with "
+                 "`mockkpr serve --scenario`.",
+    "broker": "Broker mode: mockkpr as a consumer on a real RabbitMQ (see docs/broker-mode.md).",
+    "certify": "Certify a sender: run the conformance suite and write the evidence.",
+}
 
 
 class _Group(click.Group):
@@ -44,6 +61,24 @@ class _Group(click.Group):
             assert isinstance(command, click.Command)
             self.add_command(command, cmd_name)
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list, as click writes it, without importing the lazy commands."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            if name not in self.commands and name in SHORT_HELP:
+                stand_in = click.Command(name, help=SHORT_HELP[name])
+                rows.append((name, stand_in.get_short_help_str(limit)))
+                continue
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -61,5 +96,8 @@ def main() -> None:
     Settings come from MOCKKPR_* environment variables; see README.md.
     """
     # Logging follows MOCKKPR_LOG_LEVEL / MOCKKPR_LOG_FORMAT for every command; `serve`
-    # configures it again from its own --config file.
+    # configures it again from its own --config file. (Imported here: --help needs neither.)
+    from mockkpr.log import configure
+    from mockkpr.settings import load_settings
+
     configure(load_settings())
