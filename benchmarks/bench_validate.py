@@ -168,6 +168,10 @@ def main() -> None:
                                                   / best["lxml-parse+xsd"], 2),
               "ratio_validate_to_lxml_parse": round(best["mockkpr-validate"]
                                                     / best["lxml-parse"], 2),
+              # Each round's own ratio: runs next to each other saw similar load.
+              "ratio_validate_to_lxml_xsd_per_round": [
+                  round(runs[i + 2]["cpu_seconds"] / runs[i + 1]["cpu_seconds"], 2)
+                  for i in range(0, len(runs), len(kinds))],
               "peak_rss_mb": max(r["peak_rss_mb"] for r in runs
                                  if r["kind"] == "mockkpr-validate"),
               "runs": runs, "small_documents": small,
