@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from mockkpr import __version__
+from mockkpr.control.answers import answers_router
 from mockkpr.control.metrics import Metrics
 from mockkpr.control.page import render_page
 from mockkpr.control.parties import parties_router
@@ -170,7 +171,7 @@ def create_app(
         return EntryDetail.of(_entry(journal, message_id, settled=False))
 
     @app.get("/api/messages/{message_id}/feedback", responses=NOT_READY_YET,
-             summary="The detailed feedback: the validator's JSON report (docs/receipts.md)")
+             summary="The detailed feedback: the validator's JSON report (`mockkpr docs receipts`)")
     def feedback(message_id: str) -> dict[str, Any]:
         entry = _entry(journal, message_id, settled=True)
         if entry.report is None:
@@ -228,4 +229,5 @@ def create_app(
 
     if scenarios is not None:
         app.include_router(scenario_router(scenarios))
+    app.include_router(answers_router(journal))
     return app
