@@ -10,6 +10,7 @@ and exit code 2; they never show a traceback.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 from typing import Any
 
@@ -41,10 +42,10 @@ SHORT_HELP = {
     "send": "Send FILE to KPR and print the verdict.",
     "messages": "See what a running mockkpr endpoint received and answered.",
     "demo": "Run the endpoint, generate a synthetic report, send it and show the verdicts.",
-    "scenarios": "Fault-injection scenarios (docs/scenarios.md); arm one with "
-                 "`mockkpr serve --scenario`.",
-    "broker": "Broker mode: mockkpr as a consumer on a real RabbitMQ (see docs/broker-mode.md).",
+    "scenarios": "Fault-injection scenarios; arm one with `mockkpr serve --scenario`.",
+    "broker": "Broker mode: mockkpr as a consumer on a real RabbitMQ (`mockkpr docs broker-mode`).",
     "certify": "Certify a sender: run the conformance suite and write the evidence.",
+    "docs": "Print the user documentation on TOPIC; without one, list the topics.",
 }
 
 
@@ -68,14 +69,17 @@ class _Group(click.Group):
         return super().get_command(ctx, cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        """The command list, as click writes it, without importing the lazy commands."""
+        """The command list, as click writes it, without importing the lazy commands (in a
+        light install, where some cannot be imported, each is tried so that the list says
+        what it needs)."""
         names = self.list_commands(ctx)
         if not names:
             return
         limit = formatter.width - 6 - max(len(name) for name in names)
+        lazy = _server_extra_installed()
         rows = []
         for name in names:
-            if name not in self.commands and name in SHORT_HELP:
+            if lazy and name not in self.commands and name in SHORT_HELP:
                 stand_in = click.Command(name, help=SHORT_HELP[name])
                 rows.append((name, stand_in.get_short_help_str(limit)))
                 continue
@@ -91,6 +95,21 @@ class _Group(click.Group):
         except MockKprError as exc:
             click.echo(f"mockkpr: error: {exc}", err=True)
             sys.exit(EXIT_UNUSABLE)
+
+
+def _server_extra_installed() -> bool:
+    """True when every module of the ``server`` extra can be found (none is imported)."""
+    from mockkpr.cli._extras import EXTRA_OF
+
+    for module, extra in EXTRA_OF.items():
+        if extra != "server":
+            continue
+        try:
+            if importlib.util.find_spec(module) is None:
+                return False
+        except (ImportError, ValueError):
+            return False
+    return True
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -33,7 +33,8 @@ def test_a_file_that_cannot_be_written_in_full_is_a_clear_error(tmp_path: Path) 
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     message = done.stderr.strip().splitlines()[-1]
-    assert message.startswith("mockkpr: error: ") and "cannot write (File too large)" in message
+    assert message.startswith("mockkpr: error: ")
+    assert "cannot write (File too large)" in message
     assert sorted(p.name for p in out.iterdir()) == []
 
 
