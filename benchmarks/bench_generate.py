@@ -68,6 +68,9 @@ def main() -> None:
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "machine": platform.machine(),
+        "date": time.strftime("%Y-%m-%d"),
+        "command": f"python benchmarks/bench_generate.py --persons {args.persons} "
+                   f"--generation {generation.value}",
     }
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results[generation.value] = result

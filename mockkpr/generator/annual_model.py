@@ -275,15 +275,25 @@ def _assessments(world: World, identity: Identity, rng: random.Random, ids: _Ids
     group = identity.group
     need = R.NEED_BASE[group] + (R.NEED_INSTITUTION if institution else 0.0)
     need += gauss(rng, R.NEED_NOISE)
-    child = identity.age < R.CHILD_NOT_RELEVANT_AGE
     sensory_p = min(1.0, R.SENSORY_REDUCED[group] + (0.1 if institution else 0.0))
     rows: list[ScoreRow | Assessment] = []
+    append = rows.append
     best_raw, best_at, top = -9.0, -1, 0
     random_ = rng.random
-    normal, steps, noise = NORMAL_TABLE, len(NORMAL_TABLE), R.ITEM_NOISE
+    noise, steps = _item_noise(), len(NORMAL_TABLE)
     first_id = ids.take_many("fn", len(world.variable_offsets))
-    for position, (variable, offset) in enumerate(world.variable_offsets):
-        if variable == 13 or variable == 14:
+    plan = _score_plan(world, identity.age < R.CHILD_NOT_RELEVANT_AGE)
+    for position, variable, offset, how in plan:
+        row_id = first_id + position
+        if how == _SCALED:
+            raw = need + offset + noise[int(random_() * steps)]
+            score = 1 + int((0.0 if raw < 0.0 else (0.999 if raw > 0.999 else raw)) * 5)
+            if score > top:
+                top = score
+            if raw > best_raw:
+                best_raw, best_at = raw, position
+            append((row_id, variable, _DIGITS[score]))
+        elif how == _SENSORY:
             score = 1
             if random_() < sensory_p:
                 pick = random_()
@@ -294,24 +304,42 @@ def _assessments(world: World, identity: Identity, rng: random.Random, ids: _Ids
                         break
                     score += 1
                 score = min(score, 5)
-            text = _DIGITS[score]
-        elif child and variable in _NOT_RELEVANT_FOR_CHILDREN:
-            text = "9"
+            append((row_id, variable, _DIGITS[score]))
         else:
-            raw = need + offset + normal[int(random_() * steps)] * noise
-            score = 1 + int((0.0 if raw < 0.0 else (0.999 if raw > 0.999 else raw)) * 5)
-            if score > top:
-                top = score
-            text = _DIGITS[score]
-            if raw > best_raw:
-                best_raw, best_at = raw, position
-        rows.append((first_id + position, variable, text))
+            append((row_id, variable, "9"))
     # Local practice: a person with a service has at least one score of 3 or more.
     if top < 3 and best_at >= 0:
         row = rows[best_at]
         assert isinstance(row, tuple)
         rows[best_at] = (row[0], row[1], "3")
     return rows
+
+
+_SCALED, _SENSORY, _NOT_RELEVANT = 0, 1, 2
+_PLANS: dict[tuple[tuple[tuple[int, float], ...], bool],
+             tuple[tuple[int, int, float, int], ...]] = {}
+_NOISE: list[tuple[float, ...]] = []
+
+
+def _score_plan(world: World, child: bool) -> tuple[tuple[int, int, float, int], ...]:
+    """(position, variable, offset, how) for each functional variable of the year: scored on
+    the latent need, on the sensory scale, or 9 (not relevant for a child)."""
+    key = (world.variable_offsets, child)
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = _PLANS[key] = tuple(
+            (position, variable, offset,
+             _SENSORY if variable in (13, 14) else
+             _NOT_RELEVANT if child and variable in _NOT_RELEVANT_FOR_CHILDREN else _SCALED)
+            for position, (variable, offset) in enumerate(world.variable_offsets))
+    return plan
+
+
+def _item_noise() -> tuple[float, ...]:
+    """The normal quantile table times the item noise (the products gauss() would make)."""
+    if not _NOISE:
+        _NOISE.append(tuple(value * R.ITEM_NOISE for value in NORMAL_TABLE))
+    return _NOISE[0]
 
 
 def _diagnoses(identity: Identity, rng: random.Random, ids: _Ids, earliest: int,

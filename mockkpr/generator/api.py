@@ -23,6 +23,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from importlib import metadata
@@ -145,14 +147,8 @@ class GenerationRun:
         assert self._events is None
         spec, world = self.spec, self.world
         names = (self.iplos_name, self.identity_name)
-        digests = [hashlib.sha256(), hashlib.sha256()]
-        sizes = [0, 0]
-
-        def put(n: int, chunk: bytes) -> None:
-            (iplos if n == 0 else identity).write(chunk)
-            digests[n].update(chunk)
-            sizes[n] += len(chunk)
-
+        sink = _Sink((iplos, identity))
+        put = sink.put
         ide = IdentityWriter(world, self.plan, names[1])
 
         def persons() -> Iterator[Person]:
@@ -162,13 +158,18 @@ class GenerationRun:
                     put(1, chunk)
                 yield person
 
-        for chunk in annual_chunks(world, persons(), self.contacts, self.plan, self.stats,
-                                   names[0]):
-            put(0, chunk)
-        put(1, ide.finish())
+        try:
+            for chunk in annual_chunks(world, persons(), self.contacts, self.plan, self.stats,
+                                       names[0]):
+                put(0, chunk)
+            put(1, ide.finish())
+        except BaseException:
+            sink.close(quiet=True)  # the error at hand is the one to tell
+            raise
+        sink.close()
         for n, kind in enumerate((DocumentKind.IPLOS, DocumentKind.IDENTITY)):
             done = GeneratedDocument(names[n], kind, spec.generation, lambda: iter(()),
-                                     size=sizes[n], sha256=digests[n].hexdigest())
+                                     size=sink.sizes[n], sha256=sink.digests[n].hexdigest())
             self.documents_made.append(done)
 
     # ------------------------------------------------------------------ manifest
@@ -199,6 +200,49 @@ class GenerationRun:
             "contacts": [asdict(c) for c in self.contacts],
             "defects": [record.as_json() for record in self.plan.records],
         }
+
+
+class _Sink:
+    """Writes chunks to their streams and hashes them on a thread of its own, while the next
+    persons are drawn: file writes and hashlib let go of the GIL, so on a machine with a
+    second core this part costs the generator next to nothing. At most ``depth`` chunks
+    wait; an error writing is raised again in the caller (at the next put or at close)."""
+
+    def __init__(self, streams: tuple[IO[bytes], ...], depth: int = 8) -> None:
+        self.streams = streams
+        self.digests = [hashlib.sha256() for _ in streams]
+        self.sizes = [0 for _ in streams]
+        self.error: BaseException | None = None
+        self._queue: queue.Queue[tuple[int, bytes] | None] = queue.Queue(maxsize=depth)
+        self._thread = threading.Thread(target=self._drain, name="mockkpr-generate-writer",
+                                        daemon=True)
+        self._thread.start()
+
+    def put(self, n: int, chunk: bytes) -> None:
+        """Queue ``chunk`` for stream ``n``."""
+        if self.error is not None:
+            raise self.error
+        self._queue.put((n, chunk))
+
+    def close(self, *, quiet: bool = False) -> None:
+        """Wait for every queued chunk to be written; raise a write error, if one came
+        (unless ``quiet``)."""
+        self._queue.put(None)
+        self._thread.join()
+        if self.error is not None and not quiet:
+            raise self.error
+
+    def _drain(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self.error is not None:
+                continue  # keep taking chunks so that the producer never blocks
+            n, chunk = item
+            try:
+                self.streams[n].write(chunk)
+                self.digests[n].update(chunk)
+                self.sizes[n] += len(chunk)
+            except BaseException as exc:  # handed to the producer, which raises it
+                self.error = exc
 
 
 def generate(spec: GenerationSpec, progress: Progress | None = None

@@ -57,6 +57,11 @@ class Hooks:
     def identity(self, row: IdentityRow, document: str) -> None:
         """Change an identity row before it is written."""
 
+    def edits_person(self, index: int) -> bool:
+        """True when :meth:`person` or :meth:`identity` may change person ``index`` (the
+        writers skip building editable rows for the others)."""
+        return False
+
     def notification(self, notice: Notice, position: int, document: str,
                      namespace: str) -> None:
         """Change a 56.0.0 notification (``position`` counts from 0 across messages)."""

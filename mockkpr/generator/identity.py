@@ -71,9 +71,15 @@ class IdentityWriter:
         self.size = 0
 
     def add(self, identity: Identity) -> bytes | None:
-        row = IdentityRow(identity)
-        self.hooks.identity(row, self.document)
-        text = render_identity(row)
+        if self.hooks.edits_person(identity.index):
+            row = IdentityRow(identity)
+            self.hooks.identity(row, self.document)
+            text = render_identity(row)
+        else:  # what render_identity writes for a row no defect touched
+            text = (f'  <PasientIdent pePeID="{identity.key}">\n'
+                    f"    <fid>{identity.national_id}</fid>\n"
+                    f"    <typeID>{identity.id_type}</typeID>\n"
+                    "  </PasientIdent>\n")
         self.buffer.append(text)
         self.size += len(text)
         if self.size < CHUNK_CHARS:

@@ -30,6 +30,20 @@ def _ranges(year: int) -> tuple[tuple[int, int], ...]:
     return ((500, 999),)
 
 
+_CHOICES: dict[int, tuple[tuple[int, ...], tuple[int, ...], int]] = {}
+
+
+def _choices(year: int) -> tuple[tuple[int, ...], tuple[int, ...], int]:
+    """The individual-number ranges of ``year`` as (lows, numbers of one parity in each,
+    their total), worked out once per birth year."""
+    found = _CHOICES.get(year)
+    if found is None:
+        ranges = _ranges(year)
+        sizes = tuple((high - low + 1) // 2 for low, high in ranges)
+        found = _CHOICES[year] = (tuple(low for low, _ in ranges), sizes, sum(sizes))
+    return found
+
+
 def fast_synthetic_id(birth: date, gender: Gender, rng: random.Random, *,
                       d_number: bool = False) -> str:
     """A synthetic national id for ``birth`` and ``gender`` (see the module docstring)."""
@@ -39,13 +53,11 @@ def fast_synthetic_id(birth: date, gender: Gender, rng: random.Random, *,
     d1, d2, m1, m2, y1, y2 = dd // 10, dd % 10, mm // 10, mm % 10, yy // 10, yy % 10
     s1 = 3 * d1 + 7 * d2 + 6 * m1 + m2 + 8 * y1 + 9 * y2
     s2 = 5 * d1 + 4 * d2 + 3 * m1 + 2 * m2 + 7 * y1 + 6 * y2
-    ranges = _ranges(birth.year)
-    sizes = [(high - low + 1) // 2 for low, high in ranges]  # numbers of one parity
-    total = sum(sizes)
+    lows, sizes, total = _choices(birth.year)
     parity = 1 if gender is Gender.MALE else 0
     for _ in range(_TRIES):
         pick = int(rng.random() * total)
-        for (low, _high), size in zip(ranges, sizes, strict=True):
+        for low, size in zip(lows, sizes, strict=True):
             if pick < size:
                 individual = low + (low + parity) % 2 + 2 * pick
                 break

@@ -9,11 +9,11 @@ and then frees the element, so memory stays flat whatever the file size.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from lxml import etree
 
@@ -50,6 +50,7 @@ _EXPECTED = re.compile(
     r"\( ([^)]*) \)"
 )
 _NAME = re.compile(r"(?:\{[^}]*\})?([\w.-]+)")
+_NO_LEAVES: Mapping[str, str] = {}
 _GENERATION_YEAR = {Generation.ANNUAL_2018: 2018, Generation.ANNUAL_2019: 2019}
 
 
@@ -118,6 +119,8 @@ class DocumentValidator:
         self._repeats: dict[str, bool] = {}
         self._tags: frozenset[str] = frozenset()
         self._checks: dict[str, tuple[tuple[Rule, Check], ...]] = {}
+        self._leaves: Mapping[str, str] = {}
+        self._rejected_rows = 0
         self.collected: dict[str, Identity] = {}
         self.header: Row | None = None
         self.finished = False
@@ -142,6 +145,7 @@ class DocumentValidator:
             data_row = _data_row(target)
             if data_row is not None:
                 data_row.dropped = True
+                self._rejected_rows += 1
         elif rule.consequence in (Consequence.SET_NULL, Consequence.SET_MINUS_ONE):
             self.report.rows.blanked += 1
 
@@ -166,41 +170,71 @@ class DocumentValidator:
             )
 
     def _run(self, stream: BinaryIO) -> None:
-        head, root = self._sniff(stream)
+        head, root, whole = self._sniff(stream)
         if root is None:
             return
         assert self.format is not None
-        names = self.format.top_level_names
-        reader = _Reader(head, stream, len(head), self.options)
         ns = self.format.namespace
-        self._tags = frozenset(f"{{{ns}}}{name}" for name in names)
-        events = etree.iterparse(reader, events=("end",), tag=sorted(self._tags),
-                                 **PARSER_OPTIONS)
-        root_el: etree._Element | None = None
-        try:
-            for _, element in events:
-                if root_el is None:
-                    root_el = element.getroottree().getroot()
-                    self._start(root_el)
-                if element.getparent() is not root_el:
-                    continue  # same name deeper down: part of a row, handled with it
-                self._sweep(element)
-                self._top_level(element)
-                element.clear(keep_tail=True)
-        except etree.XMLSyntaxError as exc:
-            self._not_well_formed(exc)
-            return
-        if root_el is None:
-            # No top-level element at all: the root is still worth judging.
-            root_el = events.root
+        self._tags = frozenset(f"{{{ns}}}{name}" for name in self.format.top_level_names)
+        if whole is not None:
+            # The sniffer has parsed the whole (small) document already: walk its tree.
+            root_el = whole
+            # Namespace declarations were not watched (an xsi: attribute could be anywhere);
+            # a small document gains little from leaf fields anyway.
+            self._leaves = _NO_LEAVES
             self._start(root_el)
+            for element in [child for child in root_el if child.tag in self._tags]:
+                self._judge(element)
+        else:
+            found = self._stream(_Reader(head, stream, len(head), self.options))
+            if found is None:
+                return
+            root_el = found
         for extra in root_el:
             if isinstance(extra.tag, str) and extra.tag not in self._tags:
                 self._unexpected(extra)
         self._finish()
 
-    def _sniff(self, stream: BinaryIO) -> tuple[bytes, etree._Element | None]:
-        """Read until the root element starts; check DOCTYPE and namespace on the way."""
+    def _stream(self, reader: _Reader) -> etree._Element | None:
+        """Parse the document incrementally, judging each top-level element as it ends.
+
+        Returns the root element, or None when the document is not well-formed (reported).
+        """
+        # Namespace declarations come too: one binding the xsi namespace ends the fast path
+        # for leaf fields (see _top_level).
+        events = etree.iterparse(reader, events=("end", "start-ns"), tag=sorted(self._tags),
+                                 **PARSER_OPTIONS)
+        root_el: etree._Element | None = None
+        try:
+            for event, element in events:
+                if event == "start-ns":
+                    if element[1] == schemas.XSI_NAMESPACE:
+                        self._leaves = _NO_LEAVES
+                    continue
+                if root_el is None:
+                    root_el = element.getroottree().getroot()
+                    self._start(root_el)
+                if element.getparent() is not root_el:
+                    continue  # same name deeper down: part of a row, handled with it
+                self._judge(element)
+        except etree.XMLSyntaxError as exc:
+            self._not_well_formed(exc)
+            return None
+        if root_el is None:
+            # No top-level element at all: the root is still worth judging.
+            root_el = events.root
+            self._start(root_el)
+        return root_el
+
+    def _sniff(
+        self, stream: BinaryIO
+    ) -> tuple[bytes, etree._Element | None, etree._Element | None]:
+        """Read until the root element starts; check DOCTYPE and namespace on the way.
+
+        Returns the bytes read, the root element when the document is worth reading on (else
+        None, with a finding) and, when the bytes read are the whole document and well-formed,
+        its parsed root (a small document need not be parsed twice).
+        """
         parser = pull_parser()
         chunks: list[bytes] = []
         size = 0
@@ -218,10 +252,14 @@ class DocumentValidator:
                 parser.feed(data)
                 for _, element in parser.read_events():
                     assert isinstance(element, etree._Element)
-                    return b"".join(chunks), self._check_root(element)
+                    root = self._check_root(element)
+                    if root is None:
+                        return b"", None, None
+                    whole = self._whole(stream, chunks, size, parser)  # may read more
+                    return b"".join(chunks), root, whole
             if size == 0:
                 self.emit_document(doc_rules.XML_EMPTY, "an XML document")
-                return b"", None
+                return b"", None, None
             parser.close()
         except etree.XMLSyntaxError as exc:
             if b"<!DOCTYPE" in b"".join(chunks)[:_SNIFF_LIMIT]:
@@ -230,10 +268,32 @@ class DocumentValidator:
                 self.emit_document(doc_rules.XML_DOCTYPE, "no DOCTYPE", value=str(exc.msg))
             else:
                 self._not_well_formed(exc)
-            return b"", None
+            return b"", None, None
         self.emit_document(doc_rules.XML_NOT_WELL_FORMED,
                            "a root element within the first megabyte")
-        return b"", None
+        return b"", None, None
+
+    def _whole(self, stream: BinaryIO, chunks: list[bytes], size: int,
+               parser: etree.XMLPullParser) -> etree._Element | None:
+        """The parsed root when ``parser`` has been fed the whole document, else None.
+
+        Reads once more to see whether the stream has ended; what it reads is added to
+        ``chunks`` for the streaming parse. A document that does not end well (or a limit
+        that one more read could pass) is left to the streaming parse, which reports it where
+        it always has.
+        """
+        if size + _CHUNK > self.options.max_payload_bytes:
+            return None
+        more = stream.read(_CHUNK)
+        if more:
+            if self.options.progress is not None:
+                self.options.progress(len(more))
+            chunks.append(more)
+            return None
+        try:
+            return parser.close()
+        except etree.XMLSyntaxError:
+            return None
 
     def _check_root(self, root: etree._Element) -> etree._Element | None:
         doctype = doctype_of(root.getroottree())
@@ -255,6 +315,7 @@ class DocumentValidator:
         else:
             self.report.document_format = fmt
         self._schema = schemas.load_schema(fmt.schema)
+        self._leaves = schemas.leaf_fields(fmt.schema)
         return root
 
     def _not_well_formed(self, exc: etree.XMLSyntaxError) -> None:
@@ -287,6 +348,12 @@ class DocumentValidator:
                                value=root.text.strip()[:40], location=f"/{self.format.root}",
                                line=line_of(root))
         self._run_rules(ROOT, self._root_row)
+
+    def _judge(self, element: Any) -> None:
+        """Judge one top-level element, then free it and what came before it."""
+        self._sweep(element)
+        self._top_level(element)
+        element.clear(keep_tail=True)  # (lxml-stubs lack keep_tail)
 
     def _sweep(self, element: etree._Element) -> None:
         """Drop the elements before ``element`` (already handled or not expected there)."""
@@ -340,25 +407,44 @@ class DocumentValidator:
             self.emit_document(doc_rules.XML_STRUCTURE, "only elements inside the root",
                                value=element.tail.strip()[:40],
                                location=f"/{self.format.root}", line=line)
-        marks = None if self._schema.validate(element) else self._schema_errors(element)
+        valid = self._schema.validate(element)
+        marks = None if valid else self._schema_errors(element)
         index: dict[etree._Element, Row] | None = {} if marks else None
+        rows: list[Row] = []
+        # The schema accepted the element: fields it declares with a simple type are leaves.
         row = row_from_element(element, f"/{self.format.root}",
                                position=self._seen[name] if self._repeats[name] else 0,
-                               index=index)
+                               index=index, leaves=self._leaves if valid else _NO_LEAVES,
+                               out=rows)
         if name == "INNHINFO":
             self._set_header(row)
         elif name == "Notifikasjon" and self.options.year is None and self.report.year is None:
             self._set_event_year(row)
         elif name == "Kommune" and self.report.kommune is None:
             self.report.kommune = row.attrs.get("kommuneNr")
-        rows = row.walk()
+        rejected_before = self._rejected_rows
         if marks and index is not None:
             self._report_schema_errors(index, marks)
+        checks = self._checks
+        ctx = self.ctx
+        counted = 0
         for each in rows:
-            self._run_rules(each.kind, each)
-        counted = [r for r in rows if r.kind in DATA_ROWS]
-        self.report.rows.total += len(counted)
-        self.report.rows.dropped += sum(1 for r in counted if r.is_dropped())
+            kind = each.kind
+            if kind in DATA_ROWS:
+                counted += 1
+            # The rules of a kind are looked up once per document (this loop runs per row).
+            found_checks = checks.get(kind)
+            if found_checks is None:
+                found_checks = self._checks_for(kind)
+            for rule, check in found_checks:
+                found = check(each, ctx)
+                if found:
+                    for violation in found:
+                        self.emit(rule, violation, each)
+        self.report.rows.total += counted
+        if self._rejected_rows != rejected_before:
+            self.report.rows.dropped += sum(
+                1 for r in rows if r.kind in DATA_ROWS and r.is_dropped())
         if self.format.kind is DocumentKind.IDENTITY and name == "PasientIdent":
             self._collect_identity(row)
 
@@ -396,16 +482,19 @@ class DocumentValidator:
             self.collected[key] = Identity(row.fields.get("fid", ""), row.fields.get("typeID", ""),
                                            row.path, row.line, rejected=row.is_dropped())
 
+    def _checks_for(self, scope: str) -> tuple[tuple[Rule, Check], ...]:
+        """The rules of one scope with their functions, looked up once per document."""
+        assert self.ctx is not None
+        checks = self._checks.get(scope)
+        if checks is None:
+            checks = self._checks[scope] = REGISTRY.checks_for(
+                self.ctx.generation, self.ctx.kind, scope)
+        return checks
+
     def _run_rules(self, scope: str, row: Row) -> None:
         assert self.ctx is not None
         ctx = self.ctx
-        checks = self._checks.get(scope)
-        if checks is None:
-            # Hot path: look the rules of a scope up once per document, with their functions.
-            checks = self._checks[scope] = tuple(
-                (rule, rule.check) for rule in REGISTRY.for_scope(ctx.generation, ctx.kind, scope)
-                if rule.check is not None)
-        for rule, check in checks:
+        for rule, check in self._checks_for(scope):
             found = check(row, ctx)
             if found:
                 for violation in found:

@@ -11,9 +11,11 @@ path: the class uses slots and computes its path only when a finding needs it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from lxml import etree
 
-from mockkpr.xmlsafe import attributes_of, line_of, tag_of
+from mockkpr.xmlsafe import attributes_of, line_of
 
 # The attribute that identifies a row of each kind in a location path.
 KEY_ATTRIBUTES: dict[str, str] = {
@@ -40,6 +42,7 @@ class Row:
 
     __slots__ = (
         "_base",
+        "_position",
         "_step",
         "attrs",
         "children",
@@ -56,9 +59,10 @@ class Row:
         attrs: dict[str, str],
         fields: dict[str, str],
         line: int,
-        step: str,
+        step: str | None = None,
         parent: Row | None = None,
         base: str = "",
+        position: int = 0,
     ) -> None:
         self.kind = kind
         self.attrs = attrs
@@ -69,15 +73,38 @@ class Row:
         self.dropped = False
         self._step = step
         self._base = base
+        self._position = position
 
     def __repr__(self) -> str:
         return f"Row({self.path!r})"
 
     @property
+    def step(self) -> str:
+        """This row's own step of the path: ``TJENESTE[@tjTjID=3]``, ``iiKontakt[2]``, ``INNHINFO``.
+
+        Keyed by the kind's key attribute when the row has one, else by ``position`` (1-based
+        among its siblings of the kind) when that was given. Worked out on first use only:
+        rows are built for every element, paths are needed for findings.
+        """
+        step = self._step
+        if step is None:
+            kind = self.kind
+            key = KEY_ATTRIBUTES.get(kind)
+            value = self.attrs.get(key) if key is not None else None
+            if value:
+                step = f"{kind}[@{key}={value}]"
+            elif self._position:
+                step = f"{kind}[{self._position}]"
+            else:
+                step = kind
+            self._step = step
+        return step
+
+    @property
     def path(self) -> str:
         """The keyed XPath of this row, e.g. ``/IPLOS/PERSON[@pePeID=17]/TJENESTE[@tjTjID=3]``."""
         prefix = self.parent.path if self.parent is not None else self._base
-        return f"{prefix}/{self._step}"
+        return f"{prefix}/{self.step}"
 
     def get(self, name: str) -> str | None:
         """The value of a field (``tjTimerUke``) or an attribute (``@tjTjID``), or None."""
@@ -122,50 +149,86 @@ def local_name(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
+# Local names by tag: a document uses few distinct tags, and slicing each one anew is a
+# measurable part of building rows. Bounded, so that a hostile document cannot grow it.
+_LOCAL_NAMES: dict[str, str] = {}
+_LOCAL_NAMES_MAX = 4096
+_NO_LEAVES: Mapping[str, str] = {}
+
+
+def _local(tag: str) -> str:
+    name = _LOCAL_NAMES.get(tag)
+    if name is None:
+        name = tag[tag.find("}") + 1:]
+        if len(_LOCAL_NAMES) < _LOCAL_NAMES_MAX:
+            _LOCAL_NAMES[tag] = name
+    return name
+
+
 def row_from_element(
     element: etree._Element,
     base: str,
     parent: Row | None = None,
     position: int = 0,
     index: dict[etree._Element, Row] | None = None,
+    *,
+    leaves: Mapping[str, str] = _NO_LEAVES,
+    out: list[Row] | None = None,
 ) -> Row:
     """Build the row for ``element`` and, recursively, its child rows.
 
     ``base`` is the path above a top-level row (``/IPLOS``); ``position`` (1-based) is used in
     the path when the row has no key attribute; 0 leaves the step without a predicate. When
-    ``index`` is given, it receives the row built for each element (to place schema errors).
+    ``index`` is given, it receives the row built for each element (to place schema errors);
+    ``out`` receives every row built, parents before children (what :meth:`Row.walk` gives).
+
+    ``leaves`` maps tags (``{namespace}name``) to field names for elements that are certainly
+    leaf fields: only for an element the schema has accepted, with the tags the schema declares
+    with a simple type, and no ``xsi:`` attribute in the document (see
+    :func:`~mockkpr.iplos.schemas.leaf_fields`). It spares the checks for children and
+    attributes on each such field; without it, every child element is examined.
     """
-    tag = tag_of(element)
-    cut = tag.find("}") + 1
-    kind = tag[cut:]
-    attrib = element.attrib
+    return _build(element, base, parent, position, index, leaves, [] if out is None else out)
+
+
+def _build(
+    element: etree._Element,
+    base: str,
+    parent: Row | None,
+    position: int,
+    index: dict[etree._Element, Row] | None,
+    leaves: Mapping[str, str],
+    out: list[Row],
+) -> Row:
+    """:func:`row_from_element` with positional arguments (it runs for every row)."""
+    tag = element.tag  # only elements are passed: a str
+    kind = _LOCAL_NAMES.get(tag) or _local(tag)
     # IPLOS attributes are unqualified: a plain copy, unless one carries a namespace.
-    attrs: dict[str, str] = dict(attrib) if attrib else {}  # type: ignore[arg-type]
-    if attrs and any(key[0] == "{" for key in attrs):
-        attrs = attributes_of(element)
-    key = KEY_ATTRIBUTES.get(kind)
-    if key is not None and attrs.get(key):
-        step = f"{kind}[@{key}={attrs[key]}]"
-    elif position:
-        step = f"{kind}[{position}]"
-    else:
-        step = kind
+    attrs: dict[str, str] = dict(element.items())  # type: ignore[arg-type]
+    for key in attrs:
+        if key[0] == "{":
+            attrs = attributes_of(element)
+            break
     fields: dict[str, str] = {}
-    row = Row(kind, attrs, fields, line_of(element), step, parent, base)
+    row = Row(kind, attrs, fields, line_of(element), None, parent, base, position)
     if index is not None:
         index[element] = row
-    positions: dict[str, int] = {}
+    out.append(row)
+    positions: dict[str, int] | None = None
     for child in element:
         ctag = child.tag
-        if not isinstance(ctag, str):
-            continue  # comments and processing instructions
-        if len(child) or child.keys():
-            name = ctag[ctag.find("}") + 1:]
-            positions[name] = positions.get(name, 0) + 1
-            row.children.append(row_from_element(child, base, row, positions[name], index))
-        else:
-            name = ctag[cut:] if ctag.startswith(tag[:cut]) else local_name(ctag)
-            if name not in fields:
-                text = child.text
-                fields[name] = text.strip() if text else ""
+        name = leaves.get(ctag)
+        if name is None:
+            if not isinstance(ctag, str):
+                continue  # comments and processing instructions
+            name = _LOCAL_NAMES.get(ctag) or _local(ctag)
+            if len(child) or child.keys():
+                if positions is None:
+                    positions = {}
+                at = positions[name] = positions.get(name, 0) + 1
+                row.children.append(_build(child, base, row, at, index, leaves, out))
+                continue
+        if name not in fields:
+            text = child.text
+            fields[name] = text.strip() if text else ""
     return row

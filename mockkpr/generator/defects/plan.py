@@ -236,6 +236,9 @@ class DefectPlan(Hooks):
         if index in self._persons:
             self._unit(index, row=row)
 
+    def edits_person(self, index: int) -> bool:
+        return index in self._persons
+
     def notification(self, notice: Notice, position: int, document: str,
                      namespace: str) -> None:
         """Swap in a notification defects changed, and record its defects."""

@@ -161,6 +161,32 @@ def first_date(ctx: Context) -> str:
 
 _YEAR_END: dict[int, str] = {}
 
+# Dates found real and in range, per reporting year: a file repeats a few thousand dates many
+# times over, and a set lookup is cheaper than judging each anew. Only such dates are added,
+# so a set holds at most the days from 2005 to the year's end; at most _MAX_YEARS years kept.
+_ACCEPTED: dict[int, set[str]] = {}
+_MAX_YEARS = 64
+
+
+def accepted_dates(year: int) -> set[str]:
+    """The dates already found real and within 2005-01-01..31 December of ``year`` (a cache:
+    a date in it needs no further check; :func:`accept_date` adds to it)."""
+    found = _ACCEPTED.get(year)
+    if found is None:
+        if len(_ACCEPTED) >= _MAX_YEARS:
+            _ACCEPTED.clear()
+        found = _ACCEPTED[year] = set()
+    return found
+
+
+def accept_date(text: str, last: str, accepted: set[str]) -> bool:
+    """True when ``text`` is a real date from :data:`EARLIEST_DATE` to ``last`` (which is
+    then remembered in ``accepted``, the set :func:`accepted_dates` gave for that year)."""
+    if _schema_shaped(text) and EARLIEST_DATE <= text <= last and is_real_date8(text):
+        accepted.add(text)
+        return True
+    return False
+
 
 def _schema_shaped(text: str) -> bool:
     """True when ``text`` matches the schema's date pattern (YYYY, month 01-12, day 01-31).

@@ -20,7 +20,8 @@ from mockkpr.iplos.findings import Consequence
 from mockkpr.iplos.formats import Generation
 from mockkpr.iplos.rows import Row
 from mockkpr.iplos.rules.annual_common import (
-    EARLIEST_DATE,
+    accept_date,
+    accepted_dates,
     date_problem,
     last_date,
     usable_date,
@@ -54,34 +55,37 @@ _RANGE_REQ = ("iplos-format.md §4: any date between 2005-01-01 and iiTilDato (8
               "99991231 where an end is open: the *TilDato fields)")
 
 
-def date_range(row: Row, ctx: Context) -> list[Violation] | None:
-    """Every date field of the row exists and lies in the range."""
-    fields = row.fields
-    last = ""
-    found: list[Violation] | None = None
-    for name, open_end in _ITEMS[row.kind]:
-        text = fields.get(name)
-        if text is None or (open_end and text == OPEN_END):
-            continue
-        if not last:
+def date_range_check(kind: str) -> Callable[[Row, Context], list[Violation] | None]:
+    """The range check of one row kind: every date field of the row exists and lies in the
+    range (a value in the year's :func:`accepted_dates` is known to)."""
+    items = _ITEMS[kind]
+
+    def date_range(row: Row, ctx: Context) -> list[Violation] | None:
+        fields = row.fields
+        accepted = accepted_dates(ctx.year)
+        found: list[Violation] | None = None
+        for name, open_end in items:
+            text = fields.get(name)
+            if text is None or text in accepted or (open_end and text == OPEN_END):
+                continue
             last = last_date(ctx)
-        # The common case without a function call: 8 ASCII digits in range, a month, and a
-        # day every month has.
-        if (EARLIEST_DATE <= text <= last and len(text) == 8 and text.isdigit()
-                and text.isascii() and "01" <= text[4:6] <= "12" and "01" <= text[6:] <= "28"):
-            continue
-        problem = date_problem(text, last, open_end)
-        if problem is not None:
-            found = found or []
-            found.append(Violation(name, text, problem))
-    return found
+            if accept_date(text, last, accepted):
+                continue
+            problem = date_problem(text, last, open_end)
+            if problem is not None:
+                found = found or []
+                found.append(Violation(name, text, problem))
+        return found
+
+    return date_range
 
 
 def _register_range(rule_id: str, kind: str, what: str) -> None:
     fields = tuple(DATE_FIELDS[kind])
     rule(rule_id, scope=kind, consequence=Consequence.REJECT_ROW,
          requirement=f"{_RANGE_REQ}; owns the dates of {kind}: {', '.join(fields)}",
-         no=f"{what}: {_RANGE_NO}", en=f"{kind}: {_RANGE_EN}", xsd_fields=fields)(date_range)
+         no=f"{what}: {_RANGE_NO}", en=f"{kind}: {_RANGE_EN}",
+         xsd_fields=fields)(date_range_check(kind))
 
 
 _register_range("PE-DATE-RANGE", "PERSON", "Person")

@@ -13,6 +13,7 @@ Ids are compared as numbers (``017`` is ``17``); malformed ids are left to ID-FO
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from mockkpr.iplos.findings import Consequence
@@ -39,19 +40,25 @@ PERSON_KEY: dict[str, str] = {kind: names[0] for kind, names in ID_ATTRIBUTES.it
 _FORMAT_REQ = "iplos-format.md §4: every row ID 1–10 digits (schema: xs:long)"
 
 
-def id_format(row: Row, ctx: Context) -> list[Violation] | None:
-    """Each id attribute of the row is 1 to 10 digits."""
-    found: list[Violation] | None = None
-    attrs = row.attrs
-    for name in ID_ATTRIBUTES[row.kind]:
-        value = attrs.get(name)
-        if value is None or (len(value) <= ROW_ID_DIGITS and value.isdigit() and value.isascii()):
-            continue  # absent (the schema says whether it may be) or fine
-        if xs_integer(value, LONG) is None:
-            continue  # not even an xs:long: the schema's finding
-        found = found or []
-        found.append(Violation(f"@{name}", value, "1 to 10 digits"))
-    return found
+def id_format_check(kind: str) -> Callable[[Row, Context], list[Violation] | None]:
+    """The id check of one row kind: each id attribute of the row is 1 to 10 digits."""
+    names = ID_ATTRIBUTES[kind]
+
+    def id_format(row: Row, ctx: Context) -> list[Violation] | None:
+        found: list[Violation] | None = None
+        attrs = row.attrs
+        for name in names:
+            value = attrs.get(name)
+            if value is None or (len(value) <= ROW_ID_DIGITS and value.isdigit()
+                                 and value.isascii()):
+                continue  # absent (the schema says whether it may be) or fine
+            if xs_integer(value, LONG) is None:
+                continue  # not even an xs:long: the schema's finding
+            found = found or []
+            found.append(Violation(f"@{name}", value, "1 to 10 digits"))
+        return found
+
+    return id_format
 
 
 def _register_format(rule_id: str, kind: str, what: str) -> None:
@@ -59,7 +66,7 @@ def _register_format(rule_id: str, kind: str, what: str) -> None:
     rule(rule_id, scope=kind, consequence=_REJECT,
          requirement=f"{_FORMAT_REQ}; owns {', '.join('@' + n for n in names)}",
          no=f"{what}: ID-en må være 1–10 sifre.", en=f"{kind}: the ID must be 1 to 10 digits.",
-         xsd_fields=tuple(f"@{n}" for n in names))(id_format)
+         xsd_fields=tuple(f"@{n}" for n in names))(id_format_check(kind))
 
 
 _register_format("PE-PEID-FORMAT", "PERSON", "Person")
@@ -102,8 +109,9 @@ def check_children(row: Row) -> _ChildFindings:
     """One pass over a person's children: ``*PeID`` not the person's, and row ids already
     used by an earlier row of the same kind (per kind). Malformed ids are skipped."""
     out = _ChildFindings(row)
-    person = row_id(row.attrs.get("pePeID"))
-    seen: dict[tuple[str, int], int] = {}
+    person_text = row.attrs.get("pePeID")
+    person = row_id(person_text)
+    seen: dict[tuple[str, str], int] = {}
     for child in row.children:
         kind = child.kind
         names = _CHILD_KEYS.get(kind)
@@ -112,17 +120,20 @@ def check_children(row: Row) -> _ChildFindings:
         attrs = child.attrs
         person_name, key_name = names
         value = attrs.get(person_name)
-        # row_id() inlined: this loop runs for every child row of every person
-        if (person is not None and value is not None and len(value) <= ROW_ID_DIGITS
-                and value.isdigit() and value.isascii() and int(value) != person):
+        # The same text as the person's key is the same key; otherwise compare numbers
+        # (row_id() inlined: this loop runs for every child row of every person).
+        if (value is not None and value != person_text and person is not None
+                and len(value) <= ROW_ID_DIGITS and value.isdigit() and value.isascii()
+                and int(value) != person):
             out.wrong_person = out.wrong_person or []
             out.wrong_person.append(Violation(
                 f"@{person_name}", value, f"{person} (the person's pePeID)", row=child))
         value = attrs.get(key_name)
-        if (value is None or not value or len(value) > ROW_ID_DIGITS or not value.isdigit()
+        if (not value or len(value) > ROW_ID_DIGITS or not value.isdigit()
                 or not value.isascii()):
             continue
-        key = (kind, int(value))
+        # Ids are numbers: 017 is 17 (and 0 is 00).
+        key = (kind, value.lstrip("0") if value[0] == "0" else value)
         first = seen.get(key)
         if first is None:
             seen[key] = child.line

@@ -124,6 +124,8 @@ class RuleRegistry:
         self._rules: dict[str, Rule] = {}
         self._index: dict[tuple[Generation | None, DocumentKind, str], tuple[Rule, ...]] = {}
         self._owners: dict[tuple[Generation | None, DocumentKind, str, str], Rule | None] = {}
+        self._checks: dict[tuple[Generation | None, DocumentKind, str],
+                           tuple[tuple[Rule, Check], ...]] = {}
 
     def add(self, rule: Rule) -> None:
         if rule.id in self._rules:
@@ -131,6 +133,7 @@ class RuleRegistry:
         self._rules[rule.id] = rule
         self._index.clear()
         self._owners.clear()
+        self._checks.clear()
 
     def __iter__(self) -> Iterator[Rule]:
         return iter(sorted(self._rules.values(), key=lambda r: r.id))
@@ -156,6 +159,18 @@ class RuleRegistry:
                 and (generation is None or generation in r.generations)
             )
         return self._index[key]
+
+    def checks_for(
+        self, generation: Generation | None, kind: DocumentKind, scope: str
+    ) -> tuple[tuple[Rule, Check], ...]:
+        """:meth:`for_scope` with each rule's function beside it (what the engine calls)."""
+        key = (generation, kind, scope)
+        found = self._checks.get(key)
+        if found is None:
+            found = self._checks[key] = tuple(
+                (r, r.check) for r in self.for_scope(generation, kind, scope)
+                if r.check is not None)
+        return found
 
     def owner_of(
         self, generation: Generation | None, kind: DocumentKind, scope: str, name: str

@@ -18,7 +18,7 @@ always requires, so that an error can be blamed on the element that is missing.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -30,6 +30,7 @@ import mockkpr.xmlsafe  # noqa: F401  (initialises libxml2's schema types before
 from mockkpr.errors import ConfigError
 
 XSD_NAMESPACE = "http://www.w3.org/2001/XMLSchema"
+XSI_NAMESPACE = "http://www.w3.org/2001/XMLSchema-instance"
 
 # Schema elements that pull in other schema documents.
 _REFERENCING = ("import", "include", "redefine", "override")
@@ -156,6 +157,50 @@ def declared_elements(file_name: str) -> frozenset[str]:
     return frozenset(str(element.get("name"))
                      for element in root.iter(f"{{{XSD_NAMESPACE}}}element")
                      if element.get("name"))
+
+
+@cache
+def leaf_fields(file_name: str) -> Mapping[str, str]:
+    """Tags (``{namespace}name``) of the elements the schema ``file_name`` declares with a
+    simple type everywhere it declares them, mapped to their local names.
+
+    In an element the schema has accepted, such an element has no child elements and no
+    attributes other than ``xsi:`` ones (``xsi:type`` and ``xsi:nil`` are allowed anywhere):
+    it is a leaf field. The validator uses this to build rows without examining every field.
+    """
+    root = etree.fromstring(_schema_bytes(file_name), _schema_parser())
+    target = root.get("targetNamespace")
+    qualified = root.get("elementFormDefault") == "qualified"
+    xs = f"{{{XSD_NAMESPACE}}}"
+    simple_types = {t.get("name") for t in root.iter(f"{xs}simpleType") if t.get("name")}
+    simple: dict[str, str] = {}
+    complex_: set[str] = set()
+    for declaration in root.iter(f"{xs}element"):
+        name = declaration.get("name")
+        if name is None:
+            continue  # a reference to a global declaration, seen on its own
+        form = declaration.get("form")
+        is_global = declaration.getparent() is root
+        in_namespace = target is not None and (
+            is_global or form == "qualified" or (form is None and qualified))
+        tag = f"{{{target}}}{name}" if in_namespace else name
+        if _is_simple(declaration, simple_types):
+            simple[tag] = name
+        else:
+            complex_.add(tag)
+    return {tag: name for tag, name in simple.items() if tag not in complex_}
+
+
+def _is_simple(declaration: etree._Element, simple_types: set[str | None]) -> bool:
+    """True when an ``xs:element`` declaration gives its element a simple type."""
+    type_name = declaration.get("type")
+    if type_name is None:
+        return declaration.find(f"{{{XSD_NAMESPACE}}}simpleType") is not None
+    prefix, _, local = type_name.rpartition(":")
+    namespace = declaration.nsmap.get(prefix or None)
+    if namespace == XSD_NAMESPACE:
+        return local not in ("anyType",)
+    return local in simple_types
 
 
 def violations(
