@@ -1,0 +1,253 @@
+"""Read queries for the web view: pages of summaries, counts, one answer, conformance runs.
+
+Kept apart from :mod:`.store` (the endpoint's hot path): every query here selects only the
+columns a page shows, so that listing 10,000 entries never reads a payload, a report or an
+answer body. Pages are keyset pages on the journal id (``before``/``after``), which cost the
+same on the first page and the last.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from mockkpr.journal import _rows
+from mockkpr.journal import tables as t
+from mockkpr.journal.models import AnswerRecord, JournalEntry, MessageFilter, Outcome
+from mockkpr.journal.store import Journal
+
+#: Conformance runs kept; older ones (and their cases) are deleted when a run is recorded.
+MAX_CONFORMANCE_RUNS = 100
+#: Outcomes whose entry carries an accepted identity document (the join's candidates).
+_IDENTITY_ACCEPTED = (Outcome.ACCEPTED.value, Outcome.PARTIAL.value,
+                      Outcome.NO_RECEIPT_REQUESTED.value)
+_SUMMARY_COLUMNS = ("id", "message_id", "msg_id", "received_at", "sender_her_id",
+                    "receiver_her_id", "subject", "outcome", "apprec_status", "error_condition",
+                    "body_size", "answered_at")
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One line of the messages list."""
+
+    id: int
+    message_id: str
+    msg_id: str | None
+    received_at: datetime
+    sender_her_id: str | None
+    receiver_her_id: str | None
+    subject: str | None
+    outcome: Outcome
+    apprec_status: str | None
+    error_condition: str | None
+    body_size: int
+    answered_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of summaries, newest first, and whether there are newer or older ones."""
+
+    items: list[Summary]
+    newer: bool
+    older: bool
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """An answer still in one of the endpoint's queues (not yet taken by its consumer)."""
+
+    message_id: str
+    queue: str
+    delivery_count: int
+    enqueued_at: datetime
+    not_before: datetime | None
+
+
+class Browser:
+    """The web view's queries over one :class:`Journal`."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+
+    # -- the list ---------------------------------------------------------------------------
+
+    def page(self, flt: MessageFilter, *, before: int | None = None, after: int | None = None,
+             limit: int = 50) -> Page:
+        """Up to ``limit`` summaries matching ``flt``, newest first.
+
+        ``before``: the page of entries older than that id; ``after``: the page just newer
+        than it; neither: the newest page.
+        """
+        e = t.entries.c
+        where = _rows.conditions(flt)
+        columns = [e[name] for name in _SUMMARY_COLUMNS]
+        if after is not None:
+            query = sa.select(*columns).where(*where, e.id > after).order_by(e.id).limit(limit)
+        else:
+            bound = [e.id < before] if before is not None else []
+            query = sa.select(*columns).where(*where, *bound).order_by(e.id.desc()).limit(limit)
+        with self.journal.reading() as conn:
+            rows = conn.execute(query).mappings().all()[:limit]
+            if after is not None:
+                rows = list(reversed(rows))
+            items = [Summary(**{**row, "outcome": Outcome(row["outcome"])}) for row in rows]
+            if items:
+                newer = self._exists(conn, where, e.id > items[0].id)
+                older = self._exists(conn, where, e.id < items[-1].id)
+            else:
+                newer = before is not None and self._exists(conn, where, e.id >= before)
+                older = after is not None and self._exists(conn, where, e.id <= after)
+        return Page(items, newer, older)
+
+    @staticmethod
+    def _exists(conn: sa.Connection, where: list[sa.ColumnElement[bool]],
+                bound: sa.ColumnElement[bool]) -> bool:
+        e = t.entries.c
+        return conn.execute(sa.select(e.id).where(*where, bound).limit(1)).first() is not None
+
+    def counts(self, flt: MessageFilter) -> dict[Outcome, int]:
+        """Entries matching ``flt`` (whatever its outcome) per outcome."""
+        e = t.entries.c
+        query = sa.select(e.outcome, sa.func.count()).where(
+            *_rows.conditions(replace(flt, outcome=None))
+        ).group_by(e.outcome)
+        with self.journal.reading() as conn:
+            return {Outcome(outcome): int(n) for outcome, n in conn.execute(query)}
+
+    def state(self) -> str:
+        """A token that changes whenever an entry is recorded, completed or deleted."""
+        e = t.entries.c
+        query = sa.select(sa.func.max(e.id), sa.func.count(),
+                          sa.func.count(sa.case((e.outcome == Outcome.PENDING.value, 1))))
+        with self.journal.reading() as conn:
+            newest, total, pending = conn.execute(query).one()
+        return f"{self.journal.generation}-{newest or 0}-{total}-{pending}"
+
+    # -- one entry --------------------------------------------------------------------------
+
+    def entry(self, entry_id: int, *, with_payload: bool = False) -> JournalEntry | None:
+        """The entry with its report, answers and envelope outline; the payload on request."""
+        e = t.entries.c
+        columns = [c for c in t.entries.c if with_payload or c.name != "payload"]
+        with self.journal.reading() as conn:
+            row = conn.execute(sa.select(*columns).where(e.id == entry_id)).mappings().first()
+            if row is None:
+                return None
+            a = t.answers.c
+            answers = [_rows.answer_from_row(r) for r in conn.execute(
+                sa.select(t.answers).where(a.entry_id == entry_id).order_by(a.id)).mappings()]
+        return _rows.entry_from_row(row, answers)
+
+    def payload(self, entry_id: int) -> bytes | None:
+        """The decrypted payload of an entry (None: no such entry, or none kept)."""
+        e = t.entries.c
+        with self.journal.reading() as conn:
+            value = conn.execute(sa.select(e.payload).where(e.id == entry_id)).scalar()
+        return None if value is None else bytes(value)
+
+    def answer(self, entry_id: int, index: int) -> AnswerRecord | None:
+        """The ``index``-th answer (0-based, in the order sent) of an entry, with its body."""
+        if index < 0:
+            return None
+        a = t.answers.c
+        query = sa.select(t.answers).where(a.entry_id == entry_id).order_by(a.id) \
+            .offset(index).limit(1)
+        with self.journal.reading() as conn:
+            row = conn.execute(query).mappings().first()
+        return None if row is None else _rows.answer_from_row(row)
+
+    def waiting(self, message_ids: list[str]) -> list[Waiting]:
+        """Answers with these message-ids still queued (a dead-letter queue included)."""
+        if not message_ids:
+            return []
+        q = t.queued.c
+        query = sa.select(q.message_id, q.queue, q.delivery_count, q.enqueued_at,
+                          q.not_before).where(q.message_id.in_(message_ids)).order_by(q.id)
+        with self.journal.reading() as conn:
+            return [Waiting(**row) for row in conn.execute(query).mappings()]
+
+    def identity_before(self, entry: JournalEntry) -> Summary | None:
+        """The newest accepted identity message (``KPR_IDE``) from the entry's sender that
+        arrived before it: the one the receiver joins an annual IPLOS file with."""
+        if entry.sender_her_id is None or entry.id is None:
+            return None
+        e = t.entries.c
+        query = (sa.select(*[e[name] for name in _SUMMARY_COLUMNS])
+                 .where(e.sender_her_id == entry.sender_her_id, e.subject == "KPR_IDE",
+                        e.outcome.in_(_IDENTITY_ACCEPTED), e.id < entry.id)
+                 .order_by(e.id.desc()).limit(1))
+        with self.journal.reading() as conn:
+            row = conn.execute(query).mappings().first()
+        return None if row is None else Summary(**{**row, "outcome": Outcome(row["outcome"])})
+
+    def existing(self, entry_ids: list[int]) -> set[int]:
+        """Which of these entry ids are still in the journal."""
+        if not entry_ids:
+            return set()
+        e = t.entries.c
+        with self.journal.reading() as conn:
+            return set(conn.execute(sa.select(e.id).where(e.id.in_(entry_ids))).scalars())
+
+    # -- conformance runs -------------------------------------------------------------------
+
+    def record_case(self, run: dict[str, Any], case: dict[str, Any]) -> None:
+        """Store one judged case of a conformance run (``run["id"]``), replacing an earlier
+        record of the same case; the run's record is created or refreshed with ``run``."""
+        run_id = str(run["id"])
+        now = datetime.now(UTC)
+        r, c = t.conformance_runs.c, t.conformance_cases.c
+        with self.journal.writing() as conn:
+            known = conn.execute(sa.select(r.id).where(r.run_id == run_id)).scalar()
+            if known is None:
+                conn.execute(t.conformance_runs.insert(),
+                             {"run_id": run_id, "recorded_at": now, "run": run})
+                self._prune_runs(conn)
+            else:
+                conn.execute(t.conformance_runs.update().where(r.id == known)
+                             .values(run=run, recorded_at=now))
+            conn.execute(t.conformance_cases.delete().where(
+                c.run_id == run_id, c.case_id == str(case["id"])))
+            conn.execute(t.conformance_cases.insert(), {
+                "run_id": run_id, "case_id": str(case["id"]), "status": str(case["status"]),
+                "recorded_at": now, "result": case})
+
+    @staticmethod
+    def _prune_runs(conn: sa.Connection) -> None:
+        r, c = t.conformance_runs.c, t.conformance_cases.c
+        cutoff = conn.execute(sa.select(r.id).order_by(r.id.desc())
+                              .offset(MAX_CONFORMANCE_RUNS).limit(1)).scalar()
+        if cutoff is None:
+            return
+        doomed = sa.select(r.run_id).where(r.id <= cutoff)
+        conn.execute(t.conformance_cases.delete().where(c.run_id.in_(doomed)))
+        conn.execute(t.conformance_runs.delete().where(r.id <= cutoff))
+
+    def runs(self) -> list[dict[str, Any]]:
+        """Every recorded run, newest first, each with its cases' statuses counted."""
+        r, c = t.conformance_runs.c, t.conformance_cases.c
+        with self.journal.reading() as conn:
+            runs = conn.execute(sa.select(r.run_id, r.recorded_at, r.run)
+                                .order_by(r.id.desc())).mappings().all()
+            counted = conn.execute(sa.select(c.run_id, c.status, sa.func.count())
+                                   .group_by(c.run_id, c.status)).all()
+        counts: dict[str, dict[str, int]] = {}
+        for run_id, status, n in counted:
+            counts.setdefault(run_id, {})[status] = int(n)
+        return [{**row["run"], "id": row["run_id"], "recorded_at": row["recorded_at"],
+                 "counts": counts.get(row["run_id"], {})} for row in runs]
+
+    def run(self, run_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        """One run and its cases (in the order they were judged), or None."""
+        r, c = t.conformance_runs.c, t.conformance_cases.c
+        with self.journal.reading() as conn:
+            row = conn.execute(sa.select(r.recorded_at, r.run).where(r.run_id == run_id)) \
+                .mappings().first()
+            if row is None:
+                return None
+            cases = [dict(result) for result in conn.execute(
+                sa.select(c.result).where(c.run_id == run_id).order_by(c.id)).scalars()]
+        return {**row["run"], "id": run_id, "recorded_at": row["recorded_at"]}, cases
