@@ -12,6 +12,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 from urllib.parse import quote
 
@@ -143,13 +144,24 @@ def list_command(api: _Api, /, limit: int, offset: int, as_json: bool, **filters
 @click.option("--payload", is_flag=True, help="Print the decrypted payload XML instead.")
 @click.option("--feedback", is_flag=True,
               help="Print the detailed feedback (validation report JSON) instead.")
+@click.option("--apprec", "apprec_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also save the AppRec sent for it (its XML, before signing and "
+                   "encryption) to this file.")
 @click.pass_obj
 def show_command(api: _Api, message_id: str, as_json: bool, payload: bool,
-                 feedback: bool) -> None:
-    """Show one message: envelope, findings and answers.
+                 feedback: bool, apprec_file: Path | None) -> None:
+    """Show one message: envelope, findings (worst first) and answers.
 
     MESSAGE_ID is the AMQP message-id or the MsgHead MsgId.
     """
+    if apprec_file is not None:
+        apprec = api.get(f"/api/messages/{_quote(message_id)}/apprec").content
+        try:
+            apprec_file.write_bytes(apprec)
+        except OSError as exc:
+            _fail(f"error: cannot write the AppRec to {apprec_file}: "
+                  f"{exc.strerror or exc}", EXIT_UNUSABLE)
+        click.echo(f"AppRec ({len(apprec)} bytes) saved to {apprec_file}", err=True)
     if payload:
         click.echo(api.get(f"/api/messages/{_quote(message_id)}/payload").text)
     elif feedback:

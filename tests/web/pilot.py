@@ -64,6 +64,7 @@ class Pilot:
         self.workdir = workdir
         self.base_url = endpoint.urls.control
         self.http = httpx.Client(base_url=self.base_url, timeout=30)
+        self.documents: dict[str, dict[str, bytes]] = {}
 
     def entry(self, message_id: str) -> dict[str, Any]:
         """The journal entry of a message, once answered."""
@@ -89,9 +90,10 @@ class Pilot:
         """The identity message, then a clean, a partial, a rejected annual file and one that
         gets a transport error."""
         out = self.workdir / "documents"
-        clean = _documents(out, "clean", {})
-        partial = _documents(out, "partial", PARTIAL)
-        rejected = _documents(out, "rejected", REJECTED)
+        self.documents = {"clean": _documents(out, "clean", {}),
+                          "partial": _documents(out, "partial", PARTIAL),
+                          "rejected": _documents(out, "rejected", REJECTED)}
+        clean, partial, rejected = (self.documents[n] for n in ("clean", "partial", "rejected"))
         return {
             "identity": self.send("identity", clean["KPR_IDE"]),
             "clean": self.send("clean", clean["KPR_IPL"]),
@@ -99,6 +101,12 @@ class Pilot:
             "rejected": self.send("rejected", rejected["KPR_IPL"]),
             "transport-error": self.send_unencrypted("transport-error", clean["KPR_IPL"]),
         }
+
+    @property
+    def pki(self) -> Path:
+        """The test PKI's directory (parties' keys as PEM files, the CA)."""
+        assert self.endpoint.registry is not None
+        return self.endpoint.registry.path.parent
 
     def close(self) -> None:
         self.http.close()

@@ -36,11 +36,13 @@ class Line:
 
 
 class Lines:
-    """Random access by line number to a document held as bytes."""
+    """Random access by line number to a document held as bytes (``chunk``: bytes per chunk
+    of the newline index)."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, chunk: int = CHUNK) -> None:
         self.data = data
-        counts = [data.count(b"\n", start, start + CHUNK) for start in range(0, len(data), CHUNK)]
+        self.chunk = chunk
+        counts = [data.count(b"\n", start, start + chunk) for start in range(0, len(data), chunk)]
         # newlines before each chunk; the document has one line more than it has newlines
         self._before = [0, *accumulate(counts)]
         self.count = self._before[-1] + 1
@@ -53,7 +55,7 @@ class Lines:
         if wanted == 0:
             return 0
         chunk = _last_below(self._before, wanted)
-        position = chunk * CHUNK
+        position = chunk * self.chunk
         for _ in range(wanted - self._before[chunk]):
             position = self.data.index(b"\n", position) + 1
         return position
