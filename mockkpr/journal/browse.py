@@ -148,10 +148,15 @@ class Browser:
 
     # -- one entry --------------------------------------------------------------------------
 
-    def entry(self, entry_id: int, *, with_payload: bool = False) -> JournalEntry | None:
-        """The entry with its report, answers and envelope outline; the payload on request."""
+    def entry(self, entry_id: int, *, with_payload: bool = False,
+              with_report: bool = True) -> JournalEntry | None:
+        """The entry with its answers and envelope outline; the report unless not
+        ``with_report``, the payload only ``with_payload``."""
         e = t.entries.c
-        columns = [c for c in t.entries.c if with_payload or c.name != "payload"]
+        skip = {"payload"} if not with_payload else set()
+        if not with_report:
+            skip.add("report")
+        columns = [c for c in t.entries.c if c.name not in skip]
         with self.journal.reading() as conn:
             row = conn.execute(sa.select(*columns).where(e.id == entry_id)).mappings().first()
             if row is None:
@@ -160,6 +165,13 @@ class Browser:
             answers = [_rows.answer_from_row(r) for r in conn.execute(
                 sa.select(t.answers).where(a.entry_id == entry_id).order_by(a.id)).mappings()]
         return _rows.entry_from_row(row, answers)
+
+    def report(self, entry_id: int) -> dict[str, Any] | None:
+        """The validation report of an entry (None: none, or no such entry)."""
+        e = t.entries.c
+        with self.journal.reading() as conn:
+            value = conn.execute(sa.select(e.report).where(e.id == entry_id)).scalar()
+        return dict(value) if isinstance(value, dict) else None
 
     def payload(self, entry_id: int) -> bytes | None:
         """The decrypted payload of an entry (None: no such entry, or none kept)."""

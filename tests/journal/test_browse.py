@@ -162,3 +162,19 @@ def test_pages_cope_with_a_time_filter(journal: Journal) -> None:
     page = Browser(journal).page(MessageFilter(since=base + timedelta(hours=1),
                                                until=base + timedelta(hours=2)))
     assert [s.id for s in page.items] == [ids[2], ids[1]]
+
+
+def test_an_entry_without_its_report_and_the_report_alone(journal: Journal) -> None:
+    entry = make_entry(report={"findings": [], "rows": {"total": 1}}, payload=b"<IPLOS/>")
+    journal.record(entry)
+    assert entry.id is not None
+    browser = Browser(journal)
+    light = browser.entry(entry.id, with_report=False)
+    assert light is not None
+    assert light.report is None
+    assert light.payload is None
+    assert browser.report(entry.id) == {"findings": [], "rows": {"total": 1}}
+    assert browser.report(entry.id + 1) is None
+    full = browser.entry(entry.id, with_payload=True)
+    assert full is not None
+    assert full.payload == b"<IPLOS/>"

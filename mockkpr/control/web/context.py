@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,12 +18,16 @@ from mockkpr.control.findings import CONSEQUENCES
 from mockkpr.control.web.document import DocumentCache
 from mockkpr.control.web.words import ERROR_EN, STATUS_EN, verdict
 from mockkpr.journal.browse import Browser
-from mockkpr.journal.models import Outcome
+from mockkpr.journal.models import JournalEntry, Outcome
 from mockkpr.journal.store import Journal
 from mockkpr.registry import Registry
 
 if TYPE_CHECKING:
     from mockkpr.control.scenario import ScenarioControl
+
+
+#: Parsed validation reports kept for the pages (:meth:`Web.entry`).
+REPORTS_KEPT = 8
 
 
 def _time(value: datetime | None) -> str:
@@ -68,6 +74,30 @@ class Web:
 
     def __post_init__(self) -> None:
         self.browser = Browser(self.journal)
+        self._reports: OrderedDict[int, dict[str, Any] | None] = OrderedDict()
+        self._reports_lock = threading.Lock()
+
+    def entry(self, entry_id: int) -> JournalEntry | None:
+        """An entry with its report (without its payload). The reports of the most recently
+        viewed settled entries are kept parsed: a report of thousands of findings is read
+        and parsed once for all the pages of its message."""
+        entry = self.browser.entry(entry_id, with_report=False)
+        if entry is None:
+            return None
+        with self._reports_lock:
+            known = entry_id in self._reports
+            report = self._reports.get(entry_id)
+            if known:
+                self._reports.move_to_end(entry_id)
+        if not known:
+            report = self.browser.report(entry_id)
+            if entry.outcome is not Outcome.PENDING:  # settled: its report never changes
+                with self._reports_lock:
+                    self._reports[entry_id] = report
+                    while len(self._reports) > REPORTS_KEPT:
+                        self._reports.popitem(last=False)
+        entry.report = report
+        return entry
 
     def render(self, template: str, *, status: int = 200, **values: Any) -> HTMLResponse:
         """A page from ``template``."""

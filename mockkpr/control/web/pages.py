@@ -140,7 +140,7 @@ def pages_router(web: Web) -> APIRouter:
 
     @router.get("/messages/{entry_id}", response_class=Response)
     def message(entry_id: int) -> Response:
-        entry = web.browser.entry(entry_id)
+        entry = web.entry(entry_id)
         if entry is None:
             return web.not_found(f"There is no message #{entry_id} in the journal (a reset or "
                                  "the journal's bounds may have removed it).")
@@ -163,7 +163,7 @@ def pages_router(web: Web) -> APIRouter:
                  consequence: Annotated[int | None, Query()] = None,
                  line: Annotated[int | None, Query()] = None,
                  page: Annotated[int, Query(ge=1)] = 1) -> Response:
-        entry = web.browser.entry(entry_id)
+        entry = web.entry(entry_id)
         if entry is None or entry.report is None:
             return web.not_found(f"Message #{entry_id} has no validation report.")
         report = entry.report
@@ -184,7 +184,7 @@ def pages_router(web: Web) -> APIRouter:
     @router.get("/messages/{entry_id}/findings.csv", response_class=Response)
     def findings_csv(entry_id: int, rule: str | None = None, consequence: int | None = None,
                      line: int | None = None) -> Response:
-        entry = web.browser.entry(entry_id)
+        entry = web.entry(entry_id)
         if entry is None or entry.report is None:
             return web.not_found(f"Message #{entry_id} has no validation report.")
         chosen = f.select(entry.report.get("findings") or [], rule=rule,
@@ -195,7 +195,7 @@ def pages_router(web: Web) -> APIRouter:
     @router.get("/messages/{entry_id}/findings.json", response_class=Response)
     def findings_json(entry_id: int, rule: str | None = None, consequence: int | None = None,
                       line: int | None = None) -> Response:
-        entry = web.browser.entry(entry_id)
+        entry = web.entry(entry_id)
         if entry is None or entry.report is None:
             return web.not_found(f"Message #{entry_id} has no validation report.")
         chosen = f.select(entry.report.get("findings") or [], rule=rule,
@@ -212,7 +212,7 @@ def pages_router(web: Web) -> APIRouter:
     def document(entry_id: int, line: Annotated[int | None, Query(ge=1)] = None,
                  start: Annotated[int | None, Query(ge=1)] = None,
                  part: str = "payload") -> Response:
-        entry = web.browser.entry(entry_id)
+        entry = web.entry(entry_id)
         if entry is None:
             return web.not_found(f"There is no message #{entry_id} in the journal.")
         if part == "msghead":
@@ -242,7 +242,7 @@ def pages_router(web: Web) -> APIRouter:
 
     @router.get("/messages/{entry_id}/answers/{index}", response_class=Response)
     def answer(entry_id: int, index: int) -> Response:
-        entry = web.browser.entry(entry_id)
+        entry = web.entry(entry_id)
         found = web.browser.answer(entry_id, index - 1) if entry is not None else None
         if entry is None or found is None:
             return web.not_found(f"Message #{entry_id} has no answer {index}.")
