@@ -3,7 +3,6 @@ the endpoint's conformance pages show the run, its verdicts and the messages jud
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -14,17 +13,8 @@ from mockkpr.conformance.drivers import ControlDriver, InProcessDriver
 from mockkpr.conformance.harness import Harness
 from mockkpr.conformance.senders import SendOutcome, SendTask, reference_sender
 from mockkpr.endpoint.app import Endpoint, registry_path
-from mockkpr.settings import Settings
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("endpoint"), amqps_port=0,
-                        control_port=0, scenario=None, registry=None, database_url=None)
-    with Endpoint(settings) as running:
-        yield running
 
 
 def test_a_certification_is_recorded_with_the_messages_each_case_judged(

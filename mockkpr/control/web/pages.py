@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
@@ -181,32 +181,26 @@ def pages_router(web: Web) -> APIRouter:
             page=page, pages=pages, rule=rule, consequence=consequence, line=line,
             params=params)
 
-    @router.get("/messages/{entry_id}/findings.csv", response_class=Response)
-    def findings_csv(entry_id: int, rule: str | None = None, consequence: int | None = None,
-                     line: int | None = None) -> Response:
+    @router.get("/messages/{entry_id}/findings.{kind}", response_class=Response)
+    def findings_download(entry_id: int, kind: Literal["csv", "json"],
+                          rule: str | None = None, consequence: int | None = None,
+                          line: int | None = None) -> Response:
+        """The findings (with the page's filters) as CSV or JSON, worst first."""
         entry = web.entry(entry_id)
         if entry is None or entry.report is None:
             return web.not_found(f"Message #{entry_id} has no validation report.")
         chosen = f.select(entry.report.get("findings") or [], rule=rule,
                           consequence=consequence, line=line)
-        return Response(f.to_csv(chosen), media_type="text/csv; charset=utf-8", headers={
-            "content-disposition": f'attachment; filename="findings-{entry_id}.csv"'})
-
-    @router.get("/messages/{entry_id}/findings.json", response_class=Response)
-    def findings_json(entry_id: int, rule: str | None = None, consequence: int | None = None,
-                      line: int | None = None) -> Response:
-        entry = web.entry(entry_id)
-        if entry is None or entry.report is None:
-            return web.not_found(f"Message #{entry_id} has no validation report.")
-        chosen = f.select(entry.report.get("findings") or [], rule=rule,
-                          consequence=consequence, line=line)
+        attachment = {"content-disposition":
+                      f'attachment; filename="findings-{entry_id}.{kind}"'}
+        if kind == "csv":
+            return Response(f.to_csv(chosen), media_type="text/csv; charset=utf-8",
+                            headers=attachment)
         body = {"message_id": entry.message_id, "journal_id": entry_id,
                 "filters": {"rule": rule, "consequence": consequence, "line": line},
                 "totals": entry.report.get("totals"), "findings": chosen}
         return Response(json.dumps(body, ensure_ascii=False, indent=1),
-                        media_type="application/json", headers={
-                            "content-disposition":
-                                f'attachment; filename="findings-{entry_id}.json"'})
+                        media_type="application/json", headers=attachment)
 
     @router.get("/messages/{entry_id}/document", response_class=Response)
     def document(entry_id: int, line: Annotated[int | None, Query(ge=1)] = None,
