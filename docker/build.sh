@@ -21,7 +21,8 @@ name=${MOCKKPR_IMAGE:-mockkpr}
 
 # What the build reads (.dockerignore lets only these through); Python caches excluded.
 digest=$( { printf '%s\n' "${CONTAINER_BASE_IMAGE:-default}"
-           find pyproject.toml README.md .dockerignore docker mockkpr -type f \
+           find pyproject.toml README.md LICENSE setup.py .dockerignore docker docs mockkpr \
+             -type f \
              ! -path '*/__pycache__/*' ! -name '*.py[cod]' -print0 \
              | LC_ALL=C sort -z | xargs -0 sha256sum; } | sha256sum | cut -c1-12)
 tag="$name:src-$digest"

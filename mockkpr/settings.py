@@ -29,7 +29,10 @@ from mockkpr.errors import ConfigError
 class Settings(BaseSettings):
     """Typed configuration of mockkpr. Field descriptions are the user documentation."""
 
-    model_config = SettingsConfigDict(env_prefix="MOCKKPR_", extra="forbid", frozen=True)
+    # An empty variable (``MOCKKPR_AMQP_PORT=``) means "not set": the default applies, as a
+    # shell user or a Compose file that blanks a variable expects.
+    model_config = SettingsConfigDict(env_prefix="MOCKKPR_", extra="forbid", frozen=True,
+                                      env_ignore_empty=True)
 
     @classmethod
     def settings_customise_sources(
@@ -192,6 +195,21 @@ class Settings(BaseSettings):
         ge=0,
         le=65535,
         description="TCP port of the HTTP control API (0 picks a free port).",
+    )
+    # --- the HTTP submission API and its fake HelseID (docs/http-api.md)
+    http_port: int | None = Field(
+        None, ge=0, le=65535,
+        description="HTTPS port of KPR's HTTP submission API and the fake HelseID, on the "
+        "interface of MOCKKPR_HOST with the registry's TLS certificate (0: any free port; "
+        "unset: not served).",
+    )
+    http_max_body_bytes: int = Field(
+        32 << 20, gt=0,
+        description="Largest submission body on the HTTP route; larger ones get 413.",
+    )
+    token_lifetime_s: int = Field(
+        3600, gt=0,
+        description="Seconds an access token from the fake HelseID is valid.",
     )
 
 

@@ -38,3 +38,20 @@ def test_ci_script_is_executable_and_valid_bash() -> None:
                    ROOT / "scripts" / "bootstrap"):
         assert script.stat().st_mode & 0o111, f"{script} is not executable"
         subprocess.run(["bash", "-n", str(script)], check=True)
+
+
+def test_documented_figures_are_the_benchmark_results() -> None:
+    """Figures in the docs are written from benchmarks/results (benchmarks/figures.py): a
+    re-run benchmark without a regenerated document fails here."""
+    from benchmarks import figures
+
+    for name, (path, _) in figures.FIGURES.items():
+        text = path.read_text(encoding="utf-8")
+        assert figures.rendered(name, text) == text, (
+            f"{path.name}: figures:{name} differs from the results; run "
+            "`python benchmarks/figures.py`")
+
+
+def test_readme_states_no_timing_of_its_own() -> None:
+    """Timings belong to the generated figures (docs/container.md), not to prose."""
+    assert "about 2 s" not in README

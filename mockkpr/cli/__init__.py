@@ -28,7 +28,7 @@ EXIT_UNUSABLE = 2
 #: ``mockkpr serve`` does not pay for the imports of every other command.
 COMMANDS = {name: f"mockkpr.cli.{name}"
             for name in ("validate", "generate", "pki", "serve", "send", "messages", "demo",
-                         "scenarios", "broker", "certify")}
+                         "scenarios", "broker", "certify", "docs")}
 
 
 class _Group(click.Group):
@@ -40,7 +40,12 @@ class _Group(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in COMMANDS and cmd_name not in self.commands:
-            command = getattr(importlib.import_module(COMMANDS[cmd_name]), cmd_name)
+            try:
+                command = getattr(importlib.import_module(COMMANDS[cmd_name]), cmd_name)
+            except ModuleNotFoundError as missing:  # an extra that is not installed
+                from mockkpr.cli._extras import unavailable
+
+                command = unavailable(cmd_name, missing)
             assert isinstance(command, click.Command)
             self.add_command(command, cmd_name)
         return super().get_command(ctx, cmd_name)
@@ -58,7 +63,8 @@ class _Group(click.Group):
 def main() -> None:
     """mockkpr: a fake KPR validation endpoint on AMQP 1.0 and a synthetic IPLOS generator.
 
-    Settings come from MOCKKPR_* environment variables; see README.md.
+    Settings come from MOCKKPR_* environment variables (`mockkpr docs readme`, Configuration);
+    `mockkpr docs` lists the user documentation.
     """
     # Logging follows MOCKKPR_LOG_LEVEL / MOCKKPR_LOG_FORMAT for every command; `serve`
     # configures it again from its own --config file.

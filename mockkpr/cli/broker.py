@@ -15,7 +15,7 @@ from mockkpr.settings import load_settings
 
 @click.group("broker")
 def broker() -> None:
-    """Broker mode: mockkpr as a consumer on a real RabbitMQ (see docs/broker-mode.md)."""
+    """Broker mode: mockkpr as a consumer on a real RabbitMQ (`mockkpr docs broker-mode`)."""
 
 
 @broker.command("setup")

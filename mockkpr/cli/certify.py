@@ -72,7 +72,7 @@ class _Certify(click.Group):
 @click.option("--sender-cmd", metavar="COMMAND",
               help="The command that makes your sender send one file and wait for its receipt; "
                    "placeholders {file} {url} {registry} {from} {to} {ca} {timeout}. Exit code: 0 "
-                   "accepted, 1 rejected, 2 failed (docs/conformance.md).")
+                   "accepted, 1 rejected, 2 failed (`mockkpr docs conformance`).")
 @click.option("--manual", is_flag=True,
               help="No command: print instructions for each send and wait for a person.")
 @click.option("--cases", "case_patterns", multiple=True, metavar="IDS",

@@ -8,18 +8,20 @@ one expected (OK for the clean pair, "OK, feil i delmelding" for the defective c
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 
 import click
 
+from mockkpr.cli._endpoint import control_url
 from mockkpr.client import KprClient
 from mockkpr.client.verdict import describe
 from mockkpr.endpoint.app import Endpoint
 from mockkpr.envelope import Status
 from mockkpr.generator import GenerationSpec, write
 from mockkpr.iplos import Generation
-from mockkpr.settings import load_settings
+from mockkpr.settings import Settings, load_settings
 
 SENDER = 12345
 DEFECTS = {"TJ-TIMERUKE-RANGE": 2, "XSD-ROW": 1}
@@ -33,7 +35,7 @@ DEFECTS = {"TJ-TIMERUKE-RANGE": 2, "XSD-ROW": 1}
               help="Data directory (MOCKKPR_DATA_DIR, default .mockkpr).")
 def demo(persons: int, seed: int, data_dir: Path | None) -> None:
     """Run the endpoint, generate a synthetic report, send it and show the verdicts."""
-    settings = load_settings(data_dir=data_dir, amqps_port=0, control_port=0)
+    settings = load_settings(data_dir=data_dir)
     out = settings.data_dir / "demo"
     click.echo(f"Generating {persons} synthetic persons for kommune 0301, year 2019 ...")
     clean = write(GenerationSpec(kommune="0301", year=2019, persons=persons, seed=seed,
@@ -44,7 +46,9 @@ def demo(persons: int, seed: int, data_dir: Path | None) -> None:
     expected = [(out / "clean", clean, Status.OK),
                 (out / "defects", flawed, Status.OK_FEIL_I_DELMELDING)]
     failures = 0
-    with Endpoint(settings) as endpoint:
+    # The demo's own endpoint takes free ports, so a running `mockkpr serve` is no obstacle.
+    with Endpoint(settings.model_copy(update={"amqps_port": 0, "amqp_port": None,
+                                              "control_port": 0})) as endpoint:
         urls = endpoint.urls
         assert endpoint.registry is not None
         click.echo(f"Endpoint listening on {urls.amqps} (control API {urls.control})\n")
@@ -65,6 +69,19 @@ def demo(persons: int, seed: int, data_dir: Path | None) -> None:
         click.echo(f"demo: {failures} answer(s) were not as expected", err=True)
         sys.exit(1)
     click.echo("demo: every answer was as expected.")
-    click.echo(f"The journal in {settings.data_dir} keeps every message with all its findings: "
-               "run `mockkpr serve` and open http://localhost:8080/ or use "
-               "`mockkpr messages list`.")
+    click.echo(closing_hint(settings, data_dir))
+
+
+def closing_hint(settings: Settings, data_dir: Path | None) -> str:
+    """Where the journal is and the commands that show it, for the settings in force.
+
+    The demo ran on ports of its own; ``mockkpr serve`` in the same shell listens where the
+    settings say, so the hint names that port and the data directory the demo wrote.
+    """
+    serve = "mockkpr serve" + (f" --data-dir {shlex.quote(str(data_dir))}" if data_dir else "")
+    url = control_url(settings)
+    listing = "mockkpr messages list"
+    if settings.control_port == 0:
+        url, listing = "the control API URL it prints", listing + " --control-url URL"
+    return (f"The journal in {settings.data_dir.resolve()} keeps every message with all its "
+            f"findings: run `{serve}` and open {url}/ or run `{listing}`.")

@@ -19,8 +19,9 @@ from urllib.parse import quote
 import click
 import httpx
 
+from mockkpr.cli._endpoint import config_option
+from mockkpr.cli._endpoint import control_url as default_control_url
 from mockkpr.cli.messages_text import entry_text, table_text
-from mockkpr.control.urls import control_url as default_control_url
 from mockkpr.journal.models import Outcome
 from mockkpr.settings import load_settings
 
@@ -103,31 +104,53 @@ def _print_json(value: Any) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2))
 
 
+def _where(command: F) -> F:
+    """``--control-url`` and ``--config``, accepted before and after the subcommand."""
+    command = click.option(
+        "--control-url", metavar="URL",
+        help="Base URL of the control API [default: http://{MOCKKPR_CONTROL_HOST}:"
+             "{MOCKKPR_CONTROL_PORT}, where `mockkpr serve` listens].")(command)
+    return config_option(command)
+
+
 @click.group("messages")
-@click.option("--control-url", metavar="URL",
-              help="Base URL of the control API [default: http://{MOCKKPR_CONTROL_HOST}:"
-                   "{MOCKKPR_CONTROL_PORT}].")
+@_where
 @click.pass_context
-def messages(ctx: click.Context, control_url: str | None) -> None:
+def messages(ctx: click.Context, control_url: str | None, config: Path | None) -> None:
     """See what a running mockkpr endpoint received and answered.
 
-    Exit codes: 0 found, 1 not found or the wait timed out, 2 the control API cannot be
-    reached or refused the request.
+    --control-url and --config may be given here or after the subcommand
+    (`mockkpr messages list --control-url URL`). Exit codes: 0 found, 1 not found or the wait
+    timed out, 2 the control API cannot be reached or refused the request.
     """
-    if control_url is None:
-        settings = load_settings()
-        control_url = default_control_url(settings.control_host, settings.control_port)
-    ctx.obj = _Api(control_url)
+    ctx.obj = _Where(control_url, config)
+
+
+class _Where:
+    """The group's ``--control-url``/``--config``; a subcommand's own flags win."""
+
+    def __init__(self, control_url: str | None, config: Path | None) -> None:
+        self.control_url = control_url
+        self.config = config
+
+    def api(self, control_url: str | None, config: Path | None) -> _Api:
+        url = control_url or self.control_url
+        if url is None:
+            url = default_control_url(load_settings(config or self.config))
+        return _Api(url)
 
 
 @messages.command("list")
+@_where
 @_filters
 @click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
 @click.option("--offset", type=click.IntRange(0), default=0)
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
 @click.pass_obj
-def list_command(api: _Api, /, limit: int, offset: int, as_json: bool, **filters: Any) -> None:
+def list_command(where: _Where, /, limit: int, offset: int, as_json: bool,
+                 control_url: str | None, config: Path | None, **filters: Any) -> None:
     """List received messages, newest first."""
+    api = where.api(control_url, config)
     response = api.get("/api/messages", {**_params(**filters), "limit": limit,
                                          "offset": offset})
     items = response.json()
@@ -140,6 +163,7 @@ def list_command(api: _Api, /, limit: int, offset: int, as_json: bool, **filters
 
 @messages.command("show")
 @click.argument("message_id")
+@_where
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
 @click.option("--payload", is_flag=True, help="Print the decrypted payload XML instead.")
 @click.option("--feedback", is_flag=True,
@@ -148,14 +172,17 @@ def list_command(api: _Api, /, limit: int, offset: int, as_json: bool, **filters
               help="Also save the AppRec sent for it (its XML, before signing and "
                    "encryption) to this file.")
 @click.pass_obj
-def show_command(api: _Api, message_id: str, as_json: bool, payload: bool,
-                 feedback: bool, apprec_file: Path | None) -> None:
+def show_command(where: _Where, message_id: str, as_json: bool, payload: bool,
+                 feedback: bool, apprec_file: Path | None, control_url: str | None,
+                 config: Path | None) -> None:
     """Show one message: envelope, findings (worst first) and answers.
 
     MESSAGE_ID is the AMQP message-id or the MsgHead MsgId.
     """
+    api = where.api(control_url, config)
     if apprec_file is not None:
-        apprec = api.get(f"/api/messages/{_quote(message_id)}/apprec").content
+        apprec = api.get(f"/api/messages/{_quote(message_id)}/apprec",
+                         {"document": "true"}).content
         try:
             apprec_file.write_bytes(apprec)
         except OSError as exc:
@@ -173,19 +200,26 @@ def show_command(api: _Api, message_id: str, as_json: bool, payload: bool,
 
 
 @messages.command("wait")
+@_where
 @_filters
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0,
               show_default=True, help="Seconds to wait.")
+@click.option("--existing", is_flag=True,
+              help="Also take a message received before the wait began (the oldest match).")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
 @click.pass_obj
-def wait_command(api: _Api, /, timeout: float, as_json: bool, **filters: Any) -> None:
-    """Wait until a message matching the filters has been answered; show it.
+def wait_command(where: _Where, /, timeout: float, existing: bool, as_json: bool,
+                 control_url: str | None, config: Path | None, **filters: Any) -> None:
+    """Wait for a new message matching the filters to be answered; show it.
 
-    Returns the oldest match at once if there is one; use --after-id (or --since) to wait for
-    a new one. Exits 1 when nothing matched within --timeout.
+    Only messages received after the wait began count, unless --existing, --after-id or
+    --since say otherwise. Exits 1 when nothing matched within --timeout.
     """
+    api = where.api(control_url, config)
     deadline = time.monotonic() + timeout
     params = _params(**filters)
+    if not existing and "after_id" not in params and "since" not in params:
+        params["after_id"] = _newest_id(api)
     while True:
         poll = min(max(deadline - time.monotonic(), 0.001), MAX_POLL_S)
         response = api.request("/api/wait", {**params, "timeout": round(poll, 3)},
@@ -201,6 +235,11 @@ def wait_command(api: _Api, /, timeout: float, as_json: bool, **filters: Any) ->
     else:
         click.echo(entry_text(entry))
 
+
+def _newest_id(api: _Api) -> int:
+    """The journal id of the newest message (0 when there is none): what "new" is after."""
+    newest = api.get("/api/messages", {"limit": 1}).json()
+    return int(newest[0]["id"]) if newest else 0
 
 
 def _quote(message_id: str) -> str:

@@ -80,16 +80,25 @@ def pki() -> None:
     help=f"Bad signing certificates for each sender, comma-separated: {_VARIANT_NAMES}, or all.",
 )
 @click.option("--force", is_flag=True, help="Replace a test PKI in a non-empty DIRECTORY.")
-def init(directory: Path, parties: list[PartySpec], variants: list[Variant], force: bool) -> None:
+@click.option("--readable-keys", is_flag=True,
+              help="Make private keys and registry.yaml readable by every user (0644), so that "
+                   "a container running as another user (the mockkpr image: uid 10001) can "
+                   "read them from a mount. Test keys only.")
+def init(directory: Path, parties: list[PartySpec], variants: list[Variant], force: bool,
+         readable_keys: bool) -> None:
     """Create a test CA, certificates, keys, a CRL and registry.yaml in DIRECTORY."""
-    made = create_test_pki(directory, parties, variants=variants, force=force)
+    made = create_test_pki(directory, parties, variants=variants, force=force,
+                           readable_keys=readable_keys)
     registry = load_registry(made.registry_file)
-    click.echo(f"created test PKI in {directory} (keys unencrypted: test use only)")
+    click.echo(f"created test PKI in {directory} (keys unencrypted"
+               + (", readable by every user" if readable_keys else "") + ": test use only)")
     click.echo(f"registry: {made.registry_file}")
     for party in parties:
         role = "receiver" if party.her_id == made.receiver else "sender"
         account = registry.account_of(party.her_id)
-        click.echo(f"  {party.her_id:>9}  {role:<8}  {party.name}  (SASL user {account})")
+        client = registry.party(party.her_id).client_id
+        click.echo(f"  {party.her_id:>9}  {role:<8}  {party.name}  (SASL user {account}"
+                   + (f", HelseID client {client})" if client else ")"))
     for her_id, (sender, variant) in sorted(made.variants.items()):
         click.echo(f"  {her_id:>9}  variant   {variant.value} signing certificate of {sender}")
     expected = load_settings().kpr_her_id
@@ -125,6 +134,12 @@ def _party_lines(
         lines.append(f"    account     {party.sasl.user}  password {password}")
     elif party.account is not None:
         lines.append(f"    account     {party.account} (inherited)")
+    if party.helseid is not None:
+        jwk = "private JWK held" if party.helseid.private_key is not None else "public JWK"
+        lines.append(f"    helseid     client {party.helseid.client_id}  scopes "
+                     f"{' '.join(party.helseid.scopes)}  ({jwk})")
+    elif party.client_id is not None:
+        lines.append(f"    helseid     client {party.client_id} (inherited)")
     queues = party.queues
     lines.append(f"    queues      {queues.asynchronous}  {queues.error}  {queues.dead_letter}")
     lines.append(f"    signing     {_validity(party.signing_certificate, registry, now)}")

@@ -13,7 +13,10 @@ from mockkpr.faults.load import library_text
 
 @click.group("scenarios")
 def scenarios() -> None:
-    """Fault-injection scenarios (docs/scenarios.md); arm one with `mockkpr serve --scenario`."""
+    """Fault-injection scenarios; arm one with `mockkpr serve --scenario`.
+
+    The format and every fault: `mockkpr docs scenarios`.
+    """
 
 
 @scenarios.command("list")

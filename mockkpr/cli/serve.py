@@ -17,7 +17,8 @@ from mockkpr.settings import load_settings
 
 @click.command("serve")
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
-              help="Settings file (YAML or TOML, keys as in README's table).")
+              help="Settings file (YAML or TOML, keys as the MOCKKPR_* names in lower case "
+                   "without the prefix; `mockkpr docs readme`, Configuration).")
 @click.option("--registry", type=click.Path(dir_okay=False, path_type=Path),
               help="Address registry (default: a test PKI created in the data directory).")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
@@ -29,6 +30,9 @@ from mockkpr.settings import load_settings
               help="Also listen for plain AMQP on this port (MOCKKPR_AMQP_PORT).")
 @click.option("--control-port", type=click.IntRange(0, 65535),
               help="HTTP control API port (MOCKKPR_CONTROL_PORT, default 8080).")
+@click.option("--http-port", type=click.IntRange(0, 65535),
+              help="Also serve KPR's HTTP submission API and a fake HelseID over TLS on this "
+              "port (MOCKKPR_HTTP_PORT; `mockkpr docs http-api`).")
 @click.option("--scenario", type=click.Path(dir_okay=False, path_type=Path),
               help="Arm this fault-injection scenario at start: a YAML file or a packaged "
               "name (MOCKKPR_SCENARIO; mockkpr scenarios list).")
@@ -43,6 +47,7 @@ def serve(
     amqps_port: int | None,
     amqp_port: int | None,
     control_port: int | None,
+    http_port: int | None,
     scenario: Path | None,
     broker: str | None,
 ) -> None:
@@ -52,7 +57,8 @@ def serve(
     """
     settings = load_settings(config, registry=registry, data_dir=data_dir, host=host,
                              amqps_port=amqps_port, amqp_port=amqp_port,
-                             control_port=control_port, scenario=scenario,
+                             control_port=control_port, http_port=http_port,
+                             scenario=scenario,
                              broker=broker)
     configure(settings)
     stop = threading.Event()
@@ -71,6 +77,9 @@ def serve(
                    f"{urls.amqps}" + (f" and {urls.amqp}" if urls.amqp else ""), err=True)
         click.echo(f"mockkpr: control API {urls.control} (readiness: {urls.control}/readyz)",
                    err=True)
+        if urls.http:
+            click.echo(f"mockkpr: HTTP API {urls.http}/messages, HelseID "
+                       f"{urls.http}/helseid (token endpoint {urls.token})", err=True)
         assert endpoint.registry is not None
         click.echo(f"mockkpr: registry {endpoint.registry.path}", err=True)
         armed = endpoint.faults.scenario

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import click
-from tqdm import tqdm
 
+from mockkpr.cli._progress import progress
 from mockkpr.errors import InputError
 from mockkpr.iplos import DocumentKind, Generation, Report, sniff_format
 from mockkpr.iplos import validate as validate_document
@@ -18,16 +18,10 @@ from mockkpr.iplos.rules.event_history import EventHistory
 from mockkpr.settings import load_settings
 
 
-@contextmanager
-def _progress(path: Path) -> Iterator[Callable[[int], None]]:
-    """A byte progress bar on a terminal; silent (disabled) when stderr is not a terminal."""
+def _progress(path: Path) -> AbstractContextManager[Callable[[int], None]]:
+    """A byte progress bar on a terminal; a progress line every few seconds elsewhere."""
     size = path.stat().st_size if path.is_file() else None
-    with tqdm(total=size, unit="B", unit_scale=True, desc=path.name, leave=False,
-              disable=None if sys.stderr.isatty() else True, file=sys.stderr) as bar:
-        def advance(n: int) -> None:
-            bar.update(n)
-
-        yield advance
+    return progress("validate", str(path), total=size, unit="B")
 
 
 def _is_event(path: Path) -> bool:

@@ -24,12 +24,19 @@ an answer arrives before the   stop waiting: the answer proves the message arriv
 outcome                        settle late)
 ============================== ================================================================
 
-Every retry is bounded by :class:`RetryPolicy` and by the caller's deadline.
+Connecting is retried only when trying again can help: a wrong password, an untrusted
+certificate or the wrong protocol for the port fail at once, with a message that names the fix
+(:mod:`mockkpr.client.failures`); a refused or timed-out connection is tried again.
+
+Every retry is bounded by :class:`RetryPolicy` and by the caller's deadline; waits grow
+exponentially with random jitter, so that many senders that lost the bus together do not all
+come back at the same instant.
 """
 
 from __future__ import annotations
 
 import contextlib
+import random
 import time
 import uuid
 from collections.abc import Callable
@@ -38,7 +45,10 @@ from typing import Any, cast
 
 from proton import Delivery, Endpoint, Message, ProtonException, Sender, SSLDomain, Timeout
 from proton.utils import BlockingConnection, BlockingReceiver, BlockingSender
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_any
+from tenacity.stop import stop_base
 
+from mockkpr.client.failures import Attempt, ConnectFailed, classify, peer_words
 from mockkpr.errors import EndpointError
 from mockkpr.log import get_logger
 
@@ -61,18 +71,26 @@ class RetryPolicy:
 
     ``transfers``: deliveries of one message at most (the first included) before giving up on
     released/modified outcomes, transient rejections and lost connections. ``connects``:
-    connection attempts in a row before giving up. Waits between attempts start at
-    ``backoff`` seconds and double up to ``backoff_max``.
+    connection attempts in a row before giving up (only for failures that trying again can
+    help). Waits between attempts start at ``backoff`` seconds and double up to
+    ``backoff_max``, each plus a random ``jitter`` of up to that many seconds.
     """
 
     transfers: int = 5
     connects: int = 5
     backoff: float = 0.25
     backoff_max: float = 4.0
+    jitter: float = 0.25
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait before attempt ``attempt + 1`` (``attempt`` >= 1)."""
-        return float(min(self.backoff * 2 ** max(attempt - 1, 0), self.backoff_max))
+        # Jitter spreads retries; nothing here is secret.
+        spread = random.uniform(0, self.jitter) if self.jitter > 0 else 0.0  # noqa: S311
+        return float(min(self.backoff * 2 ** max(attempt - 1, 0) + spread, self.backoff_max))
+
+    def wait(self, state: RetryCallState) -> float:
+        """The wait before the next attempt, as tenacity asks for it."""
+        return self.delay(state.attempt_number)
 
 
 class DeliveryFailed(EndpointError):
@@ -99,6 +117,17 @@ class DeliveryFailed(EndpointError):
             TRANSIENT_REJECTIONS
 
 
+class _StopAt(stop_base):
+    """Stop when the next attempt would begin after ``deadline`` (``time.monotonic``)."""
+
+    def __init__(self, deadline: float | None) -> None:
+        self.deadline = deadline
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self.deadline is not None and \
+            time.monotonic() + (retry_state.upcoming_sleep or 0.0) >= self.deadline
+
+
 class _Lost(Exception):
     """The connection, session or link is gone: reconnect and send again."""
 
@@ -121,6 +150,7 @@ class Endpoints:
     target: str
     sources: tuple[str, ...]
     insecure: bool
+    ca_path: str = ""  # the CA file trusted for TLS (for messages)
 
 
 class BusConnection:
@@ -143,19 +173,31 @@ class BusConnection:
         return self._connection is not None
 
     def open(self, deadline: float | None = None, *, retry: bool = True) -> None:
-        """Connect (and attach the receivers); with ``retry``, up to ``policy.connects`` times."""
+        """Connect (and attach the receivers); with ``retry``, up to ``policy.connects`` times.
+
+        Raises :class:`~mockkpr.client.failures.ConnectFailed` (an
+        :class:`~mockkpr.errors.EndpointError`) saying why and what to do; failures that no
+        retry can mend (a wrong password, an untrusted certificate...) are not retried.
+        """
         attempts = self.policy.connects if retry else 1
-        for attempt in range(1, attempts + 1):
-            try:
-                self._open_once()
-                return
-            except EndpointError as exc:
-                wait = self.policy.delay(attempt)
-                if attempt >= attempts or (deadline is not None
-                                           and time.monotonic() + wait >= deadline):
-                    raise
-                log.info("client.reconnecting", attempt=attempt, wait=wait, reason=str(exc))
-                time.sleep(wait)
+
+        def before_sleep(state: RetryCallState) -> None:
+            failure = state.outcome.exception() if state.outcome else None
+            log.info("client.reconnecting", attempt=state.attempt_number,
+                     wait=round(state.upcoming_sleep, 3), reason=str(failure))
+
+        retrying = Retrying(
+            stop=stop_any(stop_after_attempt(attempts), _StopAt(deadline)), wait=self.policy.wait,
+            retry=retry_if_exception(lambda e: isinstance(e, ConnectFailed) and not e.permanent),
+            before_sleep=before_sleep, reraise=True)
+        try:
+            retrying(self._open_once)
+        except ConnectFailed as failed:
+            tried = retrying.statistics.get("attempt_number", 1)
+            if tried > 1:
+                raise ConnectFailed(f"{failed} ({tried} attempts)", cause=failed.cause,
+                                    permanent=failed.permanent) from None
+            raise
 
     def _open_once(self) -> None:
         ends = self.endpoints
@@ -166,7 +208,8 @@ class BusConnection:
                 allow_insecure_mechs=ends.insecure, reconnect=False,
                 container_id=f"mockkpr-send-{uuid.uuid4()}")
         except Exception as exc:
-            raise EndpointError(f"cannot connect to {ends.url} as {ends.user}: {exc}") from None
+            raise classify(exc, Attempt(ends.url, ends.user, ends.ca_path, not ends.insecure),
+                           timeout=self.connect_timeout) from None
         self._connection = connection
         self.connections += 1
         try:
@@ -175,8 +218,10 @@ class BusConnection:
                 for source in ends.sources]
         except ProtonException as exc:
             self.drop()
-            raise EndpointError(f"cannot receive from {', '.join(ends.sources)}: {exc}"
-                                ) from None
+            condition = getattr(exc, "condition", None)
+            raise ConnectFailed(
+                f"cannot receive from {', '.join(ends.sources)}: {peer_words(str(exc))}",
+                cause="refused-link", permanent=condition in PERMANENT_REFUSALS) from None
 
     def drop(self) -> None:
         """Forget the connection (closing it if it still answers)."""

@@ -235,7 +235,7 @@ class KprClient:
             ssl_domain=tls.client_domain(self.registry.ca_path) if target.tls else None,
             target=self.address(),
             sources=(f"/amq/queue/{queues.asynchronous}", f"/amq/queue/{queues.error}"),
-            insecure=not target.tls)
+            insecure=not target.tls, ca_path=str(self.registry.ca_path))
 
     def connect(self, *, retry: bool = False) -> None:
         """Open the connection (SASL PLAIN, TLS when the URL says amqps) and the receivers.

@@ -271,7 +271,7 @@ def exit_code(obs: Observations, role: Role, expected: int, why: str) -> Check:
     passed = record.outcome.exit_code == expected
     return Check(name, passed, wanted, _outcome_text(record),
                  hint="" if passed else "the command must exit as the sender judged the "
-                 "receipt (docs/conformance.md, the sender command contract)")
+                 "receipt (`mockkpr docs conformance`, the sender command contract)")
 
 
 def shows(obs: Observations, role: Role, words: tuple[str, ...], what: str) -> Check:

@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from mockkpr import __version__
+from mockkpr.control.answers import answers_router
 from mockkpr.control.metrics import Metrics
 from mockkpr.control.parties import parties_router
 from mockkpr.control.records import records_router
@@ -176,7 +177,7 @@ def create_app(
         return EntryDetail.of(_entry(journal, message_id, settled=False))
 
     @app.get("/api/messages/{message_id}/feedback", responses=NOT_READY_YET,
-             summary="The detailed feedback: the validator's JSON report (docs/receipts.md)")
+             summary="The detailed feedback: the validator's JSON report (`mockkpr docs receipts`)")
     def feedback(message_id: str) -> dict[str, Any]:
         entry = _entry(journal, message_id, settled=True)
         if entry.report is None:
@@ -229,6 +230,7 @@ def create_app(
 
     if scenarios is not None:
         app.include_router(scenario_router(scenarios))
+    app.include_router(answers_router(journal))
     app.include_router(records_router(journal))
     install_web(app, Web(journal, checks, registry=registry, scenarios=scenarios,
                          listeners=listeners or {}))

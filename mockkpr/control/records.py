@@ -1,8 +1,4 @@
-"""JSON API routes beside the journal's: the AppRec sent, and conformance runs recorded.
-
-``GET /api/messages/{message_id}/apprec`` serves the AppRec the endpoint sent for a message:
-the XML as built (before signing and encryption), or with ``?protected=true`` the exact bytes
-that went on the wire (CMS, ``application/pkcs7-mime``).
+"""JSON API routes for the conformance runs recorded against this endpoint.
 
 ``POST /api/conformance/cases`` is how a conformance harness (``mockkpr certify``, the pytest
 plugin) records each case it judged against this endpoint, with the messages it judged; the
@@ -13,8 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
-from fastapi.responses import Response
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from mockkpr.journal.browse import Browser
@@ -93,28 +88,6 @@ def records_router(journal: Journal) -> APIRouter:
     """The routes over ``journal``."""
     router = APIRouter()
     browser = Browser(journal)
-
-    @router.get("/api/messages/{message_id}/apprec", response_class=Response,
-                summary="The AppRec sent for a message: its XML, or the exact protected bytes",
-                responses={200: {"content": {"application/xml": {},
-                                             "application/pkcs7-mime": {}}},
-                           404: {"description": "Unknown message, or no AppRec was sent."}})
-    def apprec(message_id: str, protected: Annotated[bool, Query(
-            description="The bytes sent on the wire (signed and encrypted CMS) instead of "
-                        "the XML.")] = False) -> Response:
-        entry = journal.get_by_message_id(message_id)
-        if entry is None:
-            raise HTTPException(404, f"no message with message-id or MsgId {message_id!r}")
-        sent = [a for a in entry.answers if a.kind == "apprec"]
-        if not sent:
-            raise HTTPException(404, f"no AppRec was sent for message {message_id!r} "
-                                     f"(outcome {entry.outcome.value})")
-        message = sent[0].message
-        if protected:
-            return Response(message.body, media_type="application/pkcs7-mime")
-        if message.document is None:
-            raise HTTPException(404, f"the AppRec of message {message_id!r} was not kept")
-        return Response(message.document, media_type="application/xml")
 
     @router.post("/api/conformance/cases", summary="Record a conformance case judged against "
                  "this endpoint (called by mockkpr certify and the pytest plugin)")

@@ -94,11 +94,12 @@ class EntryDetail(EntryOut):
 
     msghead: dict[str, Any] | None = Field(description="What the MsgHead envelope said.")
     report: dict[str, Any] | None = Field(
-        description="The validator's report (one item of docs/report-schema.json's reports).")
+        description="The validator's report (one item of the reports of "
+        "`mockkpr docs report-schema.json`).")
     payload_size: int | None = Field(description="Bytes of the decrypted payload, if any.")
     details: dict[str, Any] = Field(
         description="What the endpoint observed: wire.*, cms.* and group.* keys "
-        "(docs/observations.md).")
+        "(`mockkpr docs observations`).")
 
     @classmethod
     def of(cls, entry: JournalEntry) -> EntryDetail:

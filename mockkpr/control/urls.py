@@ -6,9 +6,14 @@ from __future__ import annotations
 _WILDCARDS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104
 
 
+def local_host(host: str) -> str:
+    """The address a local client connects to for a server listening on ``host``."""
+    return _WILDCARDS.get(host, host)
+
+
 def control_url(host: str, port: int) -> str:
     """``http://host:port`` for a server listening on ``host``, IPv6 hosts bracketed."""
-    host = _WILDCARDS.get(host, host)
+    host = local_host(host)
     if ":" in host:
         host = f"[{host}]"
     return f"http://{host}:{port}"

@@ -32,6 +32,7 @@ from mockkpr.faults.forged import ForgedKeys
 from mockkpr.faults.verify import ExpectationFailed, Result
 from mockkpr.journal.models import JournalEntry, MessageFilter
 from mockkpr.journal.store import Journal
+from mockkpr.kneik import HttpApi
 from mockkpr.log import get_logger
 from mockkpr.pki import PartySpec, create_test_pki
 from mockkpr.registry import REGISTRY_FILE, Registry, load_registry
@@ -48,6 +49,8 @@ DEFAULT_PARTIES = (
 )
 _ANY_INTERFACE = ("0.0.0.0", "::")  # noqa: S104  (recognised, never bound here)
 DEFAULT_PASSWORDS = {party.her_id: f"test-{party.her_id}" for party in DEFAULT_PARTIES}
+#: HelseID client ids of the default senders (their private JWKs are in the PKI directory).
+DEFAULT_CLIENT_IDS = {party.her_id: f"mockkpr-{party.her_id}" for party in DEFAULT_PARTIES[1:]}
 
 
 def documented_passwords() -> dict[str, str]:
@@ -67,7 +70,7 @@ def ensure_registry(settings: Settings) -> Registry:
         log.info("pki.created", directory=str(path.parent),
                  parties=[p.her_id for p in DEFAULT_PARTIES])
         create_test_pki(path.parent, DEFAULT_PARTIES, passwords=DEFAULT_PASSWORDS,
-                        tls_names=settings.tls_names)
+                        tls_names=settings.tls_names, client_ids=DEFAULT_CLIENT_IDS)
     registry = load_registry(path)
     if registry.find(settings.kpr_her_id) is None:
         raise ConfigError(f"{path}: no party for the KPR receiver HER-id "
@@ -102,6 +105,8 @@ class Urls:
     amqps: str
     amqp: str | None
     control: str
+    http: str | None = None  # the HTTP submission API (POST {http}/messages)
+    token: str | None = None  # its fake HelseID's token endpoint
 
 
 class Endpoint:
@@ -119,6 +124,7 @@ class Endpoint:
         self._executor: ThreadPoolExecutor | None = None
         self._amqp: AmqpServer | None = None
         self._control: ControlServer | None = None
+        self.http: HttpApi | None = None
 
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> Endpoint:
@@ -164,8 +170,12 @@ class Endpoint:
                          listeners=self._listener_urls())
         self._control = ControlServer(app, settings.control_host, settings.control_port)
         self._control.start()
+        if settings.http_port is not None:
+            self.http = HttpApi(receiver, registry, settings, plan=self.faults,
+                                now=self.clock.now)
+            self.http.start()
         log.info("endpoint.ready", amqps=self.urls.amqps, amqp=self.urls.amqp,
-                 control=self.urls.control, registry=str(registry.path))
+                 control=self.urls.control, http=self.urls.http, registry=str(registry.path))
         return self
 
     def _tls_domain(self, registry: Registry) -> SSLDomain:
@@ -175,6 +185,9 @@ class Endpoint:
 
     def stop(self) -> None:
         """Stop serving; the journal keeps everything recorded."""
+        if self.http is not None:
+            self.http.stop()
+            self.http = None
         if self._control is not None:
             self._control.stop()
             self._control = None
@@ -204,6 +217,8 @@ class Endpoint:
             "journal": self.journal is not None and self.journal.ping(),
             "amqp_listeners": self._amqp is not None and self._amqp.running,
             "scenario": self._requested is None or self.faults.scenario is self._requested,
+            **({"http_listener": self.http is not None and self.http.running}
+               if self.settings.http_port is not None else {}),
         }
 
     # ----------------------------------------------------------------- fault injection
@@ -276,4 +291,7 @@ class Endpoint:
         host = "localhost" if wildcard else self.settings.host
         ports = self._amqp.ports
         amqp = f"amqp://{host}:{ports[1]}" if len(ports) > 1 else None
-        return Urls(f"amqps://{host}:{ports[0]}", amqp, self._control.url)
+        http = self.http
+        return Urls(f"amqps://{host}:{ports[0]}", amqp, self._control.url,
+                    http.url if http is not None else None,
+                    http.token_url if http is not None else None)

@@ -15,8 +15,10 @@ proton through its SASL plug-in interface (``proton/sasl_plugin.h``):
   accepted transport: authentication required, mechanisms restricted to PLAIN.
 
 The plug-in interface is internal to proton: the struct layout and the state enum are written
-down here from proton 0.40.0's headers and are only checked by the version pin and a login test.
-Read docs/sasl.md before upgrading proton.
+down here from proton's headers, which are the same in 0.39.0 and 0.40.0. They are
+guarded at run time twice: the installed version must be one of those, and before the table
+serves anyone a login is played through it in memory (a right password must log in as its
+user, a wrong one must be refused). Read docs/sasl.md before allowing another proton.
 """
 
 from __future__ import annotations
@@ -33,8 +35,13 @@ import proton
 from mockkpr.errors import EndpointError, InputError
 from mockkpr.log import get_logger
 
-PINNED_PROTON_VERSION: Final = (0, 40, 0)
-"""The only proton version whose plug-in ABI this module was written against."""
+VERIFIED_PROTON_VERSIONS: Final = ((0, 39, 0), (0, 40, 0))
+"""The proton versions whose ``sasl_plugin.h`` (slots, state enum, ``pn_bytes_t``) and
+``pnx_sasl_set_succeeded`` were compared with what this module declares (identical) and whose
+compiled core is the ``cproton_ffi`` extension it loads (0.38 and older have a SWIG one)."""
+
+PINNED_PROTON_VERSION: Final = VERIFIED_PROTON_VERSIONS[-1]
+"""The newest verified version (what the image and the tests run)."""
 
 MECHANISM: Final = "PLAIN"
 """The one mechanism the server offers once the authenticator is installed."""
@@ -48,7 +55,7 @@ PasswordCheck = Callable[[str, str], bool]
 _log = get_logger(__name__)
 
 
-# --- What proton 0.40.0 declares in proton/sasl_plugin.h and proton/types.h -----------------
+# --- What proton 0.39.0 and 0.40.0 declare in proton/sasl_plugin.h and proton/types.h -------
 
 # enum pnx_sasl_state: SASL_NONE = 0, SASL_POSTED_INIT, SASL_POSTED_MECHANISMS,
 # SASL_POSTED_RESPONSE, SASL_POSTED_CHALLENGE, SASL_RECVED_SUCCESS, SASL_RECVED_FAILURE,
@@ -185,6 +192,7 @@ _lock = threading.Lock()
 _core: _ProtonCore | None = None
 _check: PasswordCheck | None = None
 _installed = False
+_quiet = False  # the self-test's logins are not logged
 _table = _SaslImplementation()  # lives as long as the process: transports point at it
 _offered = ctypes.create_string_buffer(MECHANISM.encode("ascii"))
 
@@ -214,10 +222,12 @@ def _accepted_user(core: _ProtonCore, transport: int | None, mechanism: bytes | 
             user = credentials.user
             check = _check
             if check is not None and check(credentials.user, credentials.password) is True:
-                _log.debug("sasl.login_accepted", user=user)
+                if not _quiet:
+                    _log.debug("sasl.login_accepted", user=user)
                 return user
             reason = "user name or password not accepted"
-    _log.info("sasl.login_refused", user=user, reason=reason)
+    if not _quiet:
+        _log.info("sasl.login_refused", user=user, reason=reason)
     return None
 
 
@@ -268,16 +278,13 @@ def install_plain_authenticator(check: PasswordCheck) -> None:
     call are affected. Proton clients in the process keep proton's built-in client behaviour.
     """
     global _core, _check, _installed
-    if tuple(proton.VERSION) != PINNED_PROTON_VERSION:
-        found = ".".join(str(part) for part in proton.VERSION)
-        raise EndpointError(
-            f"python-qpid-proton {found} is installed but the SASL PLAIN authenticator is "
-            f"written against {'.'.join(map(str, PINNED_PROTON_VERSION))}'s internal plug-in "
-            "interface; see docs/sasl.md before upgrading"
-        )
+    check_proton_version()
     with _lock:
         if _core is None:
-            library = importlib.import_module("cproton_ffi").__file__
+            try:
+                library = importlib.import_module("cproton_ffi").__file__
+            except ImportError as exc:
+                raise EndpointError(f"proton's compiled core cannot be loaded: {exc}") from None
             if library is None:
                 raise EndpointError("proton's compiled core (cproton_ffi) has no file to load")
             core = _ProtonCore(library)
@@ -286,11 +293,91 @@ def install_plain_authenticator(check: PasswordCheck) -> None:
             _table.list_mechanisms = ctypes.cast(_list_mechanisms_c, ctypes.c_void_p).value
             _table.process_init = ctypes.cast(_process_init_c, ctypes.c_void_p).value
             _core = core
-        _check = check
         if not _installed:
             _core.set_default_implementation(ctypes.byref(_table))
             _installed = True
-            _log.info("sasl.plain_installed", proton=".".join(map(str, PINNED_PROTON_VERSION)))
+            try:
+                _self_test()
+            except BaseException:
+                _core.set_default_implementation(None)
+                _installed = False
+                raise
+            _log.info("sasl.plain_installed", proton=_version_text(tuple(proton.VERSION)))
+        _check = check
+
+
+def _version_text(version: tuple[int, ...]) -> str:
+    return ".".join(str(part) for part in version)
+
+
+def check_proton_version(version: tuple[int, ...] | None = None) -> None:
+    """Raise :class:`~mockkpr.errors.EndpointError` unless ``version`` (default: the installed
+    proton's) is one whose plug-in interface this module was verified against."""
+    found = tuple(proton.VERSION) if version is None else version
+    if found in VERIFIED_PROTON_VERSIONS:
+        return
+    verified = ", ".join(_version_text(v) for v in VERIFIED_PROTON_VERSIONS)
+    raise EndpointError(
+        f"python-qpid-proton {_version_text(found)} is installed, but the endpoint's SASL PLAIN "
+        f"check plugs into proton's internal plug-in interface, verified only for {verified}. "
+        "The client side (mockkpr send, KprClient) works with it; to run the endpoint install "
+        "a verified proton (pip install 'python-qpid-proton>=0.39,<0.41', as "
+        "`pip install 'mockkpr[server]'` does) or run the container image. How to verify "
+        "another version: `mockkpr docs sasl`.")
+
+
+_SELF_TEST_USER = "mockkpr-self-test"
+_SELF_TEST_PASSWORD = "self-test-password"  # noqa: S105 - a fixed value for an in-memory login
+
+
+def _login_in_memory(password: str) -> tuple[bool, str | None]:
+    """A PLAIN login through the installed table, client and server transports joined in
+    memory: (authenticated, the server's user)."""
+    server, client = proton.Transport(proton.Transport.SERVER), proton.Transport()
+    server_connection, client_connection = proton.Connection(), proton.Connection()
+    client_connection.user, client_connection.password = _SELF_TEST_USER, password
+    for transport, connection in ((server, server_connection), (client, client_connection)):
+        transport.bind(connection)
+        connection.open()
+    require_plain(server, allow_insecure=True)
+    client_sasl = client.sasl()
+    client_sasl.allowed_mechs(MECHANISM)
+    client_sasl.allow_insecure_mechs = True
+    for _ in range(20):  # a SASL exchange takes a handful of round trips
+        moved = 0
+        for source, sink in ((client, server), (server, client)):
+            pending = source.pending()
+            data = source.peek(pending) if pending > 0 else None
+            if data:
+                sink.push(data)
+                source.pop(len(data))
+                moved += len(data)
+        if not moved:
+            break
+    done = server.sasl().outcome is not None
+    return done and server.authenticated, server.user if done else None
+
+
+def _self_test() -> None:
+    """Log in through the table once right and once wrong; raise if it does not behave."""
+    global _check
+
+    def fixed(user: str, password: str) -> bool:
+        return (user, password) == (_SELF_TEST_USER, _SELF_TEST_PASSWORD)
+
+    global _quiet
+    previous, _check, _quiet = _check, fixed, True
+    try:
+        right = _login_in_memory(_SELF_TEST_PASSWORD)
+        wrong = _login_in_memory("wrong-" + _SELF_TEST_PASSWORD)
+    finally:
+        _check, _quiet = previous, False
+    if right != (True, _SELF_TEST_USER) or wrong[0]:
+        raise EndpointError(
+            f"python-qpid-proton {_version_text(tuple(proton.VERSION))}'s SASL plug-in interface "
+            f"does not behave as mockkpr expects (a right password gave {right}, a wrong one "
+            f"{wrong}); the endpoint cannot check passwords with it. Install a verified proton "
+            "(`mockkpr docs sasl`) or run the container image.")
 
 
 def uninstall_plain_authenticator() -> None:

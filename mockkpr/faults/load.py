@@ -83,7 +83,7 @@ def _problem(error: Any, root: yaml.Node | None) -> str:
     if inner:  # a check across fields names its own path
         path, message = inner.group(1), inner.group(2)
     if error["type"] == "extra_forbidden":
-        message = "unknown key (not part of the scenario format; see docs/scenarios.md)"
+        message = "unknown key (not part of the scenario format; see `mockkpr docs scenarios`)"
     elif error["type"] == "union_tag_invalid":
         tag = error.get("ctx", {}).get("tag")
         message = f"unknown fault kind {tag!r}; known: {', '.join(FAULT_KINDS)}"

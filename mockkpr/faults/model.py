@@ -18,7 +18,8 @@ A scenario (docs/scenarios.md; JSON Schema ``scenario.schema.json`` beside this 
 Each fault acts at one *stage* of the endpoint's work (:class:`Stage`), which decides what a
 selector can know: the subject and message-id of a message are known once it has arrived, the
 sender HER-id from the login on (through the account's HER-ids), and at the TLS handshake only
-the connection's number.
+the connection's number. The HTTP route (docs/http-api.md) has stages of its own: a token
+request at the fake HelseID, and a submission once its token and body are read.
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ class Stage(StrEnum):
     MESSAGE = "message"  # a whole message has arrived, before it is processed
     SETTLE = "settle"  # the message was processed and answered; its disposition is next
     ANSWER = "answer"  # the receiver's answer (AppRec or transport error) is being queued
+    TOKEN = "token"  # noqa: S105  (a stage's name) HTTP route: a token request at HelseID
+    REQUEST = "request"  # HTTP route: a submission, token and body read, before processing
 
 
 class Selector(BaseModel):
@@ -365,11 +368,59 @@ class TransportErrorAnswer(_AnswerFault):
     keep_apprec: bool = Field(False, description="Send the AppRec as well.")
 
 
+# ------------------------------------------------------------------ the HTTP route
+class _RequestFault(_Fault):
+    @property
+    def stage(self) -> Stage:
+        return Stage.REQUEST
+
+
+class HttpError(_RequestFault):
+    """Answer a submission with an HTTP error (500 with an errorCode, 429 or 503 with
+    ``Retry-After``...) instead of processing it, or after processing it."""
+
+    kind: Literal["http-error"]
+    status: Literal[429, 500, 502, 503, 504] = 500
+    error_code: int = Field(1002, description="errorCode in the body.")
+    error_message: str = Field("mockkpr fault: technical error", min_length=1)
+    retry_after: int | None = Field(
+        None, ge=0, description="Seconds in Retry-After (default 1 with 429 and 503).")
+    after_processing: bool = Field(
+        False, description="Process and record the submission first, then answer the error "
+        "(the sender never hears it was received).")
+
+
+class SlowResponse(_RequestFault):
+    """Wait ``seconds`` (real time) before processing a submission, or before answering it."""
+
+    kind: Literal["slow-response"]
+    seconds: float = Field(gt=0)
+    after_processing: bool = Field(False, description="Process first, then wait.")
+
+
+class ExpireToken(_RequestFault):
+    """Treat the submission's access token as expired from now on: 401 ``invalid_token``."""
+
+    kind: Literal["expire-token"]
+
+
+class TokenEndpointDown(_Fault):
+    """The fake HelseID's token endpoint answers an HTTP error instead of a token."""
+
+    kind: Literal["token-endpoint-down"]
+    status: Literal[500, 502, 503, 504] = 503
+    retry_after: int | None = Field(None, ge=0, description="Seconds in Retry-After.")
+
+    @property
+    def stage(self) -> Stage:
+        return Stage.TOKEN
+
+
 Fault = Annotated[
     Reject | Release | Modify | WithholdSettlement | SlowAccept | DetachLink | CloseSession
     | CloseConnection | DropConnection | StarveCredit | RefuseLogin | TlsHandshakeFailure
     | ApprecStatus | LateApprec | NoApprec | DuplicateApprec | ForgedApprec | OrphanApprec
-    | TransportErrorAnswer,
+    | TransportErrorAnswer | HttpError | SlowResponse | ExpireToken | TokenEndpointDown,
     Field(discriminator="kind"),
 ]
 
@@ -378,7 +429,8 @@ FAULT_KINDS = (
     "reject", "release", "modify", "withhold-settlement", "slow-accept", "detach-link",
     "close-session", "close-connection", "drop-connection", "starve-credit", "refuse-login",
     "tls-handshake-failure", "apprec-status", "late-apprec", "no-apprec", "duplicate-apprec",
-    "forged-apprec", "orphan-apprec", "transport-error",
+    "forged-apprec", "orphan-apprec", "transport-error", "http-error", "slow-response",
+    "expire-token", "token-endpoint-down",
 )
 
 #: What a selector can know at each stage.
@@ -390,6 +442,8 @@ KNOWN_AT: dict[Stage, frozenset[str]] = {
     Stage.MESSAGE: frozenset({"sender", "subject", "message_id"}),
     Stage.SETTLE: frozenset({"sender", "subject", "message_id"}),
     Stage.ANSWER: frozenset({"sender", "subject", "message_id"}),
+    Stage.TOKEN: frozenset({"sender"}),
+    Stage.REQUEST: frozenset({"sender", "subject", "message_id"}),
 }
 
 _WHY_UNKNOWN = {
@@ -397,6 +451,7 @@ _WHY_UNKNOWN = {
     Stage.LOGIN: "at the login only the account (sender) is known",
     Stage.ATTACH: "when a link attaches only the account (sender) is known",
     Stage.TRANSFER: "mid-transfer only the account (sender) is known",
+    Stage.TOKEN: "at the token endpoint only the client (sender) is known",
 }
 
 

@@ -37,6 +37,7 @@ from mockkpr.journal.models import (
 )
 from mockkpr.log import get_logger
 from mockkpr.service.messages import OutboundMessage
+from mockkpr.service.submissions import REF_ID
 from mockkpr.settings import Settings
 
 log = get_logger(__name__)
@@ -358,14 +359,17 @@ class Journal:
             after = batch[-1].id or after
 
     def get_by_message_id(self, message_id: str) -> JournalEntry | None:
-        """The entry for an AMQP message-id, or else for a MsgHead MsgId; None when unknown.
+        """The entry for an AMQP message-id, or else for a MsgHead MsgId, or else for the
+        refId of an HTTP submission; None when unknown.
 
         When several entries match (a message sent again), the newest original is returned,
         not a DUPLICATE record of it.
         """
         e = t.entries.c
         entry = self._preferred(e.message_id == message_id, settled_only=False)
-        return entry or self._preferred(e.msg_id == message_id, settled_only=False)
+        entry = entry or self._preferred(e.msg_id == message_id, settled_only=False)
+        return entry or self._preferred(e.details[REF_ID].as_string() == message_id,
+                                        settled_only=False)
 
     def list(
         self,

@@ -2,8 +2,9 @@
 
 Loading failures are :class:`~mockkpr.errors.PkiError` naming the file; callers that know more
 context (the registry: which party, which field) wrap them.
-Private keys are written unencrypted, readable by the owner only; they belong to a test PKI and
-their file names say ``UNENCRYPTED``.
+Private keys are written unencrypted, readable by the owner only (unless asked to write them
+readable for a container that runs as another user); they belong to a test PKI and their file
+names say ``UNENCRYPTED``.
 """
 
 from __future__ import annotations
@@ -19,11 +20,21 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from mockkpr.errors import PkiError
 
 
+def unreadable_hint(path: Path) -> str:
+    """What to do about a file this process may not read (e.g. a container's other uid)."""
+    return (f"this process runs as uid {os.getuid()}, gid {os.getgid()} (the mockkpr image: "
+            f"uid 10001): make the files readable for it, e.g. `chmod -R a+rX {path.parent}`, "
+            "or create them with `mockkpr pki init DIR --readable-keys`")
+
+
 def _read(path: Path, what: str) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
         raise PkiError(f"{what} file {path} does not exist") from None
+    except PermissionError as exc:
+        raise PkiError(f"{what} file {path} cannot be read ({exc.strerror}); "
+                       f"{unreadable_hint(path)}") from None
     except OSError as exc:
         raise PkiError(f"{what} file {path} cannot be read: {exc.strerror}") from None
 

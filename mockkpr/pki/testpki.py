@@ -15,6 +15,8 @@ passphrase)::
     parties/{her_id}/encryption-cert.pem    keyEncipherment
     parties/{her_id}/encryption-key.UNENCRYPTED.pem
     parties/{her_id}/previous-encryption-cert.pem            receiver only: a "legacy" key
+    parties/{her_id}/helseid-jwk.public.json                 senders: HelseID client key
+    parties/{her_id}/helseid-jwk.UNENCRYPTED.json            (public and private JWK)
     parties/{her_id}/previous-encryption-key.UNENCRYPTED.pem
     unknown-ca/ca-cert.pem                  only with the unknown-ca variant: a CA nobody trusts
     parties/{receiver}/forged/{problem}-signing-cert.pem      receiver only, for fault injection
@@ -22,7 +24,8 @@ passphrase)::
 
 The first party is the **receiver** (the KPR that mockkpr plays); the others are senders. Every
 party gets keys (a test PKI serves both sides) and a SASL account ``mockkpr-{her_id}`` with a
-random password that is written only to ``registry.yaml``.
+random password that is written only to ``registry.yaml``. Every sender also gets a client at
+mockkpr's fake HelseID (the HTTP route): a random client id (a UUID) and an RSA JWK.
 
 Variants are bad signing certificates for testing the receiver's checks. Each sender gets one
 *variant party* per requested variant: a level-2 child (``parent`` = the sender, so it shares the
@@ -41,6 +44,7 @@ from __future__ import annotations
 
 import secrets
 import shutil
+import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -51,7 +55,7 @@ from typing import Any
 import yaml
 
 from mockkpr.errors import ConfigError
-from mockkpr.pki import build, files
+from mockkpr.pki import build, files, jwk
 
 REGISTRY_FILE = "registry.yaml"
 #: Directory of the receiver's forged signing certificates, below ``parties/{her_id}``.
@@ -151,13 +155,14 @@ def _prepare(directory: Path, force: bool) -> None:
 
 
 class _Writer:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, private: bool = True) -> None:
         self.directory = directory
+        self.private = private  # keys and registry readable by the owner only
 
     def cert(self, relative: str, issued: build.Issued, key_relative: str) -> dict[str, str]:
         files.write_file(self.directory / relative, files.certificate_pem(issued.certificate))
         files.write_file(
-            self.directory / key_relative, files.key_pem(issued.key), private=True
+            self.directory / key_relative, files.key_pem(issued.key), private=self.private
         )
         return {"certificate": relative, "key": key_relative}
 
@@ -171,19 +176,24 @@ def create_test_pki(
     force: bool = False,
     passwords: Mapping[int, str] | None = None,
     tls_names: Sequence[str] = (),
+    readable_keys: bool = False,
+    client_ids: Mapping[int, str] | None = None,
 ) -> GeneratedPki:
     """Create the test PKI and ``registry.yaml`` in ``directory`` (layout in the module doc).
 
     Refuses a non-empty ``directory`` unless ``force``, which replaces only the files and
     directories a test PKI consists of. SASL passwords are random unless ``passwords`` gives
-    one for a HER-id (the documented defaults of a first start use that). The TLS certificate
-    is for localhost and 127.0.0.1 plus ``tls_names``. Raises
+    one for a HER-id (the documented defaults of a first start use that); HelseID client ids
+    are random UUIDs unless ``client_ids`` gives one. The TLS certificate is for localhost and
+    127.0.0.1 plus ``tls_names``. Private keys and the registry (which holds passwords) are
+    readable by the owner only, unless ``readable_keys`` (for a container that runs as another
+    user, like the mockkpr image's uid 10001). Raises
     :class:`ConfigError` for unusable input.
     """
     _check(parties, variants)
     now = now or datetime.now(UTC)
     _prepare(directory, force)
-    writer = _Writer(directory)
+    writer = _Writer(directory, private=not readable_keys)
     ca = build.make_ca(now)
     writer.cert("ca/ca-cert.pem", ca, "ca/ca-key.UNENCRYPTED.pem")
     tls = build.issue(
@@ -208,7 +218,8 @@ def create_test_pki(
     made: dict[int, tuple[int, Variant]] = {}
     for index, party in enumerate(parties):
         entry = _party(writer, ca, party, now, receiver=index == 0,
-                       password=(passwords or {}).get(party.her_id))
+                       password=(passwords or {}).get(party.her_id),
+                       client_id=(client_ids or {}).get(party.her_id))
         entries.append(entry)
         if index == 0:
             continue
@@ -246,18 +257,24 @@ def create_test_pki(
     }
     header = (
         "# mockkpr address registry for a TEST PKI - not for production.\n"
-        "# Written by `mockkpr pki init`; holds SASL passwords. Format: docs/pki-and-registry.md\n"
+        "# Written by `mockkpr pki init`; holds SASL passwords.\n"
+        "# Format: `mockkpr docs pki-and-registry`\n"
     )
     registry_file = directory / REGISTRY_FILE
     text = header + yaml.safe_dump(registry, sort_keys=False, allow_unicode=True)
-    files.write_file(registry_file, text.encode(), private=True)
+    files.write_file(registry_file, text.encode(), private=not readable_keys)
     files.write_file(directory / "README.txt", README.encode())
+    if readable_keys:  # whatever the umask: every user may read the files and enter the folders
+        for path in [directory, *(directory / name for name in _WRITTEN)]:
+            for item in [path, *path.rglob("*")] if path.is_dir() else [path]:
+                if item.exists():
+                    item.chmod(0o755 if item.is_dir() else 0o644)
     return GeneratedPki(directory, registry_file, parties[0].her_id, made)
 
 
 def _party(
     writer: _Writer, ca: build.Issued, party: PartySpec, now: datetime, *, receiver: bool,
-    password: str | None = None,
+    password: str | None = None, client_id: str | None = None,
 ) -> dict[str, Any]:
     subject = build.party_name(party.her_id, party.name)
     start, end = now - timedelta(days=1), now + timedelta(days=VALID_DAYS)
@@ -290,7 +307,19 @@ def _party(
         entry["previous_encryption_key"] = previous["key"]
     entry["sasl"] = {"user": f"mockkpr-{party.her_id}",
                      "password": password or secrets.token_urlsafe(24)}
+    if not receiver:
+        entry["helseid"] = _helseid_client(writer, base, client_id)
     return entry
+
+
+def _helseid_client(writer: _Writer, base: str, client_id: str | None) -> dict[str, Any]:
+    """A sender's HelseID client: its id and JWK files (the private one like a private key)."""
+    key = jwk.new_client_key()
+    public, private = f"{base}/helseid-jwk.public.json", f"{base}/helseid-jwk.UNENCRYPTED.json"
+    files.write_file(writer.directory / public, jwk.jwk_json(key, private=False))
+    files.write_file(writer.directory / private, jwk.jwk_json(key, private=True), private=True)
+    return {"client_id": client_id or str(uuid.uuid4()), "public_jwk": public,
+            "private_jwk": private}
 
 
 def _forged(writer: _Writer, ca: build.Issued, unknown_ca: build.Issued | None,

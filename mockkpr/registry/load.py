@@ -9,6 +9,7 @@ belong to their certificates, one user with two passwords). Every problem is a
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -20,7 +21,16 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
 
 from mockkpr.errors import ConfigError, PkiError
 from mockkpr.pki import files
-from mockkpr.registry.model import KeyPair, Party, Queues, Registry, SaslAccount, TlsFiles
+from mockkpr.registry._helseid import HelseIdSpec, load_client
+from mockkpr.registry.model import (
+    HelseIdClient,
+    KeyPair,
+    Party,
+    Queues,
+    Registry,
+    SaslAccount,
+    TlsFiles,
+)
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
@@ -62,6 +72,7 @@ class _PartySpec(BaseModel):
     previous_encryption_key: str | None = None
     sasl: _SaslSpec | None = None
     cpa_id: str | None = Field(None, min_length=1)
+    helseid: HelseIdSpec | None = None
 
 
 class _RegistrySpec(BaseModel):
@@ -103,6 +114,9 @@ def _read_spec(path: Path) -> _RegistrySpec:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"registry file {path} does not exist") from None
+    except PermissionError as exc:
+        raise ConfigError(f"registry file {path} cannot be read ({exc.strerror}); "
+                          f"{files.unreadable_hint(path)}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"registry file {path} cannot be read: {exc}") from None
     try:
@@ -237,6 +251,23 @@ def _accounts(specs: list[_PartySpec], path: Path) -> dict[str, SaslAccount]:
     return accounts
 
 
+def _clients(loader: _Loader, specs: list[_PartySpec]) -> dict[int, HelseIdClient]:
+    """Each declared HelseID client by its party's HER-id; a client id used twice fails."""
+    clients: dict[int, HelseIdClient] = {}
+    owners: dict[str, int] = {}
+    for spec in specs:
+        if spec.helseid is None:
+            continue
+        where = f"party {spec.her_id}"
+        owner = owners.setdefault(spec.helseid.client_id, spec.her_id)
+        if owner != spec.her_id:
+            raise loader.fail(where, f"helseid.client_id {spec.helseid.client_id!r} is also "
+                              f"the client of party {owner}")
+        clients[spec.her_id] = load_client(spec.helseid, loader.resolve,
+                                           partial(loader.fail, where))
+    return clients
+
+
 def load_registry(path: Path) -> Registry:
     """Load and check the registry at ``path``; raises :class:`ConfigError` on any problem."""
     spec = _read_spec(path)
@@ -248,12 +279,14 @@ def load_registry(path: Path) -> Registry:
         specs[party.her_id] = party
     chains = _ancestry(specs, path)
     accounts = _accounts(spec.parties, path)
+    clients = _clients(loader, spec.parties)
     ca = loader.certificate("top level", "ca_certificate", spec.ca_certificate)
     crl = _load_crl(loader, spec.crl, ca)
     parties: dict[int, Party] = {}
     for her_id, chain in chains.items():
         own = chain[0]
         account = next((item.sasl.user for item in chain if item.sasl is not None), None)
+        client = next((clients[item.her_id] for item in chain if item.her_id in clients), None)
         parties[her_id] = Party(
             her_id=her_id,
             name=own.name,
@@ -262,6 +295,8 @@ def load_registry(path: Path) -> Registry:
             account=account,
             sasl=None if own.sasl is None else accounts[own.sasl.user],
             cpa_id=own.cpa_id,
+            helseid=clients.get(her_id),
+            client_id=client.client_id if client is not None else None,
             **_party_objects(loader, own),
         )
     return Registry(
@@ -272,6 +307,7 @@ def load_registry(path: Path) -> Registry:
         tls=_load_tls(loader, spec.tls),
         parties=MappingProxyType(parties),
         accounts=MappingProxyType(accounts),
+        clients=MappingProxyType({c.client_id: c for c in clients.values()}),
     )
 
 

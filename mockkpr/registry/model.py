@@ -2,7 +2,8 @@
 
 A :class:`Party` is one communication party (a HER-id). A level-2 service names its ``parent``
 and inherits from it whatever it does not declare itself: its queues and its account (SASL user).
-An account may send as its own HER-ids and those of their children, transitively.
+An account may send as its own HER-ids and those of their children, transitively. A party's
+HelseID client (the HTTP route's login, docs/http-api.md) is inherited the same way.
 Inheritance is resolved when the registry is loaded (:mod:`mockkpr.registry.load`), so the values
 here are final.
 """
@@ -43,6 +44,23 @@ class SaslAccount:
 
 
 @dataclass(frozen=True, slots=True)
+class HelseIdClient:
+    """A party's client at (mockkpr's fake) HelseID: who may fetch tokens for the HTTP route.
+
+    ``public_key`` checks the client's assertions; ``private_key`` (and the file it came from)
+    is present when mockkpr holds it, as for the test senders. ``scopes`` are the scopes the
+    client may be given.
+    """
+
+    client_id: str
+    public_key: rsa.RSAPublicKey
+    key_id: str | None
+    scopes: tuple[str, ...]
+    private_key: rsa.RSAPrivateKey | None = None
+    private_jwk_path: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class KeyPair:
     """A certificate with its private key."""
 
@@ -62,9 +80,10 @@ class TlsFiles:
 class Party:
     """One communication party of the registry, with inheritance already resolved.
 
-    ``queues`` and ``account`` are effective values: declared by the party or inherited from its
-    parent. ``sasl`` is the account the party declares itself, if any. Keys are present only for
-    parties whose keys mockkpr holds (the KPR receiver it plays, and test senders).
+    ``queues``, ``account`` and ``client_id`` are effective values: declared by the party or
+    inherited from its parent. ``sasl`` and ``helseid`` are what the party declares itself.
+    Keys are present only for parties whose keys mockkpr holds (the KPR receiver it plays, and
+    test senders).
     """
 
     her_id: int
@@ -79,6 +98,8 @@ class Party:
     previous_encryption: KeyPair | None = None
     sasl: SaslAccount | None = None
     cpa_id: str | None = None
+    helseid: HelseIdClient | None = None  # declared by the party itself
+    client_id: str | None = None  # effective: its own or inherited HelseID client
 
     @property
     def signing(self) -> KeyPair | None:
@@ -108,6 +129,7 @@ class Registry:
     tls: TlsFiles | None
     parties: Mapping[int, Party]
     accounts: Mapping[str, SaslAccount]
+    clients: Mapping[str, HelseIdClient] = field(default_factory=dict)
 
     def find(self, her_id: int) -> Party | None:
         """The party with this HER-id, or ``None``."""
@@ -144,4 +166,14 @@ class Registry:
         account = self.accounts.get(user)
         return account is not None and secrets.compare_digest(
             account.password.encode(), password.encode()
+        )
+
+    def client(self, client_id: str) -> HelseIdClient | None:
+        """The HelseID client with this id, or ``None``."""
+        return self.clients.get(client_id)
+
+    def her_ids_of_client(self, client_id: str) -> frozenset[int]:
+        """The HER-ids a HelseID client may submit as: its party's and their children's."""
+        return frozenset(
+            her_id for her_id, party in self.parties.items() if party.client_id == client_id
         )

@@ -4,6 +4,10 @@ Order (nhn-amqp-profile.md §4): account may send as ``fromHerId`` → duplicate
 header fields → CMS (decrypt, signer, signature, certificates) → MsgHead XML → spoofing →
 supported function → the IPLOS validation → AppRec. Each message is recorded in the journal
 with its answers in one transaction before the delivery is settled.
+
+A payload-only submission (the HTTP route, :mod:`mockkpr.service.submissions`) takes the same
+path without MsgHead and without answers: duplicate → receiver → sender → CMS → a 56.0.0
+document → the validation; :meth:`Receiver.process_payload`.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from mockkpr.service.messages import (
 from mockkpr.service.observations import PART_CONNECTION, cms_details, group_details
 from mockkpr.service.outline import envelope_outline
 from mockkpr.service.results import ProcessResult, QueuedMessage, Settle
+from mockkpr.service.submissions import NOT_EVENT_MESSAGE, REF_ID, AnswerDetails, Submitted
 from mockkpr.service.transport_errors import (
     MISSING_FIELDS,
     MISSING_FIELDS_DESCRIPTION,
@@ -62,6 +67,10 @@ REQUIRED_FIELDS = (("toHerId", "toHerId"), ("fromHerId", "fromHerId"), ("subject
                    ("content-type", "ContentType"))
 GROUP_SIZE = "groupSize"
 APPLICATION_TIMESTAMP = "%Y-%m-%dT%H:%M:%SZ"
+_OUTCOME_OF = {Status.OK: Outcome.ACCEPTED, Status.AVVIST: Outcome.REJECTED,
+               Status.OK_FEIL_I_DELMELDING: Outcome.PARTIAL}
+#: Locks that serialise payload-only submissions with the same sender and id (by hash).
+_SUBMISSION_STRIPES = 64
 
 
 class JournalPort(Protocol):
@@ -122,6 +131,7 @@ class Receiver:
         self._histories: dict[str, EventHistory] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        self._stripes = [threading.Lock() for _ in range(_SUBMISSION_STRIPES)]
 
     # ------------------------------------------------------------------ entry point
     def process(self, inbound: InboundMessage) -> ProcessResult:
@@ -133,7 +143,7 @@ class Receiver:
                 return refused
         if inbound.message_id and sender_id:
             earlier = self.journal.find(inbound.message_id, sender_id)
-            if earlier is not None:
+            if earlier is not None and REF_ID not in earlier.details:  # HTTP ids are apart
                 return self._duplicate(inbound, earlier)
         group: tuple[str, str | None] | None = None
         if inbound.group_id is not None:
@@ -268,7 +278,9 @@ class Receiver:
                                                work.msghead.payload_line)
         work.entry.msghead = _msghead_summary(work.msghead)
         self._check_spoofing(inbound, work.msghead)
-        report = self._validate(work)
+        wanted = DocumentKind.IDENTITY if work.msghead.msg_type == "KPR_IDE" \
+            else DocumentKind.IPLOS
+        report = self._validate(work, work.msghead.payload, wanted, work.msghead.msg_type)
         return self._answer(work, report)
 
     def _check_headers(self, inbound: InboundMessage) -> None:
@@ -285,6 +297,9 @@ class Receiver:
         if missing:
             raise _Answered(TransportError(MISSING_FIELDS, MISSING_FIELDS_DESCRIPTION,
                                            tuple(missing)))
+        self._check_receiver(inbound)
+
+    def _check_receiver(self, inbound: InboundMessage) -> None:
         to_her_id = inbound.prop("toHerId")
         if to_her_id != str(self.kpr.her_id):
             raise _Answered(TransportError(
@@ -340,15 +355,12 @@ class Receiver:
                 (f"fromHerId={sender_id}",
                  "MsgHead=" + ",".join(str(h) for h in sorted(sender_her_ids(info))))))
 
-    def _validate(self, work: _Work) -> Report:
-        assert work.msghead is not None
-        payload = work.msghead.payload
+    def _validate(self, work: _Work, payload: bytes, wanted: DocumentKind,
+                  label: str) -> Report:
         fmt = sniff_format(payload)
-        wanted = DocumentKind.IDENTITY if work.msghead.msg_type == "KPR_IDE" \
-            else DocumentKind.IPLOS
         if fmt is not None and fmt.kind is not wanted:
             raise _Answered(TransportError(
-                UNSUPPORTED, f"{work.msghead.msg_type} does not carry this document",
+                UNSUPPORTED, f"{label} does not carry this document",
                 (f"document={fmt.label}",)))
         identity = None
         if wanted is DocumentKind.IPLOS and fmt is not None and fmt.generation and \
@@ -395,6 +407,67 @@ class Receiver:
         with self._locks_guard:
             self._histories.clear()
 
+    # ------------------------------------------------------------------ payload-only submissions
+    def process_payload(self, inbound: InboundMessage, *, refused: TransportError | None = None,
+                        answer_details: AnswerDetails | None = None) -> Submitted:
+        """Decide and record a submission whose body is the protected document, no MsgHead.
+
+        The front door has authenticated the sender and put the header's HER-ids in the
+        ``fromHerId``/``toHerId`` properties and its reference id in ``wire`` (``REF_ID``);
+        ``refused`` is a problem it found in the request itself, recorded as such. A repeated
+        message-id of a received submission from the same sender is a duplicate: the earlier
+        entry is returned and nothing recorded. The checks are the service bus's, in its order
+        (receiver, sender, CMS), then the payload must be a 56.0.0 message, which is validated
+        as part of the sender's event stream. The verdict is recorded with ``answer_details``'s
+        keys in one transaction; no answer is queued.
+        """
+        sender_id = inbound.prop("fromHerId")
+        message_id = inbound.message_id or ""
+        with self._stripes[hash((sender_id, message_id)) % _SUBMISSION_STRIPES]:
+            if refused is None and message_id and sender_id:
+                earlier = self.journal.find(message_id, sender_id)
+                if earlier is not None and REF_ID in earlier.details \
+                        and earlier.outcome is not Outcome.TRANSPORT_ERROR:
+                    log.info("submission.duplicate", message_id=message_id, earlier=earlier.id)
+                    return Submitted(earlier, duplicate=True)
+            work = _Work(inbound, self._entry(inbound))
+            error: TransportError | None = None
+            try:
+                if refused is not None:
+                    raise _Answered(refused)
+                work.entry.outcome = self._handle_payload(work)
+            except _Answered as answered:
+                error = answered.error
+                work.entry.outcome = Outcome.TRANSPORT_ERROR
+                work.entry.error_condition = error.condition
+                work.entry.error_description = error.description
+                work.entry.error_data = error.data
+            except RevocationStatusUnknown as exc:
+                log.warning("submission.retry_later", message_id=message_id, reason=str(exc))
+                return Submitted(None, retry=str(exc))
+            if answer_details is not None:
+                work.entry.details.update(answer_details(error))
+            work.entry.answered_at = self.clock()
+            self.journal.record_answered(work.entry)
+        log.info("submission.processed", message_id=message_id, sender=sender_id,
+                 outcome=work.entry.outcome.value,
+                 condition=error.condition if error is not None else None)
+        return Submitted(work.entry, error=error)
+
+    def _handle_payload(self, work: _Work) -> Outcome:
+        self._check_receiver(work.inbound)
+        work.sender = self._sender(work.inbound)
+        payload = self._open(work)
+        work.entry.payload = payload
+        fmt = sniff_format(payload)
+        if fmt is None or fmt.kind is not DocumentKind.IPLOS \
+                or fmt.generation is not Generation.EVENT_56:
+            raise _Answered(TransportError(
+                UNSUPPORTED, NOT_EVENT_MESSAGE,
+                (f"document={fmt.label}" if fmt is not None else "document=unknown",)))
+        report = self._validate(work, payload, DocumentKind.IPLOS, "IPLOS")
+        return _OUTCOME_OF[receipt_outcome(report).status]
+
     # ------------------------------------------------------------------ answers
     def _answer(self, work: _Work, report: Report) -> Outcome:
         assert work.msghead is not None
@@ -402,8 +475,7 @@ class Receiver:
         outcome = receipt_outcome(report)
         work.receipt = outcome
         work.entry.apprec_status = outcome.status.value
-        result = {Status.OK: Outcome.ACCEPTED, Status.AVVIST: Outcome.REJECTED,
-                  Status.OK_FEIL_I_DELMELDING: Outcome.PARTIAL}[outcome.status]
+        result = _OUTCOME_OF[outcome.status]
         if work.msghead.ack is False:
             return Outcome.NO_RECEIPT_REQUESTED
         work.entry.answers.append(

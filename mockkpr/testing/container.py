@@ -31,13 +31,21 @@ and ``TESTCONTAINERS_*`` variables; see docker/ci-engine.sh.
 from __future__ import annotations
 
 import io
+import os
 import tarfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Any, Self
 
 import httpx
-from testcontainers.core.container import DockerContainer
-from testcontainers.core.wait_strategies import HttpWaitStrategy
+
+try:
+    from testcontainers.core.container import DockerContainer
+    from testcontainers.core.wait_strategies import HttpWaitStrategy
+except ModuleNotFoundError as missing:  # the light install without the testing extra
+    raise ModuleNotFoundError("mockkpr.testing.container needs testcontainers: "
+                              "pip install 'mockkpr[testing]'", name=missing.name) from None
 
 from mockkpr.errors import ConfigError, EndpointError
 from mockkpr.registry import REGISTRY_FILE, Registry, load_registry
@@ -55,6 +63,8 @@ class MockKprContainer(DockerContainer):
     AMQP_PORT = 5672
     #: The HTTP control API (``/readyz``, ``/api/messages``, ``/api/pki/ca.pem``...).
     CONTROL_PORT = 8080
+    #: KPR's HTTP submission API and the fake HelseID (TLS, docs/http-api.md).
+    HTTP_PORT = 8443
     #: The data directory (journal; the test PKI of a first start in ``pki/``).
     DATA_DIR = "/var/lib/mockkpr"
     #: Where :meth:`with_registry` copies a registry into the container.
@@ -66,8 +76,10 @@ class MockKprContainer(DockerContainer):
 
     def __init__(self, image: str = DEFAULT_IMAGE, *, startup_timeout: float = 60.0,
                  **kwargs: Any) -> None:
-        super().__init__(image, **kwargs)
-        self.with_exposed_ports(self.AMQPS_PORT, self.AMQP_PORT, self.CONTROL_PORT)
+        with _engine_errors(image):  # testcontainers connects to the engine here
+            super().__init__(image, **kwargs)
+        self.with_exposed_ports(self.AMQPS_PORT, self.AMQP_PORT, self.CONTROL_PORT,
+                                self.HTTP_PORT)
         self.waiting_for(HttpWaitStrategy(self.CONTROL_PORT, "/readyz").for_status_code(200)
                          .with_startup_timeout(int(startup_timeout)))
         self._registry_dir = f"{self.DATA_DIR}/pki"
@@ -90,6 +102,17 @@ class MockKprContainer(DockerContainer):
         self._registry_dir = self.REGISTRY_DIR
         return self.with_env("MOCKKPR_REGISTRY", f"{self.REGISTRY_DIR}/{REGISTRY_FILE}")
 
+    def start(self) -> Self:
+        """Start the container and wait until it is ready.
+
+        Raises :class:`~mockkpr.errors.EndpointError` saying what to do when the image does
+        not exist (build it) or no container engine answers (start one, or point
+        ``DOCKER_HOST`` at it), instead of docker-py's traceback.
+        """
+        with _engine_errors(self.image):
+            super().start()
+        return self
+
     # ------------------------------------------------------------------ where to connect
     def get_amqp_url(self, *, tls: bool = True, exchange: str = EXCHANGE) -> str:
         """``amqps://HOST:PORT/EXCHANGE`` (``tls=False``: the plain ``amqp://`` listener).
@@ -105,6 +128,19 @@ class MockKprContainer(DockerContainer):
         """``http://HOST:PORT`` of the control API."""
         port = self.get_exposed_port(self.CONTROL_PORT)
         return f"http://{self.get_container_host_ip()}:{port}"
+
+    def get_http_url(self) -> str:
+        """``https://HOST:PORT`` of the HTTP submission API (POST ``/messages``)."""
+        port = self.get_exposed_port(self.HTTP_PORT)
+        return f"https://{self.get_container_host_ip()}:{port}"
+
+    def get_authority_url(self) -> str:
+        """The fake HelseID's authority (its discovery document is below it)."""
+        return f"{self.get_http_url()}/helseid"
+
+    def get_token_url(self) -> str:
+        """The fake HelseID's token endpoint."""
+        return f"{self.get_authority_url()}/connect/token"
 
     # ------------------------------------------------------------------ what to trust
     def get_ca_certificate(self) -> bytes:
@@ -153,6 +189,7 @@ class MockKprContainer(DockerContainer):
         return load_registry(self.copy_pki(destination))
 
     def _get(self, path: str) -> httpx.Response:
+        """GET a control API path; :class:`EndpointError` unless 200."""
         url = f"{self.get_control_url()}{path}"
         try:
             response = httpx.get(url, timeout=10)
@@ -161,3 +198,34 @@ class MockKprContainer(DockerContainer):
         if response.status_code != 200:
             raise EndpointError(f"{url}: {response.status_code} {response.text.strip()}")
         return response
+
+
+@contextmanager
+def _engine_errors(image: str) -> Iterator[None]:
+    """docker-py's failures as :class:`EndpointError` naming the fix."""
+    from docker.errors import DockerException, ImageNotFound, NotFound
+
+    try:
+        yield
+    except (ImageNotFound, NotFound) as exc:
+        raise EndpointError(
+            f"the image {image} was not found ({_reason(exc)}): build it from a checkout of "
+            "mockkpr with docker/build.sh (it tags mockkpr:latest), or `docker build -f "
+            "docker/Dockerfile -t mockkpr .`, or pass the reference of an image you can pull"
+        ) from None
+    except DockerException as exc:
+        if "server API version" not in str(exc) and "Connection" not in str(exc):
+            raise
+        host = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock (the default)"
+        raise EndpointError(
+            f"no container engine answers at DOCKER_HOST={host} ({_reason(exc)}): start "
+            "Docker, or podman's Docker-compatible API (`podman system service --time=0 "
+            "unix:///tmp/podman.sock`) and set DOCKER_HOST to its socket (with podman also "
+            "TESTCONTAINERS_RYUK_DISABLED=true)") from None
+
+
+def _reason(exc: Exception) -> str:
+    """docker-py's error in one short line (its explanation, not the HTTP request)."""
+    explanation = getattr(exc, "explanation", None)
+    text = str(explanation or exc)
+    return text.replace("\n", " ")[:200]

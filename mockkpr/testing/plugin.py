@@ -5,7 +5,11 @@ Fixtures, in three layers:
 - ``mockkpr_endpoint`` (session): the endpoint, started once - in this process (default), in a
   container (:class:`~mockkpr.testing.container.MockKprContainer`), or one already running -
   as ``--mockkpr-mode inprocess|container|external`` says;
-- ``mockkpr`` (function): the same endpoint, reset for the test (journal empty, no scenario);
+- ``kpr`` (function): the same endpoint, reset for the test (journal empty, no scenario, the
+  clock at real time): a :class:`~mockkpr.testing.endpoint.KprEndpoint` with ``amqp_url``,
+  ``control_url``, ``registry``, ``messages()``, ``wait()``, ``assert_received()``,
+  ``arm()``, ``clock``, ``apprec()``... (``mockkpr``, its old name, is a deprecated alias that
+  shadowed ``import mockkpr`` in a test; it goes in the next release);
 - ``mockkpr_harnesses`` (session): what :class:`mockkpr.testing.conformance.ConformanceSuite`
   uses to run the conformance suite with your sender.
 
@@ -17,17 +21,19 @@ cases run in the session.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from mockkpr.testing.endpoint import KprEndpoint
+
 if TYPE_CHECKING:
-    from mockkpr.conformance.drivers import Driver
     from mockkpr.conformance.harness import CaseResult, Harness
-    from mockkpr.registry import Registry
+
+__all__ = ["KprEndpoint", "MockKprDeprecationWarning"]
 
 MODES = ("inprocess", "container", "external")
 #: The conformance results of the session (written by ``--mockkpr-out``).
@@ -45,37 +51,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--mockkpr-control-url", help="external: the control API, http://HOST:PORT")
     group.addoption("--mockkpr-registry",
                     help="external: registry.yaml with the sending party's keys")
+    group.addoption("--mockkpr-http-url",
+                    help="external: the HTTP submission API, https://HOST:PORT (optional)")
     group.addoption("--mockkpr-image", default="mockkpr:latest",
                     help="container: the image (default mockkpr:latest)")
     group.addoption("--mockkpr-out",
                     help="Write the conformance outputs of this session into this directory.")
 
 
-@dataclass
-class KprEndpoint:
-    """The endpoint the tests talk to, whichever mode it runs in."""
-
-    mode: str
-    driver: Driver
-
-    @property
-    def amqp_url(self) -> str:
-        """``amqps://HOST:PORT/EXCHANGE`` (credentials come from the registry)."""
-        return self.driver.amqp_url
-
-    @property
-    def registry_path(self) -> Path:
-        """The registry with the parties' keys and SASL accounts."""
-        return self.driver.registry_path
-
-    @property
-    def registry(self) -> Registry:
-        """The loaded registry."""
-        return self.driver.registry
-
-    def reset(self) -> None:
-        """Forget every message and disarm any scenario (configuration stays)."""
-        self.driver.reset()
+class MockKprDeprecationWarning(DeprecationWarning):
+    """A name of mockkpr's plugin that goes away in the next release."""
 
 
 def _option(config: pytest.Config, name: str) -> Any:
@@ -86,8 +71,6 @@ def _option(config: pytest.Config, name: str) -> Any:
 def mockkpr_endpoint(request: pytest.FixtureRequest,
                      tmp_path_factory: pytest.TempPathFactory) -> Iterator[KprEndpoint]:
     """The session's KPR endpoint (``--mockkpr-mode``)."""
-    from mockkpr.conformance.drivers import ControlDriver, InProcessDriver
-
     config = request.config
     mode = _option(config, "--mockkpr-mode")
     if mode == "external":
@@ -96,32 +79,61 @@ def mockkpr_endpoint(request: pytest.FixtureRequest,
         missing = [name for name, value in given.items() if not value]
         if missing:
             raise pytest.UsageError(f"--mockkpr-mode external needs {', '.join(missing)}")
-        yield KprEndpoint(mode, ControlDriver(given["--mockkpr-url"],
-                                              given["--mockkpr-control-url"],
-                                              Path(given["--mockkpr-registry"])))
+        url = given["--mockkpr-url"].rstrip("/")
+        if url.count("/") <= 2:  # no exchange in the URL
+            url += "/NHNTESTServiceBus"
+        endpoint = KprEndpoint(mode, amqp_url=url, control_url=given["--mockkpr-control-url"],
+                               registry_path=Path(given["--mockkpr-registry"]),
+                               http_url=_option(config, "--mockkpr-http-url"))
+        endpoint.request("GET", "/readyz")
+        yield endpoint
     elif mode == "container":
         from mockkpr.testing.container import MockKprContainer
 
         with MockKprContainer(_option(config, "--mockkpr-image")) as kpr:
             registry = kpr.copy_pki(tmp_path_factory.mktemp("mockkpr-pki"))
-            yield KprEndpoint(mode, ControlDriver(kpr.get_amqp_url(), kpr.get_control_url(),
-                                                  registry))
+            yield KprEndpoint(mode, amqp_url=kpr.get_amqp_url(),
+                              control_url=kpr.get_control_url(), registry_path=registry,
+                              http_url=kpr.get_http_url())
     else:
-        from mockkpr.endpoint.app import Endpoint
-        from mockkpr.settings import Settings
+        yield from _in_process(tmp_path_factory)
 
-        settings = Settings(data_dir=tmp_path_factory.mktemp("mockkpr"), amqps_port=0,
-                            amqp_port=0, control_port=0, scenario=None, registry=None,
-                            database_url=None)
-        with Endpoint(settings) as endpoint:
-            yield KprEndpoint(mode, InProcessDriver(endpoint))
+
+def _in_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KprEndpoint]:
+    try:
+        from mockkpr.endpoint.app import Endpoint, registry_path
+    except ModuleNotFoundError as missing:
+        pytest.fail(
+            f"--mockkpr-mode inprocess (the default) runs the endpoint in pytest's process and "
+            f"needs the server extra ({missing.name} is missing): pip install "
+            "'mockkpr[server]', or use --mockkpr-mode container (pip install "
+            "'mockkpr[testing]' and the image)", pytrace=False)
+    from mockkpr.settings import Settings
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("mockkpr"), amqps_port=0,
+                        amqp_port=0, control_port=0, http_port=0, scenario=None,
+                        registry=None, database_url=None)
+    with Endpoint(settings) as running:
+        urls = running.urls
+        yield KprEndpoint("inprocess", amqp_url=f"{urls.amqps}/NHNTESTServiceBus",
+                          control_url=urls.control, registry_path=registry_path(settings),
+                          endpoint=running, http_url=urls.http)
 
 
 @pytest.fixture
-def mockkpr(mockkpr_endpoint: KprEndpoint) -> KprEndpoint:
+def kpr(mockkpr_endpoint: KprEndpoint) -> KprEndpoint:
     """The session's endpoint, reset for this test."""
     mockkpr_endpoint.reset()
     return mockkpr_endpoint
+
+
+@pytest.fixture
+def mockkpr(kpr: KprEndpoint) -> KprEndpoint:
+    """Deprecated alias of ``kpr`` (it shadowed ``import mockkpr``); removed next release."""
+    warnings.warn(MockKprDeprecationWarning(
+        "the `mockkpr` fixture is renamed `kpr` (it shadowed `import mockkpr` in a test); "
+        "the old name goes in the next release"), stacklevel=2)
+    return kpr
 
 
 @pytest.fixture(scope="session")

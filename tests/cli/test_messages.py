@@ -213,3 +213,40 @@ def test_default_url_comes_from_the_settings(control: Control,
     result = CliRunner().invoke(messages, ["list", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)[0]["message_id"] == "via-settings"
+
+
+def test_control_url_may_follow_the_subcommand(control: Control) -> None:
+    """Users put options after the subcommand: `messages list --control-url URL`."""
+    control.journal.record(make_entry(message_id="after", sender_her_id="80001"))
+    for args in (["list", "--control-url", control.server.url, "--json"],
+                 ["show", "after", "--control-url", control.server.url, "--json"]):
+        result = CliRunner().invoke(messages, args)
+        assert result.exit_code == 0, (args, result.output)
+        assert "after" in result.stdout
+    # the subcommand's flag wins over the group's
+    result = CliRunner().invoke(messages, ["--control-url", "http://127.0.0.1:9", "list",
+                                           "--control-url", control.server.url])
+    assert result.exit_code == 0, result.output
+
+
+def test_wait_ignores_a_message_received_before_it_began(control: Control) -> None:
+    control.journal.record(make_entry(message_id="old", sender_her_id="80077"))
+    result = run(control, "wait", "--sender", "80077", "--timeout", "0.4")
+    assert (result.exit_code, result.stderr) == (1, "mockkpr: no matching message within "
+                                                    "0.4 s\n")
+    timer = threading.Timer(0.3, control.journal.record,
+                            [make_entry(message_id="new", sender_her_id="80077")])
+    timer.start()
+    try:
+        result = run(control, "wait", "--sender", "80077", "--timeout", "30")
+    finally:
+        timer.join()
+    assert result.exit_code == 0, result.output
+    assert "message-id: new" in result.stdout
+
+
+def test_wait_existing_takes_an_old_match(control: Control) -> None:
+    control.journal.record(make_entry(message_id="old", sender_her_id="80077"))
+    result = run(control, "wait", "--sender", "80077", "--existing", "--timeout", "5")
+    assert result.exit_code == 0, result.output
+    assert "message-id: old" in result.stdout

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,14 +44,17 @@ def test_init_output_and_registry(initialised: Path, runner: CliRunner, tmp_path
         env={"MOCKKPR_KPR_HER_ID": "131725"},
     )
     assert result.exit_code == 0, result.output
+    registry = load_registry(directory / "registry.yaml")
+    client = registry.party(12345).client_id
+    assert client is not None
     assert result.output.splitlines() == [
         f"created test PKI in {directory} (keys unencrypted: test use only)",
         f"registry: {directory / 'registry.yaml'}",
         "     131725  receiver  KPR  (SASL user mockkpr-131725)",
-        "      12345  sender    Oslo kommune Saksbehandling  (SASL user mockkpr-12345)",
+        "      12345  sender    Oslo kommune Saksbehandling  (SASL user mockkpr-12345, "
+        f"HelseID client {client})",
         "     123451  variant   expired signing certificate of 12345",
     ]
-    registry = load_registry(directory / "registry.yaml")
     assert sorted(registry.parties) == [12345, 123451, 131725]
     data = yaml.safe_load((directory / "registry.yaml").read_text())
     passwords = [party["sasl"]["password"] for party in data["parties"] if "sasl" in party]
@@ -155,3 +164,73 @@ def test_show_without_a_registry(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(pki, ["show", str(tmp_path)])
     assert isinstance(result.exception, ConfigError)
     assert str(result.exception) == f"registry file {tmp_path / 'registry.yaml'} does not exist"
+
+
+def _load_as_another_user(registry: Path) -> subprocess.CompletedProcess[str]:
+    """Load ``registry`` in a process running as uid 65534 (as a container's own user does)."""
+    code = ("import sys\nfrom mockkpr.registry import load_registry\nfrom mockkpr.errors import "
+            "MockKprError\ntry:\n    load_registry(__import__('pathlib').Path(sys.argv[1]))\n"
+            "except MockKprError as exc:\n    print(exc)\n    sys.exit(2)\nprint('loaded')\n")
+    return subprocess.run(
+        ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+         sys.executable, "-c", code, str(registry)],
+        capture_output=True, text=True, check=False, cwd="/",
+        env={"PYTHONPATH": str(Path(__file__).parents[2])})
+
+
+@pytest.fixture
+def open_dir() -> Iterator[Path]:
+    """A folder every user may enter (pytest's own tmp_path is the owner's only)."""
+    directory = Path(tempfile.mkdtemp(prefix="mockkpr-pki-"))
+    directory.chmod(0o755)
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory)
+
+
+@pytest.mark.skipif(os.getuid() != 0 or shutil.which("setpriv") is None,
+                    reason="needs root and setpriv to read as another user")
+def test_keys_for_a_container_that_runs_as_another_user(runner: CliRunner,
+                                                        open_dir: Path) -> None:
+    """The default keeps keys private and the error says how to share them; --readable-keys
+    writes what a container's user (uid 10001 in the image) can read."""
+    private = open_dir / "private"
+    assert runner.invoke(pki, ["init", str(private), *PARTIES]).exit_code == 0
+    assert (private / "registry.yaml").stat().st_mode & 0o777 == 0o600
+    refused = _load_as_another_user(private / "registry.yaml")
+    assert refused.returncode == 2, refused.stderr
+    assert refused.stdout == (
+        f"registry file {private / 'registry.yaml'} cannot be read (Permission denied); this "
+        "process runs as uid 65534, gid 65534 (the mockkpr image: uid 10001): make the files "
+        f"readable for it, e.g. `chmod -R a+rX {private}`, or create them with `mockkpr pki "
+        "init DIR --readable-keys`\n")
+
+    shared = open_dir / "shared"
+    result = runner.invoke(pki, ["init", str(shared), *PARTIES, "--readable-keys"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(
+        f"created test PKI in {shared} (keys unencrypted, readable by every user: test use "
+        "only)\n")
+    modes = {p.relative_to(shared).as_posix(): p.stat().st_mode & 0o777
+             for p in shared.rglob("*")}
+    assert modes["parties/12345/signing-key.UNENCRYPTED.pem"] == 0o644
+    assert modes["registry.yaml"] == 0o644
+    assert modes["parties"] == 0o755
+    loaded = _load_as_another_user(shared / "registry.yaml")
+    assert (loaded.returncode, loaded.stdout) == (0, "loaded\n"), loaded.stderr
+
+
+@pytest.mark.skipif(os.getuid() != 0 or shutil.which("setpriv") is None,
+                    reason="needs root and setpriv to read as another user")
+def test_an_unreadable_key_names_the_fix(runner: CliRunner, open_dir: Path) -> None:
+    directory = open_dir / "pki"
+    assert runner.invoke(pki, ["init", str(directory), *PARTIES,
+                               "--readable-keys"]).exit_code == 0
+    key = directory / "parties" / "12345" / "signing-key.UNENCRYPTED.pem"
+    key.chmod(0o600)
+    refused = _load_as_another_user(directory / "registry.yaml")
+    assert refused.returncode == 2
+    assert f"private key file {key} cannot be read (Permission denied)" in refused.stdout
+    assert f"`chmod -R a+rX {key.parent}`" in refused.stdout
+    assert "--readable-keys" in refused.stdout

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import doctest
 import json
+import os
+import shlex
+import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,7 +42,7 @@ def test_ready_with_every_check(kpr: MockKprContainer) -> None:
     assert response.status_code == 200
     assert response.json() == {"status": "ready", "checks": {
         "registry": True, "certificates": True, "journal": True, "amqp_listeners": True,
-        "scenario": True}}
+        "scenario": True, "http_listener": True}}
 
 
 def test_first_start_made_the_documented_parties(kpr: MockKprContainer) -> None:
@@ -63,6 +67,22 @@ def test_pilot_send_through_the_mapped_port(kpr: MockKprContainer, tmp_path: Pat
     journal = httpx.get(f"{kpr.get_control_url()}/api/messages/{answer.sent.message_id}",
                         timeout=10).json()
     assert (journal["sender_her_id"], journal["apprec_status"]) == ("12345", "1")
+
+
+def test_http_submission_through_the_mapped_port(kpr: MockKprContainer, tmp_path: Path) -> None:
+    """The HTTP route of the image: a token from its HelseID with the default client's JWK,
+    a 56.0.0 message, its verdict by the refId."""
+    from mockkpr.client.kneik import KneikClient
+
+    registry = kpr.get_registry(tmp_path)
+    assert kpr.get_token_url() == f"{kpr.get_authority_url()}/connect/token"
+    with KneikClient(kpr.get_http_url(), registry, 12345, to_her_id=kpr.KPR_HER_ID,
+                     control_url=kpr.get_control_url()) as client:
+        answer = client.submit((ROOT / "fixtures/valid/iplos-56.xml").read_bytes(), timeout=60)
+        client.verdict(answer)
+    assert answer.status == 200, answer
+    assert answer.outcome == "accepted"
+    assert registry.party(12345).client_id == "mockkpr-12345"
 
 
 def test_runs_as_the_unprivileged_user(kpr: MockKprContainer, image: str) -> None:
@@ -135,3 +155,86 @@ def test_readme_pytest_example_runs(image: str, tmp_path: Path,
     test = namespace["test_pilot_send"]
     assert callable(test)
     test(tmp_path / "pki")
+
+
+def _readme_own_registry_commands() -> list[str]:
+    """The README's "your own registry" commands (pki init, then docker run)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("own registry replaces the test PKI", 1)[1]
+    block = block.split("```sh\n", 1)[1].split("```", 1)[0]
+    return [line for line in block.replace("\\\n", " ").splitlines() if line.strip()]
+
+
+def _run_readme_container(engine: Engine, image: str, command: str, cwd: Path,
+                          port: int) -> str:
+    """``docker run ...`` as the README writes it, with the engine, a free control port, the
+    image under test, detached."""
+    assert command.startswith("docker run ")
+    assert command.endswith(" mockkpr")
+    command = command.replace("-p 5671:5671 ", "").replace("-p 8080:8080", f"-p {port}:8080")
+    command = command.removesuffix(" mockkpr").replace("docker run ",
+                                                       f"{engine.command} run -d ", 1)
+    done = subprocess.run(["bash", "-c", f"{command} {image}"], cwd=cwd, capture_output=True,
+                          text=True, check=True, env={**os.environ, **engine.environment})
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_readme_own_registry_commands_work_as_written(engine: Engine, image: str,
+                                                      tmp_path: Path) -> None:
+    """`pki init ./pki --readable-keys ...` then `docker run -v "$PWD/pki:..."`: the container
+    (uid 10001) reads the host user's files and serves the registry's parties; without
+    --readable-keys its log names the fix."""
+    from click.testing import CliRunner
+
+    from mockkpr.cli import main
+
+    init, run = _readme_own_registry_commands()
+    assert init.startswith("mockkpr pki init ./pki --readable-keys ")
+    args = shlex.split(init)[1:]
+    cwd = tmp_path / "work"
+    cwd.mkdir()
+    cwd.chmod(0o755)
+    os.chdir(cwd)
+    try:
+        assert CliRunner().invoke(main, args).exit_code == 0
+    finally:
+        os.chdir(ROOT)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    container = _run_readme_container(engine, image, run, cwd, port)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        parties = httpx.get(f"http://127.0.0.1:{port}/api/parties", timeout=5).json()
+        assert sorted(p["her_id"] for p in parties) == [40001, 131725]
+    finally:
+        subprocess.run([engine.command, "rm", "-f", "-v", container], capture_output=True,
+                       check=False)
+
+    # The same with the keys kept private (pki init without --readable-keys): the start fails
+    # and says how to fix it.
+    for path in (cwd / "pki").rglob("*"):
+        if path.is_file() and (path.name.endswith("UNENCRYPTED.pem")
+                               or path.name == "registry.yaml"):
+            path.chmod(0o600)
+    container = _run_readme_container(engine, image, run, cwd, port)
+    try:
+        subprocess.run([engine.command, "wait", container], capture_output=True, timeout=60,
+                       check=False)
+        logs = subprocess.run([engine.command, "logs", container], capture_output=True,
+                              text=True, check=False)
+        output = logs.stdout + logs.stderr
+        assert "cannot be read (Permission denied)" in output
+        assert "uid 10001" in output
+        assert "chmod -R a+rX" in output
+        assert "--readable-keys" in output
+    finally:
+        subprocess.run([engine.command, "rm", "-f", "-v", container], capture_output=True,
+                       check=False)

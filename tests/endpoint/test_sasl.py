@@ -14,6 +14,7 @@ import os
 import socket
 import struct
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -498,10 +499,50 @@ def test_a_failing_check_refuses_and_the_server_keeps_running(
 # --- Guards ---------------------------------------------------------------------------------
 
 
-def test_other_proton_version_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_other_proton_version_is_refused_saying_what_to_install(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(proton, "VERSION", (0, 41, 0))
-    with pytest.raises(EndpointError, match=r"python-qpid-proton 0\.41\.0 is installed but"):
+    with pytest.raises(EndpointError) as refused:
         sasl.install_plain_authenticator(registry_check)
+    assert str(refused.value) == (
+        "python-qpid-proton 0.41.0 is installed, but the endpoint's SASL PLAIN check plugs into "
+        "proton's internal plug-in interface, verified only for 0.39.0, 0.40.0. The "
+        "client side (mockkpr send, KprClient) works with it; to run the endpoint install a "
+        "verified proton (pip install 'python-qpid-proton>=0.39,<0.41', as `pip install "
+        "'mockkpr[server]'` does) or run the container image. How to verify another version: "
+        "`mockkpr docs sasl`.")
+
+
+@pytest.mark.parametrize("version", sasl.VERIFIED_PROTON_VERSIONS)
+def test_every_verified_version_passes_the_version_check(version: tuple[int, ...]) -> None:
+    sasl.check_proton_version(version)
+
+
+def test_the_server_extra_allows_exactly_the_verified_versions() -> None:
+    """pyproject's range for the server and the versions the module accepts stay in step."""
+    import tomllib
+
+    project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    server = [d for d in project["project"]["optional-dependencies"]["server"]
+              if d.startswith("python-qpid-proton")]
+    assert server == ["python-qpid-proton>=0.39,<0.41"]
+    assert [v[:2] for v in sasl.VERIFIED_PROTON_VERSIONS] == [(0, 39), (0, 40)]
+
+
+@pytest.mark.parametrize("state", [0, 4, 6])
+def test_a_plugin_table_that_misbehaves_is_refused_at_install(state: int) -> None:
+    """The run-time ABI guard: a wrong value in what the module declares (here the state it
+    asks proton for after a login) makes the in-memory login fail, so install refuses and
+    leaves proton's own SASL in place. In a fresh process: installing is once per process."""
+    code = ("import sys\nfrom mockkpr.endpoint import sasl\nfrom mockkpr.errors import "
+            f"EndpointError\nsasl._SASL_POSTED_OUTCOME = {state}\ntry:\n"
+            "    sasl.install_plain_authenticator(lambda user, password: True)\n"
+            "except EndpointError as exc:\n    print(exc)\n    sys.exit(3)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert done.stdout.startswith(f"python-qpid-proton {'.'.join(map(str, proton.VERSION))}'s "
+                                  "SASL plug-in interface does not behave as mockkpr expects")
 
 
 def test_library_without_the_plugin_symbols_is_refused() -> None:

@@ -71,7 +71,7 @@ def test_json_is_accepted_too() -> None:
      "<scenario>: faults[0].when (line 4): seed is only used with probability"),
     ("name: x\nfaults:\n  - kind: reject\n    when: {colour: red}\n",
      "<scenario>: faults[0].when.colour (line 4): unknown key (not part of the scenario "
-     "format; see docs/scenarios.md)"),
+     "format; see `mockkpr docs scenarios`)"),
     ("name: x\nfaults:\n  - kind: reject\n    times: never\n",
      "<scenario>: faults[0].times (line 4): times must be once, always or a positive number, "
      "not 'never'"),

@@ -60,6 +60,7 @@ def test_layout(made: GeneratedPki) -> None:
         "signing-key.UNENCRYPTED.pem",
     ]
     previous = ["previous-encryption-cert.pem", "previous-encryption-key.UNENCRYPTED.pem"]
+    client = ["helseid-jwk.public.json", "helseid-jwk.UNENCRYPTED.json"]
     variant = ["signing-cert.pem", "signing-key.UNENCRYPTED.pem"]
     forged = [f"forged/{problem}-{name}" for problem in ("expired", "revoked", "unknown")
               for name in variant]
@@ -68,7 +69,7 @@ def test_layout(made: GeneratedPki) -> None:
         "ca/ca-cert.pem",
         "ca/ca-key.UNENCRYPTED.pem",
         "ca/crl.pem",
-        *[f"parties/12345/{name}" for name in party],
+        *[f"parties/12345/{name}" for name in party + client],
         *[f"parties/12345{n}/{name}" for n in range(1, 6) for name in variant],
         *[f"parties/131725/{name}" for name in sorted(party + previous + forged)],
         "registry.yaml",
@@ -83,7 +84,7 @@ def test_layout(made: GeneratedPki) -> None:
 
 
 def test_secrets_are_private(made: GeneratedPki) -> None:
-    for path in [made.registry_file, *made.directory.rglob("*.UNENCRYPTED.pem")]:
+    for path in [made.registry_file, *made.directory.rglob("*.UNENCRYPTED.*")]:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     assert "NOT FOR PRODUCTION" in (made.directory / "README.txt").read_text()
 

@@ -302,3 +302,78 @@ def test_tls_key_mismatch(pki_dir: Path, base: dict[str, Any]) -> None:
     data["tls"]["key"] = data["parties"][0]["signing_key"]
     path = _write(pki_dir, data)
     assert _error(path) == f"{path}: tls: key does not belong to certificate"
+
+
+# --- HelseID clients (the HTTP route) --------------------------------------------------------
+
+
+def _sender(data: dict[str, Any]) -> dict[str, Any]:
+    party = next(p for p in data["parties"] if p["her_id"] == SENDER)
+    assert isinstance(party, dict)
+    return party
+
+
+def test_a_senders_client_and_its_inheritance(registry: Registry) -> None:
+    client_id = registry.party(SENDER).client_id
+    assert client_id is not None
+    client = registry.client(client_id)
+    assert client is not None
+    assert client.scopes == ("hdir:kneik/iplos/submit",)
+    assert client.private_key is not None
+    assert client.private_key.public_key() == client.public_key
+    assert registry.party(123451).client_id == client_id  # the variant child inherits
+    assert registry.party(123451).helseid is None
+    assert registry.party(RECEIVER).client_id is None
+    assert registry.her_ids_of_client(client_id) == frozenset({SENDER, 123451})
+    assert registry.her_ids_of_client("nobody") == frozenset()
+
+
+def test_a_client_without_private_jwk_and_with_own_scopes(
+        pki_dir: Path, base: dict[str, Any]) -> None:
+    data = _edited(base)
+    helseid = _sender(data)["helseid"]
+    del helseid["private_jwk"]
+    helseid["scopes"] = ["hdir:kneik/iplos/submit", "hdir:kneik/hst/submit"]
+    registry = load_registry(_write(pki_dir, data))
+    client = registry.client(helseid["client_id"])
+    assert client is not None
+    assert client.private_key is None
+    assert client.scopes == ("hdir:kneik/iplos/submit", "hdir:kneik/hst/submit")
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda h: h.update(colour="red"), "helseid.colour: unknown key"),
+    (lambda h: h.pop("client_id"), "helseid.client_id: missing"),
+    (lambda h: h.update(scopes=[]), "helseid.scopes"),
+    (lambda h: h.update(public_jwk="parties/12345/gone.json"), "does not exist"),
+    (lambda h: h.update(public_jwk="parties/12345/signing-cert.pem"), "is not JSON"),
+    (lambda h: h.update(private_jwk=h["public_jwk"]), "holds only a public key"),
+], ids=["unknown-key", "no-client-id", "no-scopes", "missing-file", "not-json", "not-private"])
+def test_bad_helseid_entries(pki_dir: Path, base: dict[str, Any], edit: Any,
+                             message: str) -> None:
+    data = _edited(base)
+    edit(_sender(data)["helseid"])
+    error = _error(_write(pki_dir, data))
+    assert "party 12345" in error
+    assert message in error
+
+
+def test_a_jwk_of_another_kind_or_key(pki_dir: Path, base: dict[str, Any]) -> None:
+    import json
+
+    data = _edited(base)
+    (pki_dir / "ec.json").write_text(json.dumps({"kty": "EC", "crv": "P-256", "x": "a", "y": "b"}))
+    _sender(data)["helseid"]["public_jwk"] = "ec.json"
+    assert "not RSA" in _error(_write(pki_dir, data))
+    other = create_test_pki(pki_dir / "other", [PartySpec(1, "A"), PartySpec(2, "B")])
+    data = _edited(base)
+    _sender(data)["helseid"]["private_jwk"] = str(
+        other.directory / "parties/2/helseid-jwk.UNENCRYPTED.json")
+    assert "private_jwk does not belong to helseid.public_jwk" in _error(_write(pki_dir, data))
+
+
+def test_one_client_id_for_two_parties(pki_dir: Path, base: dict[str, Any]) -> None:
+    data = _edited(base)
+    receiver = next(p for p in data["parties"] if p["her_id"] == RECEIVER)
+    receiver["helseid"] = dict(_sender(data)["helseid"])
+    assert "is also the client of party" in _error(_write(pki_dir, data))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -153,22 +155,171 @@ def test_external_mode_needs_its_options(pytester: pytest.Pytester, isolated: No
     assert result.ret != 0
 
 
-def test_the_mockkpr_fixture_resets_the_endpoint(pytester: pytest.Pytester,
-                                                 isolated: None) -> None:
+def test_the_kpr_fixture_resets_the_endpoint(pytester: pytest.Pytester,
+                                             isolated: None) -> None:
     document = ROOT / "fixtures" / "valid" / "iplos-2019.xml"
     pytester.makepyfile(test_fixture=f'''
+import mockkpr  # the fixture no longer shadows the package
 from mockkpr.client import KprClient
 from mockkpr.envelope import Status
 
-def test_first(mockkpr):
-    assert mockkpr.driver.messages() == []
+def test_first(kpr):
+    assert kpr.messages() == []
     xml = open({str(document)!r}, "rb").read()
-    with KprClient(mockkpr.amqp_url, mockkpr.registry, 12345) as client:
+    with KprClient(kpr.amqp_url, kpr.registry, 12345) as client:
         assert client.send_and_wait(xml, timeout=10).status is Status.OK
-    assert len(mockkpr.driver.messages()) == 1
+    assert len(kpr.messages()) == 1
+    assert mockkpr.__version__
 
-def test_second(mockkpr):
-    assert mockkpr.driver.messages() == []
+def test_second(kpr):
+    assert kpr.messages() == []
 ''')
     result = pytester.runpytest("-p", "mockkpr.testing.plugin")
     result.assert_outcomes(passed=2)
+
+
+def test_the_old_fixture_name_still_works_with_a_deprecation_warning(
+        pytester: pytest.Pytester, isolated: None) -> None:
+    pytester.makepyfile(test_old="def test_old(mockkpr):\n    assert mockkpr.count() == 0\n")
+    result = pytester.runpytest("-p", "mockkpr.testing.plugin", "-W",
+                                "error::mockkpr.testing.plugin.MockKprDeprecationWarning")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*MockKprDeprecationWarning: the `mockkpr` fixture is renamed "
+                                 "`kpr` (it shadowed `import mockkpr` in a test); the old name "
+                                 "goes in the next release*"])
+    result = pytester.runpytest("-p", "mockkpr.testing.plugin")
+    result.assert_outcomes(passed=1, warnings=1)
+
+
+ENDPOINT_API = f'''
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from mockkpr.client import KprClient
+from mockkpr.envelope import Status
+
+XML = Path({str(ROOT / "fixtures" / "valid" / "iplos-2019.xml")!r}).read_bytes()
+
+
+def send(kpr, timeout=10):
+    with KprClient(kpr.amqp_url, kpr.registry, 12345) as client:
+        return client.send_and_wait(XML, timeout=timeout)
+
+
+def test_urls_and_credentials(kpr):
+    assert kpr.amqp_url.startswith("amqps://") and kpr.amqp_url.endswith("/NHNTESTServiceBus")
+    assert kpr.control_url.startswith("http://")
+    assert kpr.credentials(12345) == ("mockkpr-12345", "test-12345")
+    assert kpr.request("GET", "/readyz").json()["status"] == "ready"
+
+
+def test_wait_verify_and_the_apprec(kpr):
+    answer = send(kpr)
+    message = kpr.wait(sender=12345, subject="KPR_IPL", timeout=5)
+    assert message.message_id == answer.sent.message_id
+    assert (message.outcome, message.apprec_status, message.sender) == ("accepted", "1", "12345")
+    assert kpr.count(sender=12345) == 1
+    assert kpr.assert_received(count=1, sender="12345") == [message]
+    apprec = kpr.apprec(message)
+    assert apprec.status is Status.OK
+    assert apprec.original.msg_id == answer.sent.msg_id
+    assert kpr.apprec_bytes(message) == answer.wire.body
+    assert kpr.payload(message).startswith(b"<IPLOS ")  # the document out of its MsgHead
+    assert kpr.feedback(message)["reports"][0]["verdict"]["accepted"] is True
+    assert kpr.message(answer.sent.msg_id) == message
+
+
+def test_wait_after_a_message_waits_for_the_next(kpr):
+    send(kpr)
+    first = kpr.wait(sender=12345)
+    with pytest.raises(AssertionError) as nothing:
+        kpr.wait(sender=12345, after=first, timeout=0.3)
+    assert str(nothing.value).startswith(
+        "no message matching {{'sender': '12345', 'after_id': %d}} was answered within 0.3 s; "
+        "the endpoint received 1:" % first.id)
+    send(kpr)
+    assert kpr.wait(sender=12345, after=first).id > first.id
+
+
+def test_assert_received_lists_what_did_arrive(kpr):
+    send(kpr)
+    with pytest.raises(AssertionError) as wrong:
+        kpr.assert_received(count=2, sender=12345)
+    lines = str(wrong.value).splitlines()
+    assert lines[0] == ("expected exactly 2 message(s) matching {{'sender': '12345'}}, found 1; "
+                        "the endpoint received 1:")
+    assert lines[1].endswith("from 12345 KPR_IPL accepted AppRec 1")
+    with pytest.raises(AssertionError, match="expected at least one message"):
+        kpr.assert_received(subject="KPR_IDE")
+
+
+def test_arm_a_scenario_and_check_its_expectations(kpr):
+    state = kpr.arm("rejected-apprec")
+    assert state["scenario"]["name"] == "rejected-apprec"
+    assert send(kpr).status is Status.AVVIST
+    assert kpr.wait(sender=12345).apprec_status == "2"
+    kpr.disarm()
+    assert send(kpr).status is Status.OK
+
+
+def test_the_clock(kpr):
+    before = kpr.clock.now()
+    kpr.clock.advance(timedelta(days=2))
+    assert kpr.clock.now() - before >= timedelta(days=2)
+    kpr.clock.reset()
+    assert kpr.clock.now() - before < timedelta(days=1)
+
+
+def test_unknown_filters_are_refused(kpr):
+    with pytest.raises(TypeError, match="unknown filter"):
+        kpr.messages(colour="red")
+'''
+
+
+@pytest.mark.integration
+def test_the_endpoint_api_a_vendor_test_uses(pytester: pytest.Pytester,
+                                             isolated: None) -> None:
+    pytester.makepyfile(test_api=ENDPOINT_API)
+    result = pytester.runpytest("-p", "mockkpr.testing.plugin")
+    result.assert_outcomes(passed=7)
+
+
+def test_inprocess_mode_without_the_server_extra_says_what_to_install(
+        pytester: pytest.Pytester, isolated: None) -> None:
+    pytester.makeconftest('''
+import sys, importlib.abc
+
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] == "sqlalchemy" or name == "mockkpr.endpoint.app":
+            raise ModuleNotFoundError(f"No module named {{name!r}}", name="sqlalchemy")
+
+sys.modules.pop("mockkpr.endpoint.app", None)
+sys.meta_path.insert(0, Block())
+''')
+    pytester.makepyfile(test_one="def test_one(kpr):\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "mockkpr.testing.plugin")
+    result.assert_outcomes(errors=1)
+    assert ("--mockkpr-mode inprocess (the default) runs the endpoint in pytest's process and "
+            "needs the server extra (sqlalchemy is missing): pip install 'mockkpr[server]', or "
+            "use --mockkpr-mode container (pip install 'mockkpr[testing]' and the image)"
+            ) in result.stdout.str()
+    assert "Traceback" not in result.stdout.str()
+
+
+@pytest.mark.integration
+def test_the_readme_plugin_example_runs_as_written(pytester: pytest.Pytester,
+                                                   isolated: None,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## In your pytest suite", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    pytester.makepyfile(test_readme=code)
+    shutil.copyfile(ROOT / "fixtures" / "valid" / "iplos-2019.xml",
+                    pytester.path / "iplos.xml")
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}"
+                               f"{os.environ['PATH']}")
+    result = pytester.runpytest("-p", "mockkpr.testing.plugin")
+    result.assert_outcomes(passed=1)

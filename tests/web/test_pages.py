@@ -271,6 +271,9 @@ def test_answers_download_as_xml_and_as_the_exact_bytes_sent(control: Control) -
     assert xml.content == b"<AppRec>ok</AppRec>"
     assert xml.headers["content-disposition"] == 'attachment; filename="apprec-1-1.xml"'
     assert control.client.get("/messages/1/answers/2/document").status_code == 404
-    api = control.client.get(f"/api/messages/{control.journal.get(1).message_id}/apprec",  # type: ignore[union-attr]
-                             params={"protected": "true"})
-    assert api.content == protected
+    message_id = control.journal.get(1).message_id  # type: ignore[union-attr]
+    assert control.client.get(f"/api/messages/{message_id}/apprec").content == protected
+    as_xml = control.client.get(f"/api/messages/{message_id}/apprec",
+                                params={"document": "true"})
+    assert as_xml.content == b"<AppRec>ok</AppRec>"
+    assert as_xml.headers["content-type"] == "application/xml"
