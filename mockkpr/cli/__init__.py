@@ -45,6 +45,8 @@ SHORT_HELP = {
     "scenarios": "Fault-injection scenarios; arm one with `mockkpr serve --scenario`.",
     "broker": "Broker mode: mockkpr as a consumer on a real RabbitMQ (`mockkpr docs broker-mode`).",
     "certify": "Certify a sender: run the conformance suite and write the evidence.",
+    "coverage": "Show what the journal's traffic exercised: requirements, rules, message "
+                "kinds, code values, scenarios and answers - and what it never did.",
     "docs": "Print the user documentation on TOPIC; without one, list the topics.",
 }
 

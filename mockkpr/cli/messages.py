@@ -168,14 +168,27 @@ def list_command(where: _Where, /, limit: int, offset: int, as_json: bool,
 @click.option("--payload", is_flag=True, help="Print the decrypted payload XML instead.")
 @click.option("--feedback", is_flag=True,
               help="Print the detailed feedback (validation report JSON) instead.")
+@click.option("--apprec", "apprec_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also save the AppRec sent for it (its XML, before signing and "
+                   "encryption) to this file.")
 @click.pass_obj
 def show_command(where: _Where, message_id: str, as_json: bool, payload: bool,
-                 feedback: bool, control_url: str | None, config: Path | None) -> None:
-    """Show one message: envelope, findings and answers.
+                 feedback: bool, apprec_file: Path | None, control_url: str | None,
+                 config: Path | None) -> None:
+    """Show one message: envelope, findings (worst first) and answers.
 
     MESSAGE_ID is the AMQP message-id or the MsgHead MsgId.
     """
     api = where.api(control_url, config)
+    if apprec_file is not None:
+        apprec = api.get(f"/api/messages/{_quote(message_id)}/apprec",
+                         {"document": "true"}).content
+        try:
+            apprec_file.write_bytes(apprec)
+        except OSError as exc:
+            _fail(f"error: cannot write the AppRec to {apprec_file}: "
+                  f"{exc.strerror or exc}", EXIT_UNUSABLE)
+        click.echo(f"AppRec ({len(apprec)} bytes) saved to {apprec_file}", err=True)
     if payload:
         click.echo(api.get(f"/api/messages/{_quote(message_id)}/payload").text)
     elif feedback:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-#: Findings printed by ``show``; the rest are counted (all are in ``--feedback``).
+from mockkpr.control.findings import CONSEQUENCES, consequence_totals, worst_first
+
+#: Findings printed by ``show``, worst first; the rest are counted (all are in ``--feedback``).
 SHOWN_FINDINGS = 20
 
 _COLUMNS = ("id", "received (UTC)", "message-id", "sender", "subject", "outcome", "apprec",
@@ -44,7 +46,12 @@ def _report_lines(report: dict[str, Any]) -> list[str]:
         f"total, {rows.get('kept')} kept, {rows.get('dropped')} dropped, "
         f"{rows.get('blanked')} blanked; {counted} findings",
     ]
-    for finding in findings[:SHOWN_FINDINGS]:
+    per_consequence = consequence_totals(report)
+    if per_consequence:
+        lines.append("  " + ", ".join(
+            f"{CONSEQUENCES[c][1].lower() if c in CONSEQUENCES else c}: {n}"
+            for c, n in per_consequence.items()))
+    for finding in worst_first(findings)[:SHOWN_FINDINGS]:
         value = finding.get("value")
         lines.append(
             f"  [{finding['consequence']}] {finding['rule_id']} {finding['location']}"

@@ -25,6 +25,7 @@ from mockkpr.conformance.cases import suite_digest
 from mockkpr.conformance.drivers import Driver
 from mockkpr.conformance.judge import Context, Document, Observations, Received, SendRecord
 from mockkpr.conformance.model import Case, Check, Data, Role, Run, Send, Status, case_status
+from mockkpr.conformance.record import case_record
 from mockkpr.conformance.runs import scenario_of
 from mockkpr.conformance.senders import Sender, SendOutcome, SendTask
 from mockkpr.errors import MockKprError
@@ -159,6 +160,12 @@ class Harness:
         driver.registry.party(to_her_id)
         self._executions: dict[str, Execution] = {}
         self._documents: dict[str, dict[Role, Document]] = {}
+        # what the endpoint's web view records this run as (mockkpr.conformance.record)
+        self.run_id = str(uuid.uuid4())
+        self._run_record: dict[str, Any] = {
+            "id": self.run_id, "started_at": datetime.now(UTC).isoformat(), "mode": mode,
+            "sender": sender_name, "endpoint": driver.description, "seed": seed,
+            "tool_version": __version__, "suite_digest": suite_digest()}
 
     # ------------------------------------------------------------------ the whole suite
     def certify(self, cases: Sequence[Case]) -> Certification:
@@ -178,10 +185,21 @@ class Harness:
         return Certification([done[c.id] for c in cases], dict(self._executions), started,
                              datetime.now(UTC), self.seed, self.sender_name,
                              self.driver.description, self.mode, max_time=self.max_time,
-                             capped=self._capped)
+                             capped=self._capped, run_id=self.run_id)
 
     def judge(self, case: Case) -> CaseResult:
-        """Execute the case's runs (once per run) and judge their observations."""
+        """Execute the case's runs (once per run), judge their observations and tell the
+        endpoint (for its web view) when its driver can record it."""
+        result = self._judge(case)
+        record = getattr(self.driver, "record_case", None)
+        if record is not None:
+            try:
+                record(self._run_record, case_record(result))
+            except MockKprError as exc:  # a courtesy: never a verdict's business
+                self.progress(f"  the endpoint did not record {case.id}: {exc}")
+        return result
+
+    def _judge(self, case: Case) -> CaseResult:
         executions = [self.execute(run, [case.id]) for run in case.runs]
         if case.across:
             executions += [e for name, e in self._executions.items()

@@ -17,15 +17,17 @@ import anyio
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 
 from mockkpr import __version__
 from mockkpr.control.answers import answers_router
 from mockkpr.control.metrics import Metrics
-from mockkpr.control.page import render_page
 from mockkpr.control.parties import parties_router
+from mockkpr.control.records import records_router
 from mockkpr.control.scenario import ScenarioControl, scenario_router
 from mockkpr.control.schemas import EntryDetail, EntryOut, Problem, Readiness
+from mockkpr.control.web.context import Web
+from mockkpr.control.web.install import install_web
 from mockkpr.iplos.render import REPORT_SCHEMA_VERSION
 from mockkpr.journal.models import JournalEntry, MessageFilter, Outcome
 from mockkpr.journal.store import Journal
@@ -107,6 +109,7 @@ def create_app(
     registry: Registry | None = None,
     documented_passwords: Mapping[str, str] | None = None,
     scenarios: ScenarioControl | None = None,
+    listeners: Mapping[str, str] | None = None,
 ) -> FastAPI:
     """The control API over ``journal``.
 
@@ -117,14 +120,17 @@ def create_app(
     ``readiness`` returns the endpoint's checks (listeners, registry, certificates,
     scenario...); the journal's own check is added. ``on_reset`` runs after the journal is
     emptied by ``POST /api/reset``. ``scenarios`` adds the fault-injection routes
-    (:mod:`mockkpr.control.scenario`). ``app.state.stopping`` is a :class:`threading.Event` that
-    ends running long polls (set by :class:`~mockkpr.control.server.ControlServer`).
+    (:mod:`mockkpr.control.scenario`). ``listeners`` (name to URL, e.g. the AMQPS listener)
+    are shown on the web view's endpoint page. ``app.state.stopping`` is a
+    :class:`threading.Event` that ends running long polls (set by
+    :class:`~mockkpr.control.server.ControlServer`).
     """
     app = FastAPI(
         title="mockkpr control API",
         version=__version__,
         description="Watch and control mockkpr's KPR endpoint: what it received, what it "
-        "answered, waits for messages, reset and metrics.",
+        "answered, waits for messages, reset and metrics. The web view is at /.",
+        docs_url=None, redoc_url=None,  # /docs: Swagger UI from packaged assets (control.web)
     )
     app.add_exception_handler(RequestValidationError, _validation_error)
     if registry is not None:
@@ -222,12 +228,10 @@ def create_app(
         metrics.refresh(journal.stats())
         return Response(metrics.render(), media_type=metrics.content_type)
 
-    @app.get("/", summary="A page listing recent messages", response_class=HTMLResponse)
-    def index(flt: Filter, limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> HTMLResponse:
-        entries = journal.list(flt, limit=limit, with_report=False)
-        return HTMLResponse(render_page(entries, journal.count(flt), checks()))
-
     if scenarios is not None:
         app.include_router(scenario_router(scenarios))
     app.include_router(answers_router(journal))
+    app.include_router(records_router(journal))
+    install_web(app, Web(journal, checks, registry=registry, scenarios=scenarios,
+                         listeners=listeners or {}))
     return app

@@ -167,7 +167,8 @@ class Endpoint:
         self._amqp.start()
         app = create_app(journal, self.readiness, metrics=self.metrics,
                          on_reset=receiver.forget_streams, registry=registry,
-                         documented_passwords=documented_passwords(), scenarios=self)
+                         documented_passwords=documented_passwords(), scenarios=self,
+                         listeners=self._listener_urls())
         self._control = ControlServer(app, settings.control_host, settings.control_port)
         self._control.start()
         if settings.http_port is not None:
@@ -272,6 +273,15 @@ class Endpoint:
         failed = [r.message for r in self.verify(scenario) if not r.passed]
         if failed:
             raise ExpectationFailed("\n".join(failed))
+
+    def _listener_urls(self) -> dict[str, str]:
+        """The AMQP listeners' URLs with the exchange of the default parties (web view)."""
+        assert self._amqp is not None
+        host = "localhost" if self.settings.host in _ANY_INTERFACE else self.settings.host
+        ports = self._amqp.ports
+        names = ("AMQPS (TLS)", "AMQP (plain)")
+        return {name: f"{'amqps' if n == 0 else 'amqp'}://{host}:{port}/NHNTESTServiceBus"
+                for n, (name, port) in enumerate(zip(names, ports, strict=False))}
 
     @property
     def urls(self) -> Urls:

@@ -42,6 +42,7 @@ def entry_values(entry: JournalEntry) -> dict[str, Any]:
         "report": entry.report,
         "answered_at": entry.answered_at,
         "details": dict(entry.details),
+        "envelope": entry.envelope,
     }
 
 
@@ -70,7 +71,12 @@ def entry_from_row(row: sa.RowMapping, answers: list[AnswerRecord]) -> JournalEn
         answers=answers,
         answered_at=row["answered_at"],
         details=dict(row["details"]),
+        envelope=_bytes(row.get("envelope")),
     )
+
+
+def _bytes(value: Any) -> bytes | None:
+    return None if value is None else bytes(value)
 
 
 def message_values(message: OutboundMessage) -> dict[str, Any]:
@@ -100,6 +106,7 @@ def message_from_row(row: sa.RowMapping) -> OutboundMessage:
         correlation_id=row["correlation_id"],
         to=row["to_address"],
         reply_to=row["reply_to"],
+        document=_bytes(row.get("document")),
     )
 
 
@@ -107,7 +114,7 @@ def answer_values(entry_id: int, answer: AnswerRecord) -> dict[str, Any]:
     """An ``answers`` row for ``answer`` of entry ``entry_id``."""
     return {"entry_id": entry_id, "kind": answer.kind, "sent_at": answer.sent_at,
             "disposition": answer.disposition, "settled_at": answer.settled_at,
-            **message_values(answer.message)}
+            "document": answer.message.document, **message_values(answer.message)}
 
 
 def answer_from_row(row: sa.RowMapping) -> AnswerRecord:
@@ -151,14 +158,20 @@ def conditions(flt: MessageFilter, *, settled_only: bool = False) -> list[sa.Col
         where.append(e.received_at <= flt.until)
     if flt.after_id is not None:
         where.append(e.id > flt.after_id)
+    if flt.apprec_status is not None:
+        where.append(e.apprec_status == flt.apprec_status)
+    if flt.search:
+        search = flt.search.lower()
+        where.append(sa.or_(sa.func.lower(e.message_id).startswith(search, autoescape=True),
+                            sa.func.lower(e.msg_id).startswith(search, autoescape=True)))
     return where
 
 
 def entry_columns(*, with_payload: bool, with_report: bool) -> list[sa.Column[Any]]:
     """The ``entries`` columns to select; the two big ones only on request."""
-    skip = set()
+    skip: set[str] = set()
     if not with_payload:
-        skip.add("payload")
+        skip.update(("payload", "envelope"))
     if not with_report:
         skip.add("report")
     return [column for column in t.entries.c if column.name not in skip]

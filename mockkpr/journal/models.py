@@ -58,6 +58,10 @@ class JournalEntry:
     ``details`` holds what the endpoint observed, as flat dotted keys with JSON values:
     ``wire.*`` (how the message travelled), ``cms.*`` (its payload security) and ``group.*``
     (a reassembled split message); docs/observations.md lists them.
+
+    ``envelope`` is the decrypted MsgHead with the document it carried left out
+    (:func:`mockkpr.service.outline.envelope_outline`), once the MsgHead was read; like
+    ``payload``, it is loaded only on request.
     """
 
     message_id: str
@@ -81,6 +85,7 @@ class JournalEntry:
     answers: list[AnswerRecord] = field(default_factory=list)
     answered_at: datetime | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    envelope: bytes | None = None
     id: int | None = None
 
     @property
@@ -101,11 +106,19 @@ class MessageFilter:
     since: datetime | None = None
     until: datetime | None = None
     after_id: int | None = None
+    #: AppRec status sent (``1``, ``2``, ``3``).
+    apprec_status: str | None = None
+    #: The start of the AMQP message-id or the MsgHead MsgId, in any case.
+    search: str | None = None
 
     def matches(self, entry: JournalEntry) -> bool:
         """True when ``entry`` passes every given criterion (used by waits)."""
+        search = (self.search or "").lower()
         return (
-            (self.sender_her_id is None or entry.sender_her_id == self.sender_her_id)
+            (self.apprec_status is None or entry.apprec_status == self.apprec_status)
+            and (not search or entry.message_id.lower().startswith(search)
+                 or (entry.msg_id or "").lower().startswith(search))
+            and (self.sender_her_id is None or entry.sender_her_id == self.sender_her_id)
             and (self.subject is None or entry.subject == self.subject)
             and (self.outcome is None or entry.outcome == self.outcome)
             and (self.message_id is None or entry.message_id == self.message_id)

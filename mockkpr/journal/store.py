@@ -16,7 +16,7 @@ import builtins
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
@@ -146,6 +146,23 @@ class Journal:
     def _read(self) -> Iterator[sa.Connection]:
         with self._engine.connect() as conn, conn.begin():
             yield conn
+
+    def reading(self) -> AbstractContextManager[sa.Connection]:
+        """One read transaction, for queries of other modules (:mod:`.browse`)."""
+        return self._read()
+
+    @contextmanager
+    def writing(self) -> Iterator[sa.Connection]:
+        """One write transaction for small records of other modules (:mod:`.browse`)."""
+        with self._write() as conn:
+            yield conn
+        self._notify()
+
+    @property
+    def generation(self) -> int:
+        """A counter that grows whenever this process records or changes an entry."""
+        with self._changed:
+            return self._generation
 
     def _notify(self) -> None:
         with self._changed:

@@ -1,19 +1,23 @@
 """The journal's tables, in portable SQLAlchemy Core (SQLite and PostgreSQL).
 
-Layout (schema version 3: ``entries.details``, ``answers.disposition`` and
-``answers.settled_at`` added; version 2 added ``queued.not_before``)::
+Layout (schema version 4: ``answers.document``, ``entries.envelope`` and the conformance
+tables added; version 3 added ``entries.details``, ``answers.disposition`` and
+``answers.settled_at``; version 2 ``queued.not_before``)::
 
     schema_version  version
     entries         id, message_id, msg_id, received_at, queue, user_name, sender_her_id,
                     receiver_her_id, subject, properties (JSON), application_properties (JSON),
-                    body_size, outcome, payload (binary), msghead (JSON), apprec_status,
-                    error_condition, error_description, error_data (JSON list), report (JSON),
-                    answered_at, details (JSON)
+                    body_size, outcome, msghead (JSON), apprec_status, error_condition,
+                    error_description, error_data (JSON list), answered_at, details (JSON),
+                    envelope (binary), report (JSON), payload (binary)
     answers         id, entry_id -> entries.id, kind, sent_at, disposition, settled_at,
-                    <message columns>
+                    document (binary), <message columns>
     queued          id, queue, enqueued_at, delivery_count, not_before, <message columns>
     parts           id, group_id, sender_key, sequence, part_count, body, meta (JSON),
                     received_at; unique (group_id, sender_key, sequence)
+    conformance_runs   id, run_id (unique), recorded_at, run (JSON)
+    conformance_cases  id, run_id -> conformance_runs.run_id, case_id, status, recorded_at,
+                       result (JSON)
 
 ``<message columns>`` hold one :class:`~mockkpr.service.messages.OutboundMessage`:
 ``to_queue`` (its ``queue``), ``message_id``, ``subject``, ``content_type``,
@@ -33,7 +37,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
 #: Bumped whenever a table changes; an existing database with another version is refused.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = sa.MetaData()
 
@@ -91,6 +95,10 @@ schema_version = sa.Table(
     sa.Column("version", sa.Integer(), primary_key=True, autoincrement=False),
 )
 
+#: The entries' columns the web view's list filters on (in the indexes below).
+_LISTED = ("outcome", "sender_her_id", "subject", "apprec_status", "received_at", "message_id",
+           "msg_id")
+
 entries = sa.Table(
     "entries",
     metadata,
@@ -100,23 +108,32 @@ entries = sa.Table(
     sa.Column("received_at", UtcDateTime(), nullable=False, index=True),
     sa.Column("queue", sa.String(255), nullable=False),
     sa.Column("user_name", sa.String(255)),
-    sa.Column("sender_her_id", sa.String(64), index=True),
+    sa.Column("sender_her_id", sa.String(64)),
     sa.Column("receiver_her_id", sa.String(64)),
-    sa.Column("subject", sa.String(255), index=True),
+    sa.Column("subject", sa.String(255)),
     sa.Column("properties", _json(), nullable=False),
     sa.Column("application_properties", _json(), nullable=False),
     sa.Column("body_size", sa.BigInteger(), nullable=False),
-    sa.Column("outcome", sa.String(32), nullable=False, index=True),
-    sa.Column("payload", sa.LargeBinary()),
+    sa.Column("outcome", sa.String(32), nullable=False),
     sa.Column("msghead", _json()),
     sa.Column("apprec_status", sa.String(8)),
     sa.Column("error_condition", sa.String(255)),
     sa.Column("error_description", sa.Text()),
     sa.Column("error_data", _json(), nullable=False),
-    sa.Column("report", _json()),
     sa.Column("answered_at", UtcDateTime()),
     # What the endpoint observed (wire.*, cms.*, group.*): JournalEntry.details.
     sa.Column("details", _json(), nullable=False),
+    # The decrypted MsgHead with its document left out (JournalEntry.envelope).
+    sa.Column("envelope", sa.LargeBinary()),
+    # The large columns last: SQLite reads a column after a large value only by walking that
+    # value's overflow pages, so the list's columns come first.
+    sa.Column("report", _json()),
+    sa.Column("payload", sa.LargeBinary()),
+    # The indexes on outcome, sender and subject hold every column the web view's list filters
+    # on, so that its queries read an index, never the rows (which hold payloads and reports):
+    # a full journal lists fast whatever the filter (mockkpr.journal.browse).
+    *(sa.Index(f"ix_entries_{first}", first, *(c for c in _LISTED if c != first))
+      for first in ("outcome", "sender_her_id", "subject")),
     sqlite_autoincrement=True,
 )
 
@@ -136,6 +153,8 @@ answers = sa.Table(
     # How the sender settled its delivery (accepted, rejected, released, modified) and when.
     sa.Column("disposition", sa.String(16)),
     sa.Column("settled_at", UtcDateTime()),
+    # The answer's document before signing and encryption (the AppRec XML); NULL for none.
+    sa.Column("document", sa.LargeBinary()),
     *_message_columns(),
     sa.Index("ix_answers_message_id", "message_id"),
     sqlite_autoincrement=True,
@@ -167,4 +186,31 @@ parts = sa.Table(
     sa.Column("meta", _json(), nullable=False),
     sa.Column("received_at", UtcDateTime(), nullable=False, index=True),
     sa.UniqueConstraint("group_id", "sender_key", "sequence", name="uq_parts_group_sequence"),
+)
+
+# Conformance runs (mockkpr certify, the pytest plugin) that judged senders against this
+# endpoint: kept across resets (the harness resets the journal before each of its runs).
+conformance_runs = sa.Table(
+    "conformance_runs",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("run_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("recorded_at", UtcDateTime(), nullable=False),
+    sa.Column("run", _json(), nullable=False),
+    sqlite_autoincrement=True,
+)
+
+conformance_cases = sa.Table(
+    "conformance_cases",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("run_id", sa.String(64),
+              sa.ForeignKey("conformance_runs.run_id", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("case_id", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("recorded_at", UtcDateTime(), nullable=False),
+    sa.Column("result", _json(), nullable=False),
+    sa.UniqueConstraint("run_id", "case_id", name="uq_conformance_cases_run_case"),
+    sqlite_autoincrement=True,
 )

@@ -56,6 +56,8 @@ class OutboundMessage:
     """A message the endpoint sends: an AppRec, a transport error or a feedback document.
 
     ``queue`` is the short queue name (``12345_async``); the AMQP layer routes it.
+    ``document`` is the answer's document before it was signed and encrypted into ``body``
+    (the AppRec XML), kept for the journal; it never goes on the wire.
     """
 
     queue: str
@@ -67,3 +69,4 @@ class OutboundMessage:
     correlation_id: str | None = None
     to: str | None = None
     reply_to: str | None = None
+    document: bytes | None = field(default=None, repr=False)

@@ -49,6 +49,7 @@ from mockkpr.service.messages import (
     OutboundMessage,
 )
 from mockkpr.service.observations import PART_CONNECTION, cms_details, group_details
+from mockkpr.service.outline import envelope_outline
 from mockkpr.service.results import ProcessResult, QueuedMessage, Settle
 from mockkpr.service.submissions import NOT_EVENT_MESSAGE, REF_ID, AnswerDetails, Submitted
 from mockkpr.service.transport_errors import (
@@ -297,6 +298,8 @@ class Receiver:
         work.entry.payload = payload  # the decrypted MsgHead, until its content is known
         work.msghead = self._msghead(payload)
         work.entry.payload = work.msghead.payload  # the IPLOS or identity document itself
+        work.entry.envelope = envelope_outline(payload, work.msghead.payload,
+                                               work.msghead.payload_line)
         work.entry.msghead = _msghead_summary(work.msghead)
         self._check_spoofing(inbound, work.msghead)
         wanted = DocumentKind.IDENTITY if work.msghead.msg_type == "KPR_IDE" \
@@ -573,7 +576,7 @@ class Receiver:
                 "enqueuedTimeUtc": now.strftime(ENQUEUED_TIME),
             },
             body=body, correlation_id=change.correlation_id or work.inbound.message_id, to=queue,
-            reply_to=self.kpr.queues.asynchronous)
+            reply_to=self.kpr.queues.asynchronous, document=apprec)
 
     def _answer_stage(self, work: _Work) -> AnswerStage:
         """The answers as the fault hook may change them (mockkpr.faults.answers)."""

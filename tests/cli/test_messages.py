@@ -6,6 +6,8 @@ import json
 import socket
 import threading
 from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -70,6 +72,69 @@ def test_show_prints_envelope_findings_and_answers(control: Control) -> None:
     assert "      Hours per week (value '200', expected 0.01..168)" in text
     assert "  apprec -> 80001_async at " in text
     assert "99 bytes)" in text
+
+
+def _finding(rule: str, consequence: int, line: int) -> dict[str, object]:
+    return {"rule_id": rule, "consequence": consequence, "location": f"/IPLOS/X{line}",
+            "line": line, "value": None, "expected": "something",
+            "message": {"no": f"{rule} no", "en": f"{rule} en"}, "requirement": "r",
+            "service_type": None}
+
+
+def test_show_lists_findings_worst_first(control: Control) -> None:
+    """A status-3 message: the rejected rows come before the many report-only findings."""
+    findings = [_finding("REPORTED", 9, n) for n in range(1, 40)]
+    findings.insert(17, _finding("ROW-GONE", 2, 500))
+    findings.append(_finding("VALUE-NULL", 7, 900))
+    report = {**REPORT, "findings": findings, "verdict": {"accepted": True,
+                                                          "worst_consequence": 2},
+              "totals": {"per_rule": {"REPORTED": 39, "ROW-GONE": 1, "VALUE-NULL": 1},
+                         "per_service_type": {}, "per_consequence": {"9": 39, "2": 1, "7": 1}}}
+    control.journal.record(make_entry(message_id="m-3", report=report,
+                                      outcome=Outcome.PARTIAL, apprec_status="3"))
+    result = run(control, "show", "m-3")
+    assert result.exit_code == 0, result.output
+    shown = [line.split()[1] for line in result.stdout.splitlines()
+             if line.startswith("  [")]
+    assert shown[:3] == ["ROW-GONE", "VALUE-NULL", "REPORTED"]
+    assert len(shown) == 20
+    assert ("  row rejected (with the rows below it): 1, value set to null: 1, "
+            "reported only: 39") in result.stdout
+    assert "... 21 more" in result.stdout
+
+
+def test_show_saves_the_apprec(control: Control, tmp_path: Path) -> None:
+    answer = make_answer(body=b"\x30\x80protected")
+    answer = replace(answer, message=replace(answer.message, document=b"<AppRec>x</AppRec>"))
+    control.journal.record(make_entry(message_id="m-4", answers=[answer]))
+    target = tmp_path / "apprec.xml"
+    result = run(control, "show", "m-4", "--apprec", str(target))
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes() == b"<AppRec>x</AppRec>"
+    assert f"AppRec (18 bytes) saved to {target}" in result.stderr
+    assert "message-id: m-4" in result.stdout
+
+
+def test_show_apprec_of_a_transport_error_exits_1(control: Control, tmp_path: Path) -> None:
+    control.journal.record(make_entry(
+        message_id="m-5", outcome=Outcome.TRANSPORT_ERROR, apprec_status=None,
+        answers=[make_answer("transport-error", queue="80001_error", body=b"")]))
+    target = tmp_path / "apprec.xml"
+    result = run(control, "show", "m-5", "--apprec", str(target))
+    assert result.exit_code == 1
+    assert result.stderr == ("mockkpr: no AppRec was sent for message 'm-5' "
+                             "(outcome transport-error)\n")
+    assert not target.exists()
+
+
+def test_show_apprec_to_an_unwritable_file_exits_2(control: Control, tmp_path: Path) -> None:
+    answer = make_answer()
+    answer = replace(answer, message=replace(answer.message, document=b"<AppRec/>"))
+    control.journal.record(make_entry(message_id="m-6", answers=[answer]))
+    result = run(control, "show", "m-6", "--apprec", str(tmp_path / "missing" / "a.xml"))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("mockkpr: error: cannot write the AppRec to ")
+    assert "No such file or directory" in result.stderr
 
 
 def test_show_json_payload_and_feedback(control: Control) -> None:

@@ -88,3 +88,13 @@ def test_stop_ends_running_long_polls(journal: Journal) -> None:
 )
 def test_control_url(host: str, port: int, url: str) -> None:
     assert control_url(host, port) == url
+
+
+def test_the_listening_socket_sends_without_delay(journal: Journal) -> None:
+    """TCP_NODELAY, inherited by accepted connections: no 40 ms wait for a delayed ACK
+    between a response's headers and its body (benchmarks/web_pages.py measures it)."""
+    with _app(journal) as server:
+        sock = server._socket
+        assert sock is not None
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+        assert httpx.get(f"{server.url}/healthz").status_code == 200

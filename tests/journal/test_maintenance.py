@@ -105,21 +105,22 @@ def test_other_schema_version_is_refused(journal_url: str) -> None:
     with engine.begin() as conn:
         conn.exec_driver_sql("UPDATE schema_version SET version = 99")
     engine.dispose()
-    with pytest.raises(ConfigError, match=r"has schema version \[99\], this mockkpr uses 3"):
+    with pytest.raises(ConfigError, match=r"has schema version \[99\], this mockkpr uses 4"):
         Journal(journal_url)
 
 
-def test_a_version_2_database_is_refused_with_what_to_do(journal_url: str) -> None:
-    """Version 3 added entries.details and the answers' dispositions; no migration exists."""
+def test_an_older_database_is_refused_with_what_to_do(journal_url: str) -> None:
+    """Version 4 added the answers' documents, the envelope outline and the conformance
+    tables; no migration exists."""
     Journal(journal_url).close()
     engine = sa.create_engine(journal_url)
     with engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE schema_version SET version = 2")
+        conn.exec_driver_sql("UPDATE schema_version SET version = 3")
     engine.dispose()
     with pytest.raises(ConfigError) as refused:
         Journal(journal_url)
     assert str(refused.value).endswith(
-        "has schema version [2], this mockkpr uses 3; delete it or point "
+        "has schema version [3], this mockkpr uses 4; delete it or point "
         "MOCKKPR_DATABASE_URL elsewhere")
 
 

@@ -1,0 +1,143 @@
+"""The message page's facts, gathered from the entry, its answers, the queues and the faults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from mockkpr.control.findings import consequence_totals, rule_totals, worst_first
+from mockkpr.control.web.context import Web
+from mockkpr.control.web.words import EndpointCheck, transport_check
+from mockkpr.envelope import parse_apprec
+from mockkpr.envelope.apprec import AppRecInfo
+from mockkpr.envelope.problems import EnvelopeError
+from mockkpr.journal.browse import Summary, Waiting
+from mockkpr.journal.models import AnswerRecord, JournalEntry, Outcome
+
+#: Findings shown on the message page itself (all are on the findings page).
+PREVIEW_FINDINGS = 10
+
+
+@dataclass(frozen=True)
+class AnswerView:
+    """One answer as the page shows it."""
+
+    index: int
+    record: AnswerRecord
+    apprec: AppRecInfo | None
+    waiting: Waiting | None
+
+    @property
+    def dead_lettered(self) -> bool:
+        """Whether the answer waits in a dead-letter queue."""
+        return self.waiting is not None and self.waiting.queue.endswith("_dl")
+
+
+@dataclass(frozen=True)
+class Event:
+    """A line of the timeline."""
+
+    at: datetime | None
+    what: str
+    detail: str = ""
+    tone: str = ""
+
+
+def read_apprec(record: AnswerRecord) -> AppRecInfo | None:
+    """The AppRec an answer carried, as parsed from the document kept with it."""
+    if record.kind != "apprec" or not record.message.document:
+        return None
+    try:
+        return parse_apprec(record.message.document)
+    except EnvelopeError:
+        return None
+
+
+def answers(web: Web, entry: JournalEntry) -> list[AnswerView]:
+    """The entry's answers with their AppRecs parsed and where each still waits."""
+    waiting = {w.message_id: w for w in web.browser.waiting(
+        [a.message.message_id for a in entry.answers])}
+    return [AnswerView(n, a, read_apprec(a), waiting.get(a.message.message_id))
+            for n, a in enumerate(entry.answers)]
+
+
+def timeline(entry: JournalEntry, views: list[AnswerView]) -> list[Event]:
+    """Received, processed, then each answer: queued, taken by the sender, or still held,
+    waiting or dead-lettered (in this order, which is the order of time: an answer is built
+    while its message is processed, and recorded with it)."""
+    parts = entry.details.get("group.parts")
+    events = [Event(entry.received_at, "Received",
+                    f"on {entry.queue}" + (f", the last of {parts} parts" if parts else ""))]
+    if entry.answered_at is not None:
+        tone = {Outcome.ACCEPTED: "good", Outcome.PARTIAL: "warn"}.get(entry.outcome, "bad")
+        events.append(Event(entry.answered_at, "Processed and answered",
+                            f"outcome {entry.outcome.value}", tone))
+    later: list[Event] = []  # where answers still wait: now, after everything else
+    for view in views:
+        answer = view.record
+        name = "AppRec" if answer.kind == "apprec" else answer.kind.replace("-", " ").capitalize()
+        events.append(Event(answer.sent_at, f"{name} queued",
+                            f"for {answer.message.queue} (answer {view.index + 1})"))
+        if answer.settled_at is not None:
+            disposition = answer.disposition or "settled without an outcome"
+            tone = "good" if answer.disposition == "accepted" else "warn"
+            events.append(Event(answer.settled_at, f"{name} taken by the sender",
+                                f"disposition {disposition}", tone))
+        waiting = view.waiting
+        if waiting is not None:
+            tries = f"after {waiting.delivery_count} failed deliveries" \
+                if waiting.delivery_count else "not yet delivered"
+            if view.dead_lettered:
+                later.append(Event(None, f"{name} dead-lettered",
+                                   f"waits in {waiting.queue} {tries}", "bad"))
+            elif waiting.not_before is not None:
+                later.append(Event(None, f"{name} held back",
+                                   f"in {waiting.queue} until the endpoint's clock reaches "
+                                   f"{waiting.not_before:%Y-%m-%d %H:%M:%S} UTC", "warn"))
+            else:
+                later.append(Event(None, f"{name} waiting", f"in {waiting.queue}, {tries}"))
+    return events + later
+
+
+def firings(web: Web, entry: JournalEntry) -> list[dict[str, Any]] | None:
+    """The armed scenario's faults that fired on this message (None: no scenario armed)."""
+    if web.scenarios is None or web.scenarios.faults.scenario is None:
+        return None
+    ids = {entry.message_id, *(entry.details.get("group.part_message_ids") or [])}
+    return [f.as_json() for f in web.scenarios.faults.firings() if f.message_id in ids]
+
+
+def split_parts(entry: JournalEntry) -> list[dict[str, Any]]:
+    """Each part of a split message: sequence, message-id and connection."""
+    ids = entry.details.get("group.part_message_ids") or []
+    connections = entry.details.get("group.connection_ids") or []
+    return [{"sequence": n, "message_id": part,
+             "connection": connections[n] if n < len(connections) else None}
+            for n, part in enumerate(ids)]
+
+
+def identity(web: Web, entry: JournalEntry) -> tuple[bool, Summary | None]:
+    """Whether an identity message was joined with this one, and which (when still known)."""
+    report = entry.report or {}
+    if entry.subject != "KPR_IPL" or report.get("identity_format") is None:
+        return False, None
+    return True, web.browser.identity_before(entry)
+
+
+def check(entry: JournalEntry) -> EndpointCheck | None:
+    """The check of docs/endpoint.md a transport error reports."""
+    if entry.error_condition is None:
+        return None
+    return transport_check(entry.error_condition, entry.error_description, entry.error_data)
+
+
+def report_summary(report: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Counts per consequence, totals per rule and the worst findings, for the page."""
+    if not report:
+        return None
+    findings = report.get("findings") or []
+    return {"per_consequence": consequence_totals(report), "rules": rule_totals(report),
+            "worst": worst_first(findings)[:PREVIEW_FINDINGS],
+            "total": sum(consequence_totals(report).values()),
+            "rows": report.get("rows") or {}, "truncated": report.get("findings_truncated")}
