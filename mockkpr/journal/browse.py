@@ -24,8 +24,6 @@ from mockkpr.journal.store import Journal
 #: Conformance runs kept; older ones (and their cases) are deleted when a run is recorded.
 MAX_CONFORMANCE_RUNS = 100
 #: Outcomes whose entry carries an accepted identity document (the join's candidates).
-_IDENTITY_ACCEPTED = (Outcome.ACCEPTED.value, Outcome.PARTIAL.value,
-                      Outcome.NO_RECEIPT_REQUESTED.value)
 _SUMMARY_COLUMNS = ("id", "message_id", "msg_id", "received_at", "sender_her_id",
                     "receiver_her_id", "subject", "outcome", "apprec_status", "error_condition",
                     "body_size", "answered_at")
@@ -201,16 +199,10 @@ class Browser:
         with self.journal.reading() as conn:
             return [Waiting(**row) for row in conn.execute(query).mappings()]
 
-    def identity_before(self, entry: JournalEntry) -> Summary | None:
-        """The newest accepted identity message (``KPR_IDE``) from the entry's sender that
-        arrived before it: the one the receiver joins an annual IPLOS file with."""
-        if entry.sender_her_id is None or entry.id is None:
-            return None
+    def summary(self, entry_id: int) -> Summary | None:
+        """One entry's list columns, None when it is no longer in the journal."""
         e = t.entries.c
-        query = (sa.select(*[e[name] for name in _SUMMARY_COLUMNS])
-                 .where(e.sender_her_id == entry.sender_her_id, e.subject == "KPR_IDE",
-                        e.outcome.in_(_IDENTITY_ACCEPTED), e.id < entry.id)
-                 .order_by(e.id.desc()).limit(1))
+        query = sa.select(*[e[name] for name in _SUMMARY_COLUMNS]).where(e.id == entry_id)
         with self.journal.reading() as conn:
             row = conn.execute(query).mappings().first()
         return None if row is None else Summary(**{**row, "outcome": Outcome(row["outcome"])})

@@ -98,18 +98,15 @@ def test_state_changes_with_every_record_and_completion(journal: Journal) -> Non
     assert len({before, begun, browser.state()}) == 3
 
 
-def test_the_identity_joined_is_the_newest_accepted_before(journal: Journal) -> None:
-    old = make_entry(subject="KPR_IDE")
-    rejected = make_entry(subject="KPR_IDE", outcome=Outcome.REJECTED)
-    other_sender = make_entry(subject="KPR_IDE", sender_her_id="80009")
-    for entry in (old, rejected, other_sender):
-        journal.record(entry)
-    annual = make_entry(subject="KPR_IPL")
-    journal.record(annual)
-    journal.record(make_entry(subject="KPR_IDE"))  # after it: not the one joined
-    joined = Browser(journal).identity_before(annual)
-    assert joined is not None
-    assert joined.id == old.id
+def test_a_summary_is_one_entrys_list_columns_while_it_exists(journal: Journal) -> None:
+    identity = make_entry(subject="KPR_IDE")
+    journal.record(identity)
+    assert identity.id is not None
+    summary = Browser(journal).summary(identity.id)
+    assert summary is not None
+    assert (summary.id, summary.message_id, summary.subject) == (
+        identity.id, identity.message_id, "KPR_IDE")
+    assert Browser(journal).summary(identity.id + 1000) is None
 
 
 def test_waiting_answers_and_existing_entries(journal: Journal) -> None:

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from mockkpr.generator import GenerationSpec, write
+from mockkpr.iplos import Generation
 from tests.web.pilot import Pilot, pilot
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -53,6 +56,21 @@ def test_an_annual_file_names_the_identity_message_it_was_joined_with(running: P
     assert (f'Joined with the identity message <a href="/messages/{identity.entry_id}">'
             f"#{identity.entry_id}</a>") in page
     assert "Joined with" not in _page(running, identity.entry_id)  # a KPR_IDE joins nothing
+
+
+def test_an_annual_file_without_its_identity_message_says_none_matched(
+        running: Pilot, tmp_path: Path) -> None:
+    """Kommune 1103 never sent its identity message: the identity message of 0301 that the
+    sender did send is not joined with it (issue 12, point 8), and the page says so."""
+    manifest = write(GenerationSpec(kommune="1103", year=2019, persons=5, seed=3,
+                                    generation=Generation.ANNUAL_2019), tmp_path)
+    annual = next(d for d in manifest["documents"] if d["kind"] == "KPR_IPL")
+    sent = running.send("stavanger", (tmp_path / annual["name"]).read_bytes())
+    page = _page(running, sent.entry_id)
+    section = page.split("<h3>Identity message</h3>")[1].split("</section>")[0]
+    assert "No accepted identity message from this sender matched" in section
+    assert "kommune 1103, year 2019" in section
+    assert "IDE-NONE" in section
 
 
 def test_a_fault_and_a_held_back_apprec_show_on_the_page(running: Pilot) -> None:

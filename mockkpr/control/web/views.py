@@ -117,12 +117,16 @@ def split_parts(entry: JournalEntry) -> list[dict[str, Any]]:
             for n, part in enumerate(ids)]
 
 
-def identity(web: Web, entry: JournalEntry) -> tuple[bool, Summary | None]:
-    """Whether an identity message was joined with this one, and which (when still known)."""
-    report = entry.report or {}
-    if entry.subject != "KPR_IPL" or report.get("identity_format") is None:
-        return False, None
-    return True, web.browser.identity_before(entry)
+def identity(web: Web, entry: JournalEntry
+             ) -> tuple[dict[str, Any] | None, Summary | None]:
+    """Which identity message the receiver joined an annual file with, as its report says
+    (``identity``: kommune, year, bydel, whether one matched), and that entry while the
+    journal still has it."""
+    joined = (entry.report or {}).get("identity")
+    if not isinstance(joined, dict):
+        return None, None
+    journal_id = joined.get("journal_id")
+    return joined, web.browser.summary(journal_id) if isinstance(journal_id, int) else None
 
 
 def check(entry: JournalEntry) -> EndpointCheck | None:
