@@ -47,8 +47,10 @@ from mockkpr.envelope import (
 from mockkpr.errors import ConfigError, EndpointError, InputError
 from mockkpr.iplos import DocumentKind, sniff_format
 from mockkpr.registry import Party, Registry
+from mockkpr.service.groups import GROUP_SIZE
+from mockkpr.service.herids import her_id_value
 from mockkpr.service.messages import CMS_CONTENT_TYPE
-from mockkpr.service.pipeline import APPLICATION_TIMESTAMP, GROUP_SIZE
+from mockkpr.service.pipeline import APPLICATION_TIMESTAMP
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
@@ -427,7 +429,10 @@ class KprClient:
         props = _props(message)
         elapsed = time.monotonic() - sent.sent_at
         if "errorCondition" in props:
-            if props.get("originalMessageId") != sent.message_id:
+            # the error of the receiver the message was sent to (its toHerId, swapped into
+            # fromHerId), about this message; not another party's error naming the same id
+            if props.get("originalMessageId") != sent.message_id \
+                    or props.get("fromHerId", "") != self._addressee(sent):
                 return None
             data = tuple(item for item in props.get("errorConditionData", "").split(";") if item)
             return Answer("transport-error", sent, elapsed, properties=props,
@@ -446,6 +451,16 @@ class KprClient:
             return Answer("apprec", sent, elapsed, apprec=apprec, properties=props,
                           wire=Wire.of(message))
         return None
+
+    def _addressee(self, sent: SentMessage) -> str:
+        """The ``toHerId`` ``sent`` carried (canonical), which the receiver's error names as
+        its ``fromHerId``; the receiver's HER-id for a message kept without its AMQP form."""
+        if not sent.messages:
+            return str(self.receiver.her_id)
+        raw: dict[Any, Any] = dict(sent.messages[0].properties or {})
+        text = "" if raw.get("toHerId") is None else str(raw["toHerId"])
+        value = her_id_value(text)
+        return str(value) if value is not None else text
 
     def open_apprec(self, body: bytes) -> AppRecInfo:
         """Decrypt an AppRec and verify that KPR's registered certificate signed it."""

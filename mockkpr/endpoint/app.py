@@ -21,6 +21,7 @@ from mockkpr.control.app import create_app
 from mockkpr.control.metrics import Metrics
 from mockkpr.control.server import ControlServer
 from mockkpr.endpoint import sasl, tls
+from mockkpr.endpoint.admission import LoginThrottle
 from mockkpr.endpoint.broker import BrokerOptions, EmbeddedBroker
 from mockkpr.endpoint.faults import BrokerFaults
 from mockkpr.endpoint.queues import QueueInfo, Topology
@@ -80,7 +81,18 @@ def ensure_registry(settings: Settings) -> Registry:
 
 
 def topology_of(registry: Registry, kpr_her_id: int) -> Topology:
-    """Every party's async, error and dead-letter queue; KPR's async queue is processed."""
+    """Every party's async, error and dead-letter queue; KPR's async queue is processed.
+
+    Only the endpoint writes to the parties' queues, except that an account may write to the
+    ``_async`` and ``_error`` queues of the parties its parties list in ``may_send_to``.
+    """
+    writers: dict[str, set[str]] = {}
+    for party in registry.parties.values():
+        for target in party.may_send_to:
+            q = registry.queues(target)
+            for name in (q.asynchronous, q.error):
+                if party.account:
+                    writers.setdefault(name, set()).add(party.account)
     queues: dict[str, QueueInfo] = {}
     for party in registry.parties.values():
         readers = frozenset({party.account} if party.account else set())
@@ -91,8 +103,15 @@ def topology_of(registry: Registry, kpr_her_id: int) -> Topology:
                 continue
             queues[name] = QueueInfo(name, str(party.her_id), readers, dead_letter,
                                      processed=party.her_id == kpr_her_id
-                                     and name == q.asynchronous)
+                                     and name == q.asynchronous,
+                                     writers=frozenset(writers.get(name, ())))
     return Topology(queues)
+
+
+def housekeeping_interval(settings: Settings) -> float:
+    """Seconds between looks for expired split messages: a quarter of the group timeout,
+    at most a minute."""
+    return min(settings.group_timeout / 4, 60.0)
 
 
 @dataclass(frozen=True)
@@ -141,7 +160,8 @@ class Endpoint:
             str(her_id) for her_id in registry.her_ids_of(user)) if user else frozenset())
         if settings.scenario is not None:  # armed before the listeners open
             self.arm(load_scenario(settings.scenario))
-        sasl.install_plain_authenticator(broker_faults.login_check(registry.check_password))
+        check = broker_faults.login_check(registry.check_password)
+        sasl.install_plain_authenticator(check)
         receiver = Receiver(registry, journal, settings, clock=self.clock.now,
                             faults=answer_faults)
         self._executor = ThreadPoolExecutor(settings.workers, thread_name_prefix="mockkpr-work")
@@ -151,8 +171,10 @@ class Endpoint:
             BrokerOptions(delivery_limit=settings.delivery_limit, prefetch=settings.prefetch,
                           max_message_bytes=settings.max_message_bytes,
                           allow_insecure_plain=True,
-                          handshake_timeout=settings.handshake_timeout),
-            initial=journal.queued(), faults=broker_faults)
+                          handshake_timeout=settings.handshake_timeout,
+                          housekeeping_every=housekeeping_interval(settings)),
+            initial=journal.queued(), faults=broker_faults, housekeeping=receiver.expire_groups,
+            login=sasl.LoginRules(check, LoginThrottle(settings.login_failures_per_minute)))
         listeners = [Listen(settings.host, settings.amqps_port, self._tls_domain(registry))]
         if settings.amqp_port is not None:
             listeners.append(Listen(settings.host, settings.amqp_port, None))

@@ -1,7 +1,8 @@
 """The journal's tables, in portable SQLAlchemy Core (SQLite and PostgreSQL).
 
-Layout (schema version 3: ``entries.details``, ``answers.disposition`` and
-``answers.settled_at`` added; version 2 added ``queued.not_before``)::
+Layout (schema version 4: ``parts.body_size`` and an index on ``parts.sender_key`` added, and
+SQLite files made with incremental auto-vacuum; version 3 added ``entries.details``,
+``answers.disposition`` and ``answers.settled_at``; version 2 ``queued.not_before``)::
 
     schema_version  version
     entries         id, message_id, msg_id, received_at, queue, user_name, sender_her_id,
@@ -12,8 +13,8 @@ Layout (schema version 3: ``entries.details``, ``answers.disposition`` and
     answers         id, entry_id -> entries.id, kind, sent_at, disposition, settled_at,
                     <message columns>
     queued          id, queue, enqueued_at, delivery_count, not_before, <message columns>
-    parts           id, group_id, sender_key, sequence, part_count, body, meta (JSON),
-                    received_at; unique (group_id, sender_key, sequence)
+    parts           id, group_id, sender_key, sequence, part_count, body, body_size,
+                    meta (JSON), received_at; unique (group_id, sender_key, sequence)
 
 ``<message columns>`` hold one :class:`~mockkpr.service.messages.OutboundMessage`:
 ``to_queue`` (its ``queue``), ``message_id``, ``subject``, ``content_type``,
@@ -33,7 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
 #: Bumped whenever a table changes; an existing database with another version is refused.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = sa.MetaData()
 
@@ -164,7 +165,10 @@ parts = sa.Table(
     sa.Column("sequence", sa.Integer(), nullable=False),
     sa.Column("part_count", sa.Integer(), nullable=False),
     sa.Column("body", sa.LargeBinary(), nullable=False),
+    # len(body): the bounds on stored groups are summed without reading any body.
+    sa.Column("body_size", sa.BigInteger(), nullable=False),
     sa.Column("meta", _json(), nullable=False),
     sa.Column("received_at", UtcDateTime(), nullable=False, index=True),
     sa.UniqueConstraint("group_id", "sender_key", "sequence", name="uq_parts_group_sequence"),
+    sa.Index("ix_parts_sender_key", "sender_key"),
 )

@@ -62,6 +62,7 @@ class _PartySpec(BaseModel):
     previous_encryption_key: str | None = None
     sasl: _SaslSpec | None = None
     cpa_id: str | None = Field(None, min_length=1)
+    may_send_to: list[PositiveInt] = Field(default_factory=list)
 
 
 class _RegistrySpec(BaseModel):
@@ -247,6 +248,11 @@ def load_registry(path: Path) -> Registry:
             raise ConfigError(f"{path}: party {party.her_id}: HER-id listed more than once")
         specs[party.her_id] = party
     chains = _ancestry(specs, path)
+    for party in spec.parties:
+        for target in party.may_send_to:
+            if target not in specs:
+                raise ConfigError(f"{path}: party {party.her_id}: may_send_to {target} is not "
+                                  "in the registry")
     accounts = _accounts(spec.parties, path)
     ca = loader.certificate("top level", "ca_certificate", spec.ca_certificate)
     crl = _load_crl(loader, spec.crl, ca)
@@ -262,6 +268,7 @@ def load_registry(path: Path) -> Registry:
             account=account,
             sasl=None if own.sasl is None else accounts[own.sasl.user],
             cpa_id=own.cpa_id,
+            may_send_to=frozenset(own.may_send_to),
             **_party_objects(loader, own),
         )
     return Registry(

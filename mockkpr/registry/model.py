@@ -65,6 +65,8 @@ class Party:
     ``queues`` and ``account`` are effective values: declared by the party or inherited from its
     parent. ``sasl`` is the account the party declares itself, if any. Keys are present only for
     parties whose keys mockkpr holds (the KPR receiver it plays, and test senders).
+    ``may_send_to`` lists the parties whose ``_async`` and ``_error`` queues this party's account
+    may write to (by default no party's: only mockkpr writes there).
     """
 
     her_id: int
@@ -79,6 +81,7 @@ class Party:
     previous_encryption: KeyPair | None = None
     sasl: SaslAccount | None = None
     cpa_id: str | None = None
+    may_send_to: frozenset[int] = frozenset()
 
     @property
     def signing(self) -> KeyPair | None:

@@ -85,5 +85,6 @@ def test_default_database_is_sqlite_in_data_dir(tmp_path: Path) -> None:
     engine = sa.create_engine(f"sqlite:///{path}")
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert conn.exec_driver_sql("SELECT version FROM schema_version").scalar() == 3
+        assert conn.exec_driver_sql("PRAGMA auto_vacuum").scalar() == 2  # incremental
+        assert conn.exec_driver_sql("SELECT version FROM schema_version").scalar() == 4
     engine.dispose()
