@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -225,6 +225,13 @@ class Settings(BaseSettings):
         'and its own address (JSON list, e.g. ["mockkpr"]; ["*"]: any); other Host headers '
         "get 400 (DNS rebinding).",
     )
+
+    @field_validator("control_token", mode="before")
+    @classmethod
+    def _blank_token_is_none(cls, value: Any) -> Any:
+        """An empty ``MOCKKPR_CONTROL_TOKEN`` (e.g. ``${VAR:-}`` in compose) means none."""
+        return None if isinstance(value, str) and not value.strip() else value
+
 
 _CONFIG_FILE: ContextVar[Path | None] = ContextVar("mockkpr_config_file", default=None)
 

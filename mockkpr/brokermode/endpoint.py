@@ -21,6 +21,7 @@ from mockkpr.brokermode.processing import BrokerProcessor, Processor
 from mockkpr.client.sender import Target
 from mockkpr.control.app import create_app
 from mockkpr.control.metrics import Metrics
+from mockkpr.control.security import AccessPolicy, resolve_token
 from mockkpr.control.server import ControlServer
 from mockkpr.endpoint import tls
 from mockkpr.endpoint.app import ensure_registry, housekeeping_interval
@@ -92,6 +93,7 @@ class BrokerEndpoint:
         self._receiver: Receiver | None = None
         self._stop = threading.Event()
         self._last_heartbeat = 0.0
+        self.control_token: str | None = None  # the control API's (None: none required)
 
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> BrokerEndpoint:
@@ -122,7 +124,10 @@ class BrokerEndpoint:
         self._maintenance = threading.Thread(target=self._maintain, name="mockkpr-outbox",
                                              daemon=True)
         self._maintenance.start()
-        app = create_app(journal, self.readiness, metrics=self.metrics, on_reset=coordinator.reset)
+        self.control_token, _ = resolve_token(settings)
+        app = create_app(journal, self.readiness, metrics=self.metrics, on_reset=coordinator.reset,
+                         access=AccessPolicy.of(settings, self.control_token),
+                         on_drop_queued=outbox.drop)
         self._control = ControlServer(app, settings.control_host, settings.control_port)
         self._control.start()
         log.info("endpoint.broker_mode", broker=options.url, queue=options.queue,

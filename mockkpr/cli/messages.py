@@ -19,6 +19,7 @@ import click
 import httpx
 
 from mockkpr.cli.messages_text import entry_text, table_text
+from mockkpr.control.tokens import TOKEN_FILE, read_token_file
 from mockkpr.control.urls import control_url as default_control_url
 from mockkpr.journal.models import Outcome
 from mockkpr.settings import load_settings
@@ -40,13 +41,15 @@ def _fail(message: str, code: int) -> NoReturn:
 class _Api:
     """The control API at one base URL, with every failure turned into an exit code."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     def request(self, path: str, params: dict[str, Any], timeout: float) -> httpx.Response:
         """GET ``path``; exits 2 when the API cannot be reached."""
         try:
-            return httpx.get(f"{self.base_url}{path}", params=params, timeout=timeout)
+            return httpx.get(f"{self.base_url}{path}", params=params, timeout=timeout,
+                             headers=self.headers)
         except httpx.TransportError as exc:
             _fail(f"error: cannot reach the mockkpr control API at {self.base_url}: "
                   f"{exc or type(exc).__name__}. Is the endpoint running? Set --control-url "
@@ -113,10 +116,12 @@ def messages(ctx: click.Context, control_url: str | None) -> None:
     Exit codes: 0 found, 1 not found or the wait timed out, 2 the control API cannot be
     reached or refused the request.
     """
+    settings = load_settings()
     if control_url is None:
-        settings = load_settings()
         control_url = default_control_url(settings.control_host, settings.control_port)
-    ctx.obj = _Api(control_url)
+    # the token: MOCKKPR_CONTROL_TOKEN, or the one a server beside us made up (same data dir)
+    token = settings.control_token or read_token_file(settings.data_dir / TOKEN_FILE)
+    ctx.obj = _Api(control_url, token)
 
 
 @messages.command("list")

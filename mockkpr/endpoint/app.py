@@ -19,6 +19,7 @@ from proton import SSLDomain
 
 from mockkpr.control.app import create_app
 from mockkpr.control.metrics import Metrics
+from mockkpr.control.security import AccessPolicy, resolve_token
 from mockkpr.control.server import ControlServer
 from mockkpr.endpoint import sasl, tls
 from mockkpr.endpoint.admission import LoginThrottle
@@ -52,8 +53,11 @@ DEFAULT_PASSWORDS = {party.her_id: f"test-{party.her_id}" for party in DEFAULT_P
 
 
 def documented_passwords() -> dict[str, str]:
-    """SASL user to password of the default test accounts (public: README.md documents them)."""
-    return {f"mockkpr-{her_id}": password for her_id, password in DEFAULT_PASSWORDS.items()}
+    """SASL user to password of the default test senders' accounts (public: README.md
+    documents them). KPR's own account is left out: ``/api/parties`` never shows it."""
+    receiver = DEFAULT_PARTIES[0].her_id
+    return {f"mockkpr-{her_id}": password for her_id, password in DEFAULT_PASSWORDS.items()
+            if her_id != receiver}
 
 
 def registry_path(settings: Settings) -> Path:
@@ -138,6 +142,10 @@ class Endpoint:
         self._executor: ThreadPoolExecutor | None = None
         self._amqp: AmqpServer | None = None
         self._control: ControlServer | None = None
+        #: The control API's token (None: none required) and where it came from
+        #: (:func:`mockkpr.control.security.resolve_token`).
+        self.control_token: str | None = None
+        self.control_token_source = "none"  # noqa: S105  (where it came from)
 
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> Endpoint:
@@ -180,9 +188,12 @@ class Endpoint:
             listeners.append(Listen(settings.host, settings.amqp_port, None))
         self._amqp = AmqpServer(broker, listeners)
         self._amqp.start()
+        self.control_token, self.control_token_source = resolve_token(settings)
         app = create_app(journal, self.readiness, metrics=self.metrics,
                          on_reset=receiver.forget_streams, registry=registry,
-                         documented_passwords=documented_passwords(), scenarios=self)
+                         documented_passwords=documented_passwords(), scenarios=self,
+                         access=AccessPolicy.of(settings, self.control_token),
+                         on_drop_queued=broker.drop_queued)
         self._control = ControlServer(app, settings.control_host, settings.control_port)
         self._control.start()
         log.info("endpoint.ready", amqps=self.urls.amqps, amqp=self.urls.amqp,

@@ -174,6 +174,17 @@ class EmbeddedBroker(MessagingHandler):
         self._housekeeper = _Housekeeper(self, housekeeping, options.housekeeping_every) \
             if housekeeping is not None else None
 
+    def drop_queued(self) -> None:
+        """Forget every answer waiting for delivery (any thread; the journal's rows are gone
+        already: a reset that dropped them)."""
+        self.injector.trigger(ApplicationEvent("drop_queued"))
+
+    def on_drop_queued(self, event: Any) -> None:
+        dropped = sum(len(queue.ready) for queue in self.queues.values())
+        for queue in self.queues.values():
+            queue.ready.clear()
+        log.info("queues.dropped", messages=dropped)
+
     def on_stop(self, event: Any) -> None:
         """The injected stop event: close the listeners and end the reactor."""
         for acceptor in self.acceptors:

@@ -45,6 +45,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--mockkpr-control-url", help="external: the control API, http://HOST:PORT")
     group.addoption("--mockkpr-registry",
                     help="external: registry.yaml with the sending party's keys")
+    group.addoption("--mockkpr-control-token",
+                    help="external: the control API's token (default: MOCKKPR_CONTROL_TOKEN)")
     group.addoption("--mockkpr-image", default="mockkpr:latest",
                     help="container: the image (default mockkpr:latest)")
     group.addoption("--mockkpr-out",
@@ -96,16 +98,20 @@ def mockkpr_endpoint(request: pytest.FixtureRequest,
         missing = [name for name, value in given.items() if not value]
         if missing:
             raise pytest.UsageError(f"--mockkpr-mode external needs {', '.join(missing)}")
+        from mockkpr.settings import load_settings
+
+        token = _option(config, "--mockkpr-control-token") or load_settings().control_token
         yield KprEndpoint(mode, ControlDriver(given["--mockkpr-url"],
                                               given["--mockkpr-control-url"],
-                                              Path(given["--mockkpr-registry"])))
+                                              Path(given["--mockkpr-registry"]),
+                                              control_token=token))
     elif mode == "container":
         from mockkpr.testing.container import MockKprContainer
 
         with MockKprContainer(_option(config, "--mockkpr-image")) as kpr:
             registry = kpr.copy_pki(tmp_path_factory.mktemp("mockkpr-pki"))
             yield KprEndpoint(mode, ControlDriver(kpr.get_amqp_url(), kpr.get_control_url(),
-                                                  registry))
+                                                  registry, kpr.get_control_token()))
     else:
         from mockkpr.endpoint.app import Endpoint
         from mockkpr.settings import Settings
