@@ -1,11 +1,14 @@
 """Split-message parts inside one write transaction (used by ``Journal.add_part`` and friends).
 
-A group is bounded while it is stored, part by part, without reading any part's body:
+Each incomplete group has a row in ``groups`` (parts stored, their bytes, when the first came,
+that part's meta), so a group is bounded while it is stored, part by part, without reading any
+part:
 
 - its size: the bytes received so far, and the size its parts declare (``count`` times the
   size of a part that is not the last, for parts are cut to one size but the last), may not
   pass ``GroupLimits.max_bytes``;
-- per sender: the incomplete groups (``max_open_groups``) and their bytes (``max_open_bytes``).
+- per sender: the incomplete groups (``max_open_groups``) and their bytes (``max_open_bytes``),
+  counted and summed from an index.
 
 A complete group is read back one part at a time (:func:`write_bodies`), so reassembly holds
 the whole message in memory once.
@@ -22,9 +25,9 @@ from mockkpr.journal import tables as t
 from mockkpr.journal.models import CompleteGroup, GroupLimits, GroupRefused, StaleGroup
 
 
-def _in_group(group_id: str, sender_her_id: str | None) -> sa.ColumnElement[bool]:
-    p = t.parts.c
-    return sa.and_(p.group_id == group_id, p.sender_key == (sender_her_id or ""))
+def _in_group(table: sa.Table, group_id: str, sender_her_id: str | None
+              ) -> sa.ColumnElement[bool]:
+    return sa.and_(table.c.group_id == group_id, table.c.sender_key == (sender_her_id or ""))
 
 
 def add_part(
@@ -51,35 +54,46 @@ def add_part(
         raise GroupRefused(
             f"{where}: part sequence {sequence} is outside 0..{count - 1} for {count} parts",
             ("group-sequence",))
-    p = t.parts.c
-    in_group = _in_group(group_id, sender_her_id)
-    stored = conn.execute(sa.select(p.sequence, p.part_count, p.body_size).where(in_group)).all()
-    for other_sequence, other_count, _ in stored:
-        if other_count != count:
-            raise GroupRefused(
-                f"{where}: part {sequence} says the group has {count} parts, but part "
-                f"{other_sequence} said {other_count}", ("groupSize",))
-    sequences = {row.sequence for row in stored}
-    size = sum(int(row.body_size) for row in stored)
-    if sequence not in sequences:
+    g, p = t.groups.c, t.parts.c
+    key = sender_her_id or ""
+    group = conn.execute(sa.select(g.id, g.part_count, g.received, g.bytes)
+                         .where(_in_group(t.groups, group_id, key))).first()
+    if group is not None and group.part_count != count:
+        first = conn.execute(sa.select(p.sequence).where(_in_group(t.parts, group_id, key))
+                             .order_by(p.id).limit(1)).scalar()
+        raise GroupRefused(
+            f"{where}: part {sequence} says the group has {count} parts, but part "
+            f"{first} said {group.part_count}", ("groupSize",))
+    received = group.received if group is not None else 0
+    size = int(group.bytes) if group is not None else 0
+    known = group is not None and conn.execute(
+        sa.select(p.id).where(_in_group(t.parts, group_id, key), p.sequence == sequence)
+    ).first() is not None
+    if not known:
         if limits is not None:
-            _check_limits(conn, where, sender_her_id, sequence, count, len(body), size,
-                          new_group=not stored, limits=limits)
+            _check_limits(conn, where, key, sequence, count, len(body), size,
+                          new_group=group is None, limits=limits)
+        now = datetime.now(UTC)
         conn.execute(t.parts.insert().values(
-            group_id=group_id, sender_key=sender_her_id or "", sequence=sequence,
-            part_count=count, body=body, body_size=len(body), meta=dict(meta),
-            received_at=datetime.now(UTC)))
-        sequences.add(sequence)
-        size += len(body)
-    if len(sequences) < count:
+            group_id=group_id, sender_key=key, sequence=sequence, part_count=count, body=body,
+            meta=dict(meta), received_at=now))
+        received, size = received + 1, size + len(body)
+        if group is None:
+            conn.execute(t.groups.insert().values(
+                group_id=group_id, sender_key=key, part_count=count, received=received,
+                bytes=size, first_received_at=now, meta=dict(meta)))
+        else:
+            conn.execute(t.groups.update().where(g.id == group.id)
+                         .values(received=received, bytes=size))
+    if received < count:
         return None
-    metas = conn.execute(sa.select(p.meta).where(in_group).order_by(p.sequence)).scalars()
+    metas = conn.execute(sa.select(p.meta).where(_in_group(t.parts, group_id, key))
+                         .order_by(p.sequence)).scalars()
     return CompleteGroup([dict(m) for m in metas], size)
 
 
-def _check_limits(conn: sa.Connection, where: str, sender_her_id: str | None, sequence: int,
-                  count: int, size: int, stored: int, *, new_group: bool,
-                  limits: GroupLimits) -> None:
+def _check_limits(conn: sa.Connection, where: str, key: str, sequence: int, count: int,
+                  size: int, stored: int, *, new_group: bool, limits: GroupLimits) -> None:
     received = stored + size
     if received > limits.max_bytes:
         raise GroupRefused(f"{where}: its parts so far hold {received} bytes, more than the "
@@ -90,18 +104,15 @@ def _check_limits(conn: sa.Connection, where: str, sender_her_id: str | None, se
         raise GroupRefused(f"{where}: {count} parts of {size} bytes make at least {declared} "
                            f"bytes, more than the {limits.max_bytes} a message may have",
                            ("groupSize", f"bytes>={declared}", f"limit={limits.max_bytes}"))
-    p = t.parts.c
-    key = sender_her_id or ""
-    if new_group:
-        groups = conn.execute(sa.select(sa.func.count(sa.distinct(p.group_id)))
-                              .where(p.sender_key == key)).scalar_one()
-        if groups >= limits.max_open_groups:
-            raise GroupRefused(
-                f"{where}: sender {key or '(none)'} already has {groups} incomplete split "
-                f"messages, the most it may have", ("group-id", f"open={groups}",
-                                                     f"limit={limits.max_open_groups}"))
-    open_bytes = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(p.body_size), 0))
-                              .where(p.sender_key == key)).scalar_one()
+    g = t.groups.c
+    groups, open_bytes = conn.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(g.bytes), 0))
+        .where(g.sender_key == key)).one()
+    if new_group and groups >= limits.max_open_groups:
+        raise GroupRefused(
+            f"{where}: sender {key or '(none)'} already has {groups} incomplete split "
+            f"messages, the most it may have", ("group-id", f"open={groups}",
+                                                 f"limit={limits.max_open_groups}"))
     if open_bytes + size > limits.max_open_bytes:
         raise GroupRefused(
             f"{where}: sender {key or '(none)'} would have {open_bytes + size} bytes of "
@@ -114,7 +125,7 @@ def write_bodies(conn: sa.Connection, group_id: str, sender_her_id: str | None,
     """Write the group's bodies to ``out`` in sequence order, one part in memory at a time;
     return the number of bytes written."""
     p = t.parts.c
-    in_group = _in_group(group_id, sender_her_id)
+    in_group = _in_group(t.parts, group_id, sender_her_id)
     written = 0
     for sequence in conn.execute(sa.select(p.sequence).where(in_group).order_by(p.sequence))\
             .scalars().all():
@@ -126,21 +137,24 @@ def write_bodies(conn: sa.Connection, group_id: str, sender_her_id: str | None,
 
 def drop_group(conn: sa.Connection, group_id: str, sender_her_id: str | None) -> int:
     """Delete every stored part of a group; how many there were."""
-    return int(conn.execute(t.parts.delete().where(_in_group(group_id, sender_her_id))).rowcount)
+    conn.execute(t.groups.delete().where(_in_group(t.groups, group_id, sender_her_id)))
+    return int(conn.execute(
+        t.parts.delete().where(_in_group(t.parts, group_id, sender_her_id))).rowcount)
+
+
+def drop_older(conn: sa.Connection, cutoff: datetime) -> None:
+    """Delete the groups whose first part came before ``cutoff``, with their parts."""
+    g, p = t.groups.c, t.parts.c
+    old = sa.select(g.group_id, g.sender_key).where(g.first_received_at < cutoff)
+    conn.execute(t.parts.delete().where(sa.tuple_(p.group_id, p.sender_key).in_(old)))
+    conn.execute(t.groups.delete().where(g.first_received_at < cutoff))
 
 
 def stale_groups(conn: sa.Connection, before: datetime, limit: int) -> list[StaleGroup]:
     """Incomplete groups whose first part was received before ``before``, oldest first."""
-    p = t.parts.c
-    first = sa.func.min(p.received_at)
-    rows = conn.execute(
-        sa.select(p.group_id, p.sender_key, sa.func.max(p.part_count), sa.func.count(),
-                  sa.func.sum(p.body_size), first, sa.func.min(p.id))
-        .group_by(p.group_id, p.sender_key).having(first < before).order_by(first).limit(limit)
-    ).all()
-    found = []
-    for group_id, sender_key, count, received, size, first_at, first_id in rows:
-        meta = conn.execute(sa.select(p.meta).where(p.id == first_id)).scalar_one()
-        found.append(StaleGroup(group_id, sender_key, int(count), int(received), int(size or 0),
-                                first_at, dict(meta)))
-    return found
+    g = t.groups.c
+    rows = conn.execute(sa.select(t.groups).where(g.first_received_at < before)
+                        .order_by(g.first_received_at).limit(limit)).mappings()
+    return [StaleGroup(row["group_id"], row["sender_key"], int(row["part_count"]),
+                       int(row["received"]), int(row["bytes"]), row["first_received_at"],
+                       dict(row["meta"])) for row in rows]

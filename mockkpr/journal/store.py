@@ -587,7 +587,8 @@ class Journal:
         stored in the database (configuration lives in files and settings), so a reset keeps
         the configuration.
         """
-        tables = (t.answers, t.entries, t.parts, *((t.queued,) if drop_queued else ()))
+        tables = (t.answers, t.entries, t.parts, t.groups,
+                  *((t.queued,) if drop_queued else ()))
         with self._write() as conn:
             for table in tables:
                 conn.execute(table.delete())
@@ -615,7 +616,7 @@ class Journal:
             if self.max_age_days is not None:
                 cutoff = datetime.now(UTC) - timedelta(days=self.max_age_days)
                 conds.append(e.received_at < cutoff)
-                conn.execute(t.parts.delete().where(t.parts.c.received_at < cutoff))
+                _parts.drop_older(conn, cutoff)
             if not conds:
                 return 0
             doomed = sa.select(e.id).where(sa.or_(*conds))

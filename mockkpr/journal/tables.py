@@ -1,8 +1,8 @@
 """The journal's tables, in portable SQLAlchemy Core (SQLite and PostgreSQL).
 
-Layout (schema version 4: ``parts.body_size`` and an index on ``parts.sender_key`` added, and
-SQLite files made with incremental auto-vacuum; version 3 added ``entries.details``,
-``answers.disposition`` and ``answers.settled_at``; version 2 ``queued.not_before``)::
+Layout (schema version 4: ``groups`` added, and SQLite files made with incremental
+auto-vacuum; version 3 added ``entries.details``, ``answers.disposition`` and
+``answers.settled_at``; version 2 ``queued.not_before``)::
 
     schema_version  version
     entries         id, message_id, msg_id, received_at, queue, user_name, sender_her_id,
@@ -13,8 +13,11 @@ SQLite files made with incremental auto-vacuum; version 3 added ``entries.detail
     answers         id, entry_id -> entries.id, kind, sent_at, disposition, settled_at,
                     <message columns>
     queued          id, queue, enqueued_at, delivery_count, not_before, <message columns>
-    parts           id, group_id, sender_key, sequence, part_count, body, body_size,
-                    meta (JSON), received_at; unique (group_id, sender_key, sequence)
+    parts           id, group_id, sender_key, sequence, part_count, body, meta (JSON),
+                    received_at; unique (group_id, sender_key, sequence)
+    groups          id, group_id, sender_key, part_count, received, bytes, first_received_at,
+                    meta (JSON, the first part's); unique (group_id, sender_key): one row per
+                    incomplete group, so its bounds are checked without reading its parts
 
 ``<message columns>`` hold one :class:`~mockkpr.service.messages.OutboundMessage`:
 ``to_queue`` (its ``queue``), ``message_id``, ``subject``, ``content_type``,
@@ -165,10 +168,23 @@ parts = sa.Table(
     sa.Column("sequence", sa.Integer(), nullable=False),
     sa.Column("part_count", sa.Integer(), nullable=False),
     sa.Column("body", sa.LargeBinary(), nullable=False),
-    # len(body): the bounds on stored groups are summed without reading any body.
-    sa.Column("body_size", sa.BigInteger(), nullable=False),
     sa.Column("meta", _json(), nullable=False),
     sa.Column("received_at", UtcDateTime(), nullable=False, index=True),
     sa.UniqueConstraint("group_id", "sender_key", "sequence", name="uq_parts_group_sequence"),
-    sa.Index("ix_parts_sender_key", "sender_key"),
+)
+
+groups = sa.Table(
+    "groups",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("group_id", sa.String(255), nullable=False),
+    sa.Column("sender_key", sa.String(64), nullable=False),  # as in parts
+    sa.Column("part_count", sa.Integer(), nullable=False),
+    sa.Column("received", sa.Integer(), nullable=False),  # parts stored
+    sa.Column("bytes", sa.BigInteger(), nullable=False),  # their bodies' bytes
+    sa.Column("first_received_at", UtcDateTime(), nullable=False, index=True),
+    sa.Column("meta", _json(), nullable=False),  # the first stored part's
+    sa.UniqueConstraint("group_id", "sender_key", name="uq_groups_group"),
+    # a sender's open groups and bytes, counted and summed from the index alone
+    sa.Index("ix_groups_sender_bytes", "sender_key", "bytes"),
 )

@@ -13,7 +13,8 @@ The convention is in docs/endpoint.md ("Split messages"). What this module adds 
   sender told.
 
 Every refusal is one transport error about the *group* (``originalMessageId`` = the group-id),
-and the group's stored parts are dropped; its later parts are accepted and discarded.
+and the group's stored parts are dropped; its later parts are accepted and discarded, but for
+the last, which gets the same answer again (a group sent again ends with it).
 """
 
 from __future__ import annotations

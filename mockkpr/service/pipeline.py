@@ -221,21 +221,26 @@ class Receiver:
         the parts' bodies concatenated in sequence order are the protected message. A part
         that does not fit its group, or passes a bound (:mod:`mockkpr.service.groups`), is
         answered with one transport error for the group, whose stored parts are dropped; its
-        later parts are dropped unanswered. The parts stay stored until the whole message's
+        later parts are dropped unanswered, but for the last one (a group sent again ends with
+        it), which gets the same answer again as a duplicate. The parts stay stored until the
+        whole message's
         answer is recorded (``completes``), so an unexpected failure or a crash in between
         loses none of them.
         """
         group_id = inbound.group_id
         assert group_id is not None
         sender_id = inbound.prop("fromHerId")
-        earlier = self.journal.find(group_id, sender_id) if sender_id else None
-        if earlier is not None and earlier.details.get(GROUP_REFUSED):
-            log.info("message.part_dropped", group_id=group_id, part=inbound.message_id,
-                     reason=f"its group was {earlier.details[GROUP_REFUSED]}")
-            return ProcessResult(Settle.ACCEPT)
         size_text = inbound.prop(GROUP_SIZE)
         count = parse_group_size(size_text)
         sequence = inbound.group_sequence
+        earlier = self.journal.find(group_id, sender_id) if sender_id else None
+        if earlier is not None and earlier.details.get(GROUP_REFUSED):
+            if count is not None and sequence == count - 1:
+                # the last part: a group sent again ends with it, so its sender hears again
+                return self._duplicate(replace(inbound, message_id=group_id), earlier)
+            log.info("message.part_dropped", group_id=group_id, part=inbound.message_id,
+                     reason=f"its group was {earlier.details[GROUP_REFUSED]}")
+            return ProcessResult(Settle.ACCEPT)
         if size_text is None or sequence is None:
             return self._refuse_part(inbound, TransportError(
                 MISSING_FIELDS, MISSING_FIELDS_DESCRIPTION,
@@ -279,7 +284,7 @@ class Receiver:
         timeout = self.settings.group_timeout
         before = (now or datetime.now(UTC)) - timedelta(seconds=timeout)
         queued: list[QueuedMessage] = []
-        for stale in self.journal.stale_groups(before):
+        for stale in self._stale(before):
             inbound = expired_message(stale)
             work = _Work(inbound, self._entry(inbound))
             work.entry.outcome = self._transport_error(work, TransportError(
@@ -294,6 +299,17 @@ class Receiver:
                          sender=stale.sender_key, parts=stale.received, of=stale.count)
                 queued.extend(answered)
         return queued
+
+    def _stale(self, before: datetime, batch: int = 100, most: int = 10_000
+               ) -> Iterator[StaleGroup]:
+        """The groups to expire, a batch at a time (at most ``most`` in one run)."""
+        done = 0
+        while done < most:
+            found = self.journal.stale_groups(before, limit=batch)
+            yield from found
+            done += len(found)
+            if len(found) < batch:
+                return
 
     def _entry(self, inbound: InboundMessage) -> JournalEntry:
         return JournalEntry(

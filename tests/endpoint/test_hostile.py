@@ -213,10 +213,13 @@ def test_an_incomplete_group_expires_with_a_transport_error(
                            f"2 of {len(parts)} parts came within 1 s; the group was dropped",
                            ("group-sequence", "received=2", f"groupSize={len(parts)}"))
         assert answer.wire.subject == "KPR_IDE"
-        client.send_messages(parts[2:])  # too late: dropped, not a new group
+        client.send_messages(parts[2:-1])  # too late: dropped, not a new group
         assert group_answer(client, group_id, timeout=0.5).kind == "none"
         assert len(quick.entries(group_id)) == 1
         assert quick.entry(group_id)["details"]["group.refused"] == "expired"
+        client.send_messages(parts[-1:])  # the last part: the group's answer again
+        again = group_answer(client, group_id)
+        assert (again.kind, again.wire.message_id) == ("transport-error", answer.wire.message_id)
 
 
 # ------------------------------------------------------------------ 3. other parties' queues

@@ -61,6 +61,8 @@ def test_prune_drops_stale_incomplete_parts(journal: Journal) -> None:
     engine = sa.create_engine(journal.url)
     with engine.begin() as conn:
         conn.exec_driver_sql("UPDATE parts SET received_at = '2000-01-01 00:00:00.000000'")
+        conn.exec_driver_sql(
+            "UPDATE groups SET first_received_at = '2000-01-01 00:00:00.000000'")
     engine.dispose()
     journal.prune()
     # the old first part is gone: the second alone does not complete the group

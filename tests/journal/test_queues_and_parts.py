@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tracemalloc
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -180,3 +181,20 @@ def test_stale_groups_and_their_expiry(journal: Journal) -> None:
     # a second expiry of the same group (another process) records nothing
     assert journal.expire_group(make_entry(message_id="old"), "old", "80001") is None
     assert len(journal.list(MessageFilter(message_id="old"))) == 1
+
+
+def test_a_complete_group_is_held_in_memory_once(journal: Journal) -> None:
+    """Reassembly reads one part at a time: the Python memory it allocates at its peak is the
+    message itself (joining the parts would hold them twice)."""
+    part = 4 << 20
+    for sequence in range(8):
+        journal.add_part("big", "80001", sequence, 8, bytes([sequence]) * part, {})
+    tracemalloc.start()
+    try:
+        body = journal.assemble("big", "80001")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(body) == 8 * part
+    assert body[part * 3:part * 3 + 2] == b"\x03\x03"
+    assert peak < 1.2 * len(body)
