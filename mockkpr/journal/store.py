@@ -28,7 +28,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from mockkpr.errors import ConfigError
 from mockkpr.journal import _parts, _rows
 from mockkpr.journal import tables as t
-from mockkpr.journal.engine import create_engine, database_url, lock_schema, mark_write, reclaim
+from mockkpr.journal.engine import (
+    checkpoint,
+    create_engine,
+    database_url,
+    lock_schema,
+    mark_write,
+    reclaim,
+)
 from mockkpr.journal.models import (
     AnswerRecord,
     CompleteGroup,
@@ -52,6 +59,8 @@ PRUNE_EVERY = 100
 POLL_INTERVAL_S = 0.2
 #: Dispositions after which the endpoint delivers the same answer again.
 REDELIVERED = ("released", "modified")
+#: A part at least this large is checkpointed out of SQLite's WAL at once.
+CHECKPOINT_BYTES = 1 << 20
 
 
 def _new_id(result: sa.CursorResult[Any]) -> int:
@@ -515,8 +524,12 @@ class Journal:
         (READ COMMITTED); one endpoint process per database avoids that.
         """
         with self._write(serial=True) as conn:
-            return _parts.add_part(conn, group_id, sender_her_id, sequence, count, body, meta,
-                                   limits)
+            complete = _parts.add_part(conn, group_id, sender_her_id, sequence, count, body,
+                                       meta, limits)
+        if self._sqlite and len(body) >= CHECKPOINT_BYTES:
+            with self._serial:  # large parts one after another: keep the WAL from growing
+                checkpoint(self._engine)
+        return complete
 
     def assemble(self, group_id: str, sender_her_id: str | None) -> bytes:
         """The stored parts' bodies, concatenated in sequence order.
