@@ -223,9 +223,8 @@ class Receiver:
         answered with one transport error for the group, whose stored parts are dropped; its
         later parts are dropped unanswered, but for the last one (a group sent again ends with
         it), which gets the same answer again as a duplicate. The parts stay stored until the
-        whole message's
-        answer is recorded (``completes``), so an unexpected failure or a crash in between
-        loses none of them.
+        whole message's answer is recorded (``completes``), so an unexpected failure or a
+        crash in between loses none of them.
         """
         group_id = inbound.group_id
         assert group_id is not None
