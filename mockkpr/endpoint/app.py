@@ -193,7 +193,7 @@ class Endpoint:
                          on_reset=receiver.forget_streams, registry=registry,
                          documented_passwords=documented_passwords(), scenarios=self,
                          access=AccessPolicy.of(settings, self.control_token),
-                         on_drop_queued=broker.drop_queued)
+                         on_drop_queued=self._drop_queued)
         self._control = ControlServer(app, settings.control_host, settings.control_port)
         self._control.start()
         log.info("endpoint.ready", amqps=self.urls.amqps, amqp=self.urls.amqp,
@@ -219,6 +219,12 @@ class Endpoint:
         if self.journal is not None:
             self.journal.close()
             self.journal = None
+
+    def _drop_queued(self) -> None:
+        """A reset dropped the answers still owed: the broker forgets them too. (Through the
+        endpoint, so that the control API holds no proton object after a stop.)"""
+        if self._amqp is not None:
+            self._amqp.broker.drop_queued()
 
     def __enter__(self) -> Endpoint:
         return self.start()

@@ -24,7 +24,8 @@ from typing import Any
 
 import pytest
 import yaml
-from proton import Message
+from proton import Message, Timeout
+from proton.utils import BlockingConnection
 
 from mockkpr.client import DeliveryFailed, KprClient, SentMessage
 from mockkpr.endpoint.broker import _HandshakeDeadline
@@ -438,3 +439,49 @@ def test_message_to_kpr_still_needs_no_permission(running: Running, oslo: KprCli
     answer = oslo.send_and_wait(IDENTITY, timeout=30)
     assert answer.kind == "apprec"
     assert answer.status is Status.OK
+
+
+# ------------------------------------------------------------------ 7. a reset keeps owed answers
+def test_a_reset_keeps_the_answers_owed_unless_asked(running: Running) -> None:
+    """An AppRec not yet fetched survives POST /api/reset and is delivered afterwards;
+    with drop_queued it is gone from the queue too."""
+    fourth = running.client(FOURTH)  # wraps and protects only; AMQP by hand below
+    user, password = account(running.registry, FOURTH)
+
+    def send_one() -> str:
+        message_id, [message] = fourth.messages_for(protected(fourth), subject="KPR_IDE")
+        connection = BlockingConnection(running.endpoint.urls.amqp, user=user,
+                                        password=password, allowed_mechs="PLAIN",
+                                        allow_insecure_mechs=True, timeout=20)
+        try:
+            connection.create_sender(f"{KPR}_async").send(message)
+        finally:
+            connection.close()
+        running.wait_entry(message_id)
+        return message_id
+
+    def fetch(timeout: float) -> Message | None:
+        connection = BlockingConnection(running.endpoint.urls.amqp, user=user,
+                                        password=password, allowed_mechs="PLAIN",
+                                        allow_insecure_mechs=True, timeout=20)
+        try:
+            receiver = connection.create_receiver(f"/amq/queue/{FOURTH}_async")
+            try:
+                message = receiver.receive(timeout=timeout)
+            except Timeout:
+                return None
+            receiver.accept()
+            return message
+        finally:
+            connection.close()
+
+    owed = send_one()
+    reset = running.http.post("/api/reset", json={})
+    assert reset.json()["queued_kept"] >= 1
+    answer = fetch(20)
+    assert answer is not None
+    assert answer.correlation_id == owed
+    send_one()
+    assert running.http.post("/api/reset", json={"drop_queued": True}).json()[
+        "queued_kept"] == 0
+    assert fetch(1) is None
