@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -147,6 +147,26 @@ class Settings(BaseSettings):
         description="Seconds a client has to finish TLS, log in and open its connection; "
         "then it is disconnected (so silent or broken sockets are not kept for ever).",
     )
+    login_failures_per_minute: int = Field(
+        30, ge=0,
+        description="Failed SASL logins allowed per account and per client address per minute "
+        "(a burst of that many, then refilled evenly); beyond it, logins of that account or "
+        "from that address are refused without their password being checked (0: no limit).",
+    )
+    group_timeout: float = Field(
+        3600.0, gt=0,
+        description="Seconds a split message may take from its first part to its last; an "
+        "incomplete group is then dropped and its sender gets a transport error.",
+    )
+    max_open_groups: int = Field(
+        100, ge=1,
+        description="Incomplete split messages one sender (fromHerId) may have at once; a part "
+        "that would open one more is refused with a transport error.",
+    )
+    max_open_group_bytes: int = Field(
+        2 << 30, gt=0,
+        description="Bytes of incomplete split messages one sender may have stored at once.",
+    )
     accept_unencrypted: bool = Field(
         False,
         description="Accept text/plain or application/soap+xml bodies without CMS "
@@ -209,6 +229,18 @@ class Settings(BaseSettings):
         le=65535,
         description="TCP port of the HTTP control API (0 picks a free port).",
     )
+    control_token: str | None = Field(
+        None, min_length=16, repr=False,
+        description="Bearer token the control API requires (`Authorization: Bearer TOKEN`, or "
+        "once `?token=TOKEN` in a browser); unset on loopback: none required; unset beyond "
+        "loopback: a random one is made and printed at start.",
+    )
+    control_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names the control API answers to besides localhost, 127.0.0.1, ::1 "
+        'and its own address (JSON list, e.g. ["mockkpr"]; ["*"]: any); other Host headers '
+        "get 400 (DNS rebinding).",
+    )
     # --- the HTTP submission API and its fake HelseID (docs/http-api.md)
     http_port: int | None = Field(
         None, ge=0, le=65535,
@@ -224,6 +256,12 @@ class Settings(BaseSettings):
         3600, gt=0,
         description="Seconds an access token from the fake HelseID is valid.",
     )
+
+    @field_validator("control_token", mode="before")
+    @classmethod
+    def _blank_token_is_none(cls, value: Any) -> Any:
+        """A blank token (spaces in a variable, an empty one in a config file) means none."""
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 _CONFIG_FILE: ContextVar[Path | None] = ContextVar("mockkpr_config_file", default=None)

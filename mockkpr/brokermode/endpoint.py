@@ -21,9 +21,10 @@ from mockkpr.brokermode.processing import BrokerProcessor, Processor
 from mockkpr.client.sender import Target
 from mockkpr.control.app import create_app
 from mockkpr.control.metrics import Metrics
+from mockkpr.control.security import AccessPolicy, resolve_token
 from mockkpr.control.server import ControlServer
 from mockkpr.endpoint import tls
-from mockkpr.endpoint.app import ensure_registry
+from mockkpr.endpoint.app import ensure_registry, housekeeping_interval
 from mockkpr.endpoint.consumer import BrokerConsumer, ConsumerOptions, ConsumerThread
 from mockkpr.errors import ConfigError
 from mockkpr.journal.engine import database_url
@@ -89,8 +90,10 @@ class BrokerEndpoint:
         self._thread: ConsumerThread | None = None
         self._control: ControlServer | None = None
         self._maintenance: threading.Thread | None = None
+        self._receiver: Receiver | None = None
         self._stop = threading.Event()
         self._last_heartbeat = 0.0
+        self.control_token: str | None = None  # the control API's (None: none required)
 
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> BrokerEndpoint:
@@ -106,7 +109,7 @@ class BrokerEndpoint:
         coordinator.heartbeat()
         self._last_heartbeat = time.monotonic()
         self.outbox = outbox = Outbox(journal, coordinator)
-        receiver = Receiver(registry, journal, settings)
+        self._receiver = receiver = Receiver(registry, journal, settings)
         process: Processor = receiver.process
         if self.wrap is not None:
             process = self.wrap(process)
@@ -121,7 +124,10 @@ class BrokerEndpoint:
         self._maintenance = threading.Thread(target=self._maintain, name="mockkpr-outbox",
                                              daemon=True)
         self._maintenance.start()
-        app = create_app(journal, self.readiness, metrics=self.metrics, on_reset=coordinator.reset)
+        self.control_token, _ = resolve_token(settings)
+        app = create_app(journal, self.readiness, metrics=self.metrics, on_reset=coordinator.reset,
+                         access=AccessPolicy.of(settings, self.control_token),
+                         on_drop_queued=outbox.drop)
         self._control = ControlServer(app, settings.control_host, settings.control_port)
         self._control.start()
         log.info("endpoint.broker_mode", broker=options.url, queue=options.queue,
@@ -165,7 +171,7 @@ class BrokerEndpoint:
     def _maintain(self) -> None:
         """Flush published answers; heartbeat; adopt orphaned answers; prune old claims."""
         lease = self.settings.broker_lease_s
-        last_adopt = last_prune = 0.0
+        last_adopt = last_prune = last_expiry = 0.0
         while not self._stop.wait(FLUSH_INTERVAL_S):
             assert self.outbox is not None
             assert self.coordinator is not None
@@ -181,6 +187,13 @@ class BrokerEndpoint:
                 if now - last_prune >= 3600:
                     last_prune = now
                     self.coordinator.prune(CLAIM_RETENTION)
+                if now - last_expiry >= housekeeping_interval(self.settings) \
+                        and self._receiver is not None:
+                    last_expiry = now
+                    expired = self._receiver.expire_groups()  # split messages never completed
+                    if expired:
+                        self.coordinator.own_outbox(item.id for item in expired)
+                        self.outbox.add(expired)
             except Exception:  # the database may be briefly away; try again next round
                 log.exception("broker.maintenance_failed")
 

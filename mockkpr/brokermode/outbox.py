@@ -50,6 +50,11 @@ class Outbox:
             self._ready.extend(i for i in items if i.id not in known)
         self.notify()
 
+    def drop(self) -> None:
+        """Forget the rows waiting to be published (a reset dropped them from the journal)."""
+        with self._lock:
+            self._ready.clear()
+
     def adopt_orphans(self) -> int:
         """Take over the rows of dead instances (and unowned old ones); how many."""
         ids = set(self.coordinator.adopt_orphans())

@@ -4,7 +4,8 @@ Every command that talks to a running endpoint reads the same settings: its ``--
 ``--control-url`` flag when given, else the URL ``mockkpr serve`` listens on according to the
 environment (``MOCKKPR_AMQPS_PORT``, ``MOCKKPR_HOST``, ``MOCKKPR_CONTROL_HOST``,
 ``MOCKKPR_CONTROL_PORT``) and the ``--config`` file, so a shell that started ``serve`` on other
-ports reaches it without repeating them.
+ports reaches it without repeating them. The control API's token comes the same way
+(:func:`control_token`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, TypeVar
 
 import click
 
+from mockkpr.control.tokens import TOKEN_FILE, read_token_file
 from mockkpr.control.urls import control_url as _control_url
 from mockkpr.control.urls import local_host
 from mockkpr.errors import ConfigError
@@ -55,3 +57,9 @@ def amqp_url(settings: Settings, *, tls: bool = True) -> str:
 def control_url(settings: Settings) -> str:
     """``http://HOST:PORT`` of the control API these settings start."""
     return _control_url(settings.control_host, settings.control_port)
+
+
+def control_token(settings: Settings) -> str | None:
+    """The control API's token: ``MOCKKPR_CONTROL_TOKEN``, else the one a ``mockkpr serve``
+    with the same data directory made up (it listens beyond loopback); None: none needed."""
+    return settings.control_token or read_token_file(settings.data_dir / TOKEN_FILE)

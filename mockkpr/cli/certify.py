@@ -204,7 +204,8 @@ def _driver(settings: Settings, target: Target) -> Iterator[Driver]:
     from mockkpr.endpoint.app import Endpoint
 
     if target.amqp_url and target.control_url and target.registry_file:
-        yield ControlDriver(target.amqp_url, target.control_url, target.registry_file)
+        yield ControlDriver(target.amqp_url, target.control_url, target.registry_file,
+                            control_token=settings.control_token)
         return
     local = settings.model_copy(update={
         "data_dir": target.data_dir, "amqps_port": target.port, "amqp_port": None,

@@ -45,13 +45,14 @@ def coverage(control_url: str | None, database_url: str | None, limit: int,
                 journal.close()
             found = of_entries(entries)
         else:
+            from mockkpr.cli._endpoint import control_token
+            from mockkpr.cli._endpoint import control_url as default_url
             from mockkpr.conformance.drivers import journal_via_api
-            from mockkpr.control.urls import control_url as default_url
             from mockkpr.settings import load_settings
 
             settings = load_settings()
-            url = control_url or default_url(settings.control_host, settings.control_port)
-            received = journal_via_api(url, limit)
+            url = control_url or default_url(settings)
+            received = journal_via_api(url, limit, control_token(settings))
             found = of_entries([r.entry for r in received], [dict(r.details) for r in received])
     except MockKprError as exc:
         click.echo(f"mockkpr coverage: cannot read the journal: {exc}", err=True)

@@ -19,7 +19,7 @@ from urllib.parse import quote
 import click
 import httpx
 
-from mockkpr.cli._endpoint import config_option
+from mockkpr.cli._endpoint import config_option, control_token
 from mockkpr.cli._endpoint import control_url as default_control_url
 from mockkpr.cli.messages_text import entry_text, table_text
 from mockkpr.journal.models import Outcome
@@ -42,13 +42,15 @@ def _fail(message: str, code: int) -> NoReturn:
 class _Api:
     """The control API at one base URL, with every failure turned into an exit code."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     def request(self, path: str, params: dict[str, Any], timeout: float) -> httpx.Response:
         """GET ``path``; exits 2 when the API cannot be reached."""
         try:
-            return httpx.get(f"{self.base_url}{path}", params=params, timeout=timeout)
+            return httpx.get(f"{self.base_url}{path}", params=params, timeout=timeout,
+                             headers=self.headers)
         except httpx.TransportError as exc:
             _fail(f"error: cannot reach the mockkpr control API at {self.base_url}: "
                   f"{exc or type(exc).__name__}. Is the endpoint running? Set --control-url "
@@ -134,10 +136,9 @@ class _Where:
         self.config = config
 
     def api(self, control_url: str | None, config: Path | None) -> _Api:
-        url = control_url or self.control_url
-        if url is None:
-            url = default_control_url(load_settings(config or self.config))
-        return _Api(url)
+        settings = load_settings(config or self.config)
+        url = control_url or self.control_url or default_control_url(settings)
+        return _Api(url, control_token(settings))
 
 
 @messages.command("list")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from mockkpr.cli._endpoint import amqp_url, config_option
+from mockkpr.cli._endpoint import amqp_url, config_option, control_token
 from mockkpr.cli._endpoint import control_url as control_url_of
 from mockkpr.client.pilot import pilot_send
 from mockkpr.errors import InputError
@@ -79,6 +79,7 @@ def send(file: Path, from_her_id: int, to_her_id: int | None, url: str | None,
             registry=load_registry(path), from_her_id=from_her_id,
             to_her_id=to_her_id or settings.kpr_her_id, timeout=timeout, authority=authority,
             control_url=control_url or control_url_of(settings),
+            control_token=control_token(settings),
             json_output=as_json_output)
         click.echo(text, nl=False)
         sys.exit(code)

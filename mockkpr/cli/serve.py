@@ -15,6 +15,17 @@ from mockkpr.log import configure
 from mockkpr.settings import load_settings
 
 
+def token_note(token: str | None, source: str, control: str) -> str:
+    """The line telling who may use the control API, with the token when it was made here
+    (the container's log is where a user finds it)."""
+    if token is None:
+        return "mockkpr: control API open to this machine only (loopback), no token needed"
+    if source == "environment":
+        return "mockkpr: control API token from MOCKKPR_CONTROL_TOKEN"
+    return (f"mockkpr: control API token: {token} (send Authorization: Bearer TOKEN, or open "
+            f"{control}/?token={token} once in a browser)")
+
+
 @click.command("serve")
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path),
               help="Settings file (YAML or TOML, keys as the MOCKKPR_* names in lower case "
@@ -80,6 +91,8 @@ def serve(
         if urls.http:
             click.echo(f"mockkpr: HTTP API {urls.http}/messages, HelseID "
                        f"{urls.http}/helseid (token endpoint {urls.token})", err=True)
+        click.echo(token_note(endpoint.control_token, endpoint.control_token_source,
+                              urls.control), err=True)
         assert endpoint.registry is not None
         click.echo(f"mockkpr: registry {endpoint.registry.path}", err=True)
         armed = endpoint.faults.scenario

@@ -89,7 +89,11 @@ def classify(error: BaseException, attempt: Attempt, *, timeout: float) -> Conne
             "registry (--registry); or it was not made for the host name in the URL: connect "
             "to localhost, or add the name to MOCKKPR_TLS_NAMES before the endpoint's first "
             "start.", cause="untrusted-certificate", permanent=True)
-    if "expected amqp protocol header" in lowered:
+    # mockkpr's TLS port closes a connection that does not start with TLS before sending a
+    # byte (no SASL in clear): proton then finds no protocol header at all
+    if "expected amqp protocol header" in lowered or (
+            not attempt.tls and name == "amqp:connection:framing-error"
+            and "no protocol header found" in lowered):
         return ConnectFailed(
             f"{start}: {attempt.host_port} did not answer in plain AMQP (it may expect TLS). "
             "Use amqps:// for the TLS port (MOCKKPR_AMQPS_PORT, 5671), or amqp:// with the "

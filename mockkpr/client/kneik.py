@@ -80,10 +80,12 @@ class KneikClient:
 
     def __init__(self, base_url: str, registry: Registry, from_her_id: int, *,
                  to_her_id: int, authority: str | None = None, control_url: str | None = None,
-                 ca: Path | None = None) -> None:
+                 control_token: str | None = None, ca: Path | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.authority = (authority or f"{self.base_url}/helseid").rstrip("/")
         self.control_url = control_url.rstrip("/") if control_url else None
+        self._control_headers = {"Authorization": f"Bearer {control_token}"} \
+            if control_token else {}
         self.registry = registry
         self.sender = registry.party(from_her_id)
         self.receiver = registry.party(to_her_id) if registry.find(to_her_id) else None
@@ -219,7 +221,7 @@ class KneikClient:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                response = httpx.get(url, timeout=10)
+                response = httpx.get(url, timeout=10, headers=self._control_headers)
             except httpx.HTTPError as exc:
                 answer.problem = f"no verdict from the control API ({exc})"
                 return

@@ -60,13 +60,13 @@ def as_json(answer: HttpAnswer, *, code: int) -> dict[str, Any]:
 
 def pilot_send_http(file: Path, *, url: str, registry: Registry, from_her_id: int,
                     to_her_id: int, timeout: float, authority: str | None = None,
-                    control_url: str | None = None, json_output: bool = False
-                    ) -> tuple[int, str]:
+                    control_url: str | None = None, control_token: str | None = None,
+                    json_output: bool = False) -> tuple[int, str]:
     """Send ``file`` over the HTTP route; (exit code, text). Exit codes as ``mockkpr send``:
     0 accepted, 1 rejected or rows rejected, 2 not received or no verdict."""
     document = read_document(file)
     with KneikClient(url, registry, from_her_id, to_her_id=to_her_id, authority=authority,
-                     control_url=control_url) as client:
+                     control_url=control_url, control_token=control_token) as client:
         answer = client.submit(document, timeout=timeout)
         if answer.status == 200:
             client.verdict(answer)

@@ -47,8 +47,10 @@ from mockkpr.envelope import (
 from mockkpr.errors import ConfigError, EndpointError, InputError
 from mockkpr.iplos import DocumentKind, sniff_format
 from mockkpr.registry import Party, Registry
+from mockkpr.service.groups import GROUP_SIZE
+from mockkpr.service.herids import her_id_value
 from mockkpr.service.messages import CMS_CONTENT_TYPE
-from mockkpr.service.pipeline import APPLICATION_TIMESTAMP, GROUP_SIZE
+from mockkpr.service.pipeline import APPLICATION_TIMESTAMP
 
 EXIT_OK = 0
 EXIT_REJECTED = 1
@@ -427,7 +429,10 @@ class KprClient:
         props = _props(message)
         elapsed = time.monotonic() - sent.sent_at
         if "errorCondition" in props:
-            if props.get("originalMessageId") != sent.message_id:
+            # the receiver's error (NHN's layout: fromHerId = the reporting receiver, KPR),
+            # about this message; not another party's error naming the same id
+            if props.get("originalMessageId") != sent.message_id \
+                    or her_id_value(props.get("fromHerId")) != self.receiver.her_id:
                 return None
             data = tuple(item for item in props.get("errorConditionData", "").split(";") if item)
             return Answer("transport-error", sent, elapsed, properties=props,

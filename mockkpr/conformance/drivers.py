@@ -79,12 +79,13 @@ class InProcessDriver:
         self.registry = endpoint.registry
         self.registry_path = registry_path(endpoint.settings)
         self.description = f"in-process endpoint {endpoint.urls.amqps}"
-        self._control = ControlApi(endpoint.urls.control)
+        self._control = ControlApi(endpoint.urls.control, endpoint.control_token)
 
     def reset(self) -> None:
         self.endpoint.disarm()
         self.endpoint.clock.reset()
-        self._control.post("/api/reset")  # also forgets the receiver's 56.0.0 event streams
+        # also forgets the receiver's 56.0.0 event streams, and the answers no one took
+        self._control.post("/api/reset", json={"drop_queued": True})
 
     def arm(self, scenario: Scenario, text: str) -> None:
         self.endpoint.arm(scenario)
@@ -121,16 +122,22 @@ class InProcessDriver:
 
 
 class ControlApi:
-    """A small client of mockkpr's control API; every failure is an :class:`EndpointError`."""
+    """A small client of mockkpr's control API; every failure is an :class:`EndpointError`.
 
-    def __init__(self, url: str) -> None:
+    ``token``: the API's token (``MOCKKPR_CONTROL_TOKEN``), when it requires one.
+    """
+
+    def __init__(self, url: str, token: str | None = None) -> None:
         self.url = url.rstrip("/")
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     def request(self, method: str, path: str, *, ok: tuple[int, ...] = (200,),
                 timeout: float = _HTTP_TIMEOUT, **options: Any) -> httpx.Response:
         """One request; :class:`EndpointError` unless the status is in ``ok``."""
+        headers = {**self.headers, **options.pop("headers", {})}
         try:
-            response = httpx.request(method, self.url + path, timeout=timeout, **options)
+            response = httpx.request(method, self.url + path, timeout=timeout,
+                                     headers=headers, **options)
         except httpx.HTTPError as exc:
             raise EndpointError(f"control API {self.url}{path}: {exc}") from None
         if response.status_code not in ok:
@@ -153,7 +160,8 @@ class ControlDriver:
     :meth:`~mockkpr.testing.container.MockKprContainer.copy_pki`).
     """
 
-    def __init__(self, amqp_url: str, control_url: str, registry_file: Path) -> None:
+    def __init__(self, amqp_url: str, control_url: str, registry_file: Path,
+                 control_token: str | None = None) -> None:
         self.amqp_url = amqp_url.rstrip("/")
         self.exchange = self.amqp_url.rsplit("/", 1)[-1] if self.amqp_url.count("/") > 2 \
             else EXCHANGE
@@ -162,17 +170,17 @@ class ControlDriver:
         self.registry_path = registry_file
         self.registry = load_registry(registry_file)
         self.description = f"endpoint {self.amqp_url} (control API {control_url})"
-        self.api = ControlApi(control_url)
+        self.api = ControlApi(control_url, control_token)
         self.api.get("/readyz")
 
     def reset(self) -> None:
         self.api.request("DELETE", "/api/scenario")
         self.reset_clock()
-        self.api.post("/api/reset")
+        self.api.post("/api/reset", json={"drop_queued": True})
 
     def arm(self, scenario: Scenario, text: str) -> None:
         if "\n" not in text and text in library_names():
-            self.api.post("/api/scenario", params={"name": text})
+            self.api.post("/api/scenario", params={"name": text}, json={})
         else:
             self.api.post("/api/scenario", content=text.encode(),
                           headers={"content-type": "application/yaml"})
@@ -229,9 +237,11 @@ def complete(api: ControlApi, item: dict[str, Any]) -> Received:
     return entry_of(data, payload)
 
 
-def journal_via_api(control_url: str, limit: int = 1000) -> list[Received]:
-    """Every message a running endpoint's journal holds (up to ``limit``), oldest first."""
-    api = ControlApi(control_url)
+def journal_via_api(control_url: str, limit: int = 1000, token: str | None = None
+                    ) -> list[Received]:
+    """Every message a running endpoint's journal holds (up to ``limit``), oldest first;
+    ``token``: the control API's, when it requires one."""
+    api = ControlApi(control_url, token)
     listed = api.get("/api/messages", params={"limit": limit})
     return [complete(api, item) for item in reversed(listed)]
 

@@ -30,7 +30,7 @@ from mockkpr.cms.certificates import issued_by
 from mockkpr.cms.decrypt import decrypt
 from mockkpr.cms.errors import INVALID_CERTIFICATE, CmsError
 from mockkpr.envelope import AppRecInfo, parse_apprec
-from mockkpr.service.pipeline import GROUP_SIZE
+from mockkpr.service.groups import GROUP_SIZE
 
 #: The receipt timer of :class:`ResendsOnOwnTimer` (seconds).
 OWN_TIMER = 1.0

@@ -25,7 +25,8 @@ from mockkpr.control.metrics import Metrics
 from mockkpr.control.parties import parties_router
 from mockkpr.control.records import records_router
 from mockkpr.control.scenario import ScenarioControl, scenario_router
-from mockkpr.control.schemas import EntryDetail, EntryOut, Problem, Readiness
+from mockkpr.control.schemas import EntryDetail, EntryOut, Problem, Readiness, ResetOptions
+from mockkpr.control.security import AccessPolicy, protect
 from mockkpr.control.web.context import Web
 from mockkpr.control.web.install import install_web
 from mockkpr.iplos.render import REPORT_SCHEMA_VERSION
@@ -110,8 +111,11 @@ def create_app(
     documented_passwords: Mapping[str, str] | None = None,
     scenarios: ScenarioControl | None = None,
     listeners: Mapping[str, str] | None = None,
+    access: AccessPolicy | None = None,
+    on_drop_queued: Callable[[], None] | None = None,
 ) -> FastAPI:
-    """The control API over ``journal``.
+    """The control API over ``journal``, behind the checks of ``access``
+    (:mod:`mockkpr.control.security`; default: loopback names only, no token).
 
     With a ``registry`` it also serves the test CA and the party list
     (:mod:`mockkpr.control.parties`); ``documented_passwords`` (SASL user to password) are
@@ -119,10 +123,11 @@ def create_app(
 
     ``readiness`` returns the endpoint's checks (listeners, registry, certificates,
     scenario...); the journal's own check is added. ``on_reset`` runs after the journal is
-    emptied by ``POST /api/reset``. ``scenarios`` adds the fault-injection routes
-    (:mod:`mockkpr.control.scenario`). ``listeners`` (name to URL, e.g. the AMQPS listener)
-    are shown on the web view's endpoint page. ``app.state.stopping`` is a
-    :class:`threading.Event` that ends running long polls (set by
+    emptied by ``POST /api/reset``, ``on_drop_queued`` when that reset also dropped the
+    answers still owed (the endpoint forgets them too). ``scenarios`` adds the
+    fault-injection routes (:mod:`mockkpr.control.scenario`). ``listeners`` (name to URL,
+    e.g. the AMQPS listener) are shown on the web view's endpoint page.
+    ``app.state.stopping`` is a :class:`threading.Event` that ends running long polls (set by
     :class:`~mockkpr.control.server.ControlServer`).
     """
     app = FastAPI(
@@ -133,6 +138,7 @@ def create_app(
         docs_url=None, redoc_url=None,  # /docs: Swagger UI from packaged assets (control.web)
     )
     app.add_exception_handler(RequestValidationError, _validation_error)
+    protect(app, access or AccessPolicy())
     if registry is not None:
         app.include_router(parties_router(registry, documented_passwords or {}))
     stopping = threading.Event()
@@ -215,12 +221,15 @@ def create_app(
             raise HTTPException(408, f"no matching message within {timeout:g} s")
         return EntryDetail.of(entry)
 
-    @app.post("/api/reset", summary="Forget every message; configuration is kept")
-    def reset() -> dict[str, bool]:
-        journal.reset()
+    @app.post("/api/reset", summary="Forget every message; configuration and the answers "
+              "still owed to senders are kept (unless drop_queued)")
+    def reset(options: ResetOptions) -> dict[str, bool | int]:
+        kept = journal.reset(drop_queued=options.drop_queued)
         if on_reset is not None:
             on_reset()
-        return {"reset": True}
+        if options.drop_queued and on_drop_queued is not None:
+            on_drop_queued()
+        return {"reset": True, "queued_kept": kept}
 
     @app.get("/metrics", summary="Prometheus metrics", response_class=Response,
              responses={200: {"content": {"text/plain": {}}}})

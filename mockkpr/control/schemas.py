@@ -120,3 +120,13 @@ class Problem(BaseModel):
     """An error answer: what went wrong, in one sentence."""
 
     detail: str
+
+
+class ResetOptions(BaseModel):
+    """The body of ``POST /api/reset`` (``{}`` for the defaults)."""
+
+    model_config = {"extra": "forbid"}
+
+    drop_queued: bool = Field(
+        False, description="Also drop the answers still owed to senders (queued AppRecs and "
+        "transport errors); by default they are kept and delivered.")

@@ -19,8 +19,10 @@ from proton import SSLDomain
 
 from mockkpr.control.app import create_app
 from mockkpr.control.metrics import Metrics
+from mockkpr.control.security import AccessPolicy, resolve_token
 from mockkpr.control.server import ControlServer
 from mockkpr.endpoint import sasl, tls
+from mockkpr.endpoint.admission import LoginThrottle
 from mockkpr.endpoint.broker import BrokerOptions, EmbeddedBroker
 from mockkpr.endpoint.faults import BrokerFaults
 from mockkpr.endpoint.queues import QueueInfo, Topology
@@ -54,8 +56,11 @@ DEFAULT_CLIENT_IDS = {party.her_id: f"mockkpr-{party.her_id}" for party in DEFAU
 
 
 def documented_passwords() -> dict[str, str]:
-    """SASL user to password of the default test accounts (public: README.md documents them)."""
-    return {f"mockkpr-{her_id}": password for her_id, password in DEFAULT_PASSWORDS.items()}
+    """SASL user to password of the default test senders' accounts (public: README.md
+    documents them). KPR's own account is left out: ``/api/parties`` never shows it."""
+    receiver = DEFAULT_PARTIES[0].her_id
+    return {f"mockkpr-{her_id}": password for her_id, password in DEFAULT_PASSWORDS.items()
+            if her_id != receiver}
 
 
 def registry_path(settings: Settings) -> Path:
@@ -84,7 +89,18 @@ def ensure_registry(settings: Settings) -> Registry:
 
 
 def topology_of(registry: Registry, kpr_her_id: int) -> Topology:
-    """Every party's async, error and dead-letter queue; KPR's async queue is processed."""
+    """Every party's async, error and dead-letter queue; KPR's async queue is processed.
+
+    Only the endpoint writes to the parties' queues, except that an account may write to the
+    ``_async`` and ``_error`` queues of the parties its parties list in ``may_send_to``.
+    """
+    writers: dict[str, set[str]] = {}
+    for party in registry.parties.values():
+        for target in party.may_send_to:
+            q = registry.queues(target)
+            for name in (q.asynchronous, q.error):
+                if party.account:
+                    writers.setdefault(name, set()).add(party.account)
     queues: dict[str, QueueInfo] = {}
     for party in registry.parties.values():
         readers = frozenset({party.account} if party.account else set())
@@ -95,8 +111,15 @@ def topology_of(registry: Registry, kpr_her_id: int) -> Topology:
                 continue
             queues[name] = QueueInfo(name, str(party.her_id), readers, dead_letter,
                                      processed=party.her_id == kpr_her_id
-                                     and name == q.asynchronous)
+                                     and name == q.asynchronous,
+                                     writers=frozenset(writers.get(name, ())))
     return Topology(queues)
+
+
+def housekeeping_interval(settings: Settings) -> float:
+    """Seconds between looks for expired split messages: a quarter of the group timeout,
+    at most a minute."""
+    return min(settings.group_timeout / 4, 60.0)
 
 
 @dataclass(frozen=True)
@@ -126,6 +149,10 @@ class Endpoint:
         self._amqp: AmqpServer | None = None
         self._control: ControlServer | None = None
         self.http: HttpApi | None = None
+        #: The control API's token (None: none required) and where it came from
+        #: (:func:`mockkpr.control.security.resolve_token`).
+        self.control_token: str | None = None
+        self.control_token_source = "none"  # noqa: S105  (where it came from)
 
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> Endpoint:
@@ -148,7 +175,8 @@ class Endpoint:
             str(her_id) for her_id in registry.her_ids_of(user)) if user else frozenset())
         if settings.scenario is not None:  # armed before the listeners open
             self.arm(load_scenario(settings.scenario))
-        sasl.install_plain_authenticator(broker_faults.login_check(registry.check_password))
+        check = broker_faults.login_check(registry.check_password)
+        sasl.install_plain_authenticator(check)
         receiver = Receiver(registry, journal, settings, clock=self.clock.now,
                             faults=answer_faults)
         self._executor = ThreadPoolExecutor(settings.workers, thread_name_prefix="mockkpr-work")
@@ -158,17 +186,22 @@ class Endpoint:
             BrokerOptions(delivery_limit=settings.delivery_limit, prefetch=settings.prefetch,
                           max_message_bytes=settings.max_message_bytes,
                           allow_insecure_plain=True,
-                          handshake_timeout=settings.handshake_timeout),
-            initial=journal.queued(), faults=broker_faults)
+                          handshake_timeout=settings.handshake_timeout,
+                          housekeeping_every=housekeeping_interval(settings)),
+            initial=journal.queued(), faults=broker_faults, housekeeping=receiver.expire_groups,
+            login=sasl.LoginRules(check, LoginThrottle(settings.login_failures_per_minute)))
         listeners = [Listen(settings.host, settings.amqps_port, self._tls_domain(registry))]
         if settings.amqp_port is not None:
             listeners.append(Listen(settings.host, settings.amqp_port, None))
         self._amqp = AmqpServer(broker, listeners)
         self._amqp.start()
+        self.control_token, self.control_token_source = resolve_token(settings)
         app = create_app(journal, self.readiness, metrics=self.metrics,
                          on_reset=receiver.forget_streams, registry=registry,
                          documented_passwords=documented_passwords(), scenarios=self,
-                         listeners=self._listener_urls())
+                         listeners=self._listener_urls(),
+                         access=AccessPolicy.of(settings, self.control_token),
+                         on_drop_queued=self._drop_queued)
         self._control = ControlServer(app, settings.control_host, settings.control_port)
         self._control.start()
         if settings.http_port is not None:
@@ -201,6 +234,12 @@ class Endpoint:
         if self.journal is not None:
             self.journal.close()
             self.journal = None
+
+    def _drop_queued(self) -> None:
+        """A reset dropped the answers still owed: the broker forgets them too. (Through the
+        endpoint, so that the control API holds no proton object after a stop.)"""
+        if self._amqp is not None:
+            self._amqp.broker.drop_queued()
 
     def __enter__(self) -> Endpoint:
         return self.start()

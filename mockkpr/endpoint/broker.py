@@ -10,9 +10,9 @@ exception ends the offending connection, never the server (amqp-engineering.md, 
 from __future__ import annotations
 
 import queue as queue_module
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial, wraps
 from typing import Any
@@ -23,6 +23,7 @@ from proton.reactor import ApplicationEvent, EventInjector
 
 from mockkpr.endpoint import sasl, wire
 from mockkpr.endpoint.addresses import parse_address
+from mockkpr.endpoint.admission import guard_first_bytes
 from mockkpr.endpoint.convert import to_amqp, to_inbound
 from mockkpr.endpoint.faults import BrokerFaults
 from mockkpr.endpoint.queues import Queue, QueueBackend, Topology
@@ -33,6 +34,8 @@ from mockkpr.service.results import ProcessResult, QueuedMessage, Settle
 log = get_logger(__name__)
 
 Processor = Callable[[InboundMessage], ProcessResult]
+#: Periodic work on a worker thread (expiring split messages) whose answers are queued.
+Housekeeping = Callable[[], Sequence[QueuedMessage]]
 # How a consumer settled an outbound delivery, as the journal records it.
 _DISPOSITIONS = {Delivery.ACCEPTED: "accepted", Delivery.REJECTED: "rejected",
                  Delivery.RELEASED: "released", Delivery.MODIFIED: "modified"}
@@ -47,6 +50,7 @@ class BrokerOptions:
     max_message_bytes: int = 20 << 20
     allow_insecure_plain: bool = True
     handshake_timeout: float = 10.0
+    housekeeping_every: float = 60.0
 
 
 def _guarded(method: Callable[..., None]) -> Callable[..., None]:
@@ -70,23 +74,67 @@ class _HandshakeDeadline:
     """Disconnects a client that has not logged in and opened its connection in time.
 
     Without it, a socket that sends nothing, half a frame or a slow TLS handshake would be
-    kept for ever (as RabbitMQ's ``handshake_timeout`` prevents).
+    kept for ever (as RabbitMQ's ``handshake_timeout`` prevents). proton keeps a timer task,
+    cancelled or not, until it is due; so the deadline lets go of the connection as soon as
+    it opens or closes (:meth:`release`), else every short connection's transport, TLS state
+    and buffers would live for the whole timeout.
     """
 
-    def __init__(self, connection: Any, transport: Any) -> None:
-        self.connection, self.transport = connection, transport
+    def __init__(self, connection: Any, transport: Any, pending: dict[Any, Any]) -> None:
+        self.connection: Any = connection
+        self.transport: Any = transport
+        self.pending = pending  # the broker's deadlines by transport
+
+    def release(self) -> None:
+        self.connection = self.transport = None
 
     def on_timer_task(self, event: Any) -> None:
-        if self.connection.state & Endpoint.REMOTE_UNINIT and not self.transport.closed:
+        connection, transport = self.connection, self.transport
+        self.release()
+        if transport is None:
+            return
+        self.pending.pop(transport, None)
+        if connection.state & Endpoint.REMOTE_UNINIT and not transport.closed:
             log.info("connection.handshake_timeout")
-            self.transport.condition = Condition(
+            transport.condition = Condition(
                 "amqp:resource-limit-exceeded", "no login and open within the handshake timeout")
-            self.transport.close_tail()
-            self.transport.close_head()
+            transport.close_tail()
+            transport.close_head()
+
+
+class _Housekeeper:
+    """Runs the broker's housekeeping on a worker every ``every`` seconds, one run at a time."""
+
+    def __init__(self, broker: EmbeddedBroker, work: Housekeeping, every: float) -> None:
+        self.broker, self.work, self.every = broker, work, every
+
+    def on_timer_task(self, event: Any) -> None:
+        try:
+            future = self.broker.executor.submit(self.work)
+        except RuntimeError:  # the executor is shut down: the endpoint is stopping
+            return
+        future.add_done_callback(self._done)
+
+    def _done(self, future: Any) -> None:
+        broker = self.broker
+        try:
+            queued = tuple(future.result())
+        except Exception:
+            log.exception("housekeeping.failed")
+            queued = ()
+        broker._done.put((None, ProcessResult(Settle.ACCEPT, queued=queued)))
+        broker.injector.trigger(ApplicationEvent("processed"))
+        broker.injector.trigger(ApplicationEvent("housekeeping_done"))
 
 
 class EmbeddedBroker(MessagingHandler):
-    """The proton handler of ``mockkpr serve`` (embedded mode)."""
+    """The proton handler of ``mockkpr serve`` (embedded mode).
+
+    ``housekeeping`` (optional) runs on a worker every ``options.housekeeping_every`` seconds;
+    the answers it queued are delivered like those of a processed message. ``login`` is how
+    its connections' logins are checked and throttled (default: the check installed with
+    :func:`~mockkpr.endpoint.sasl.install_plain_authenticator`, no throttle).
+    """
 
     def __init__(
         self,
@@ -97,6 +145,8 @@ class EmbeddedBroker(MessagingHandler):
         options: BrokerOptions,
         initial: list[QueuedMessage] | None = None,
         faults: BrokerFaults | None = None,
+        housekeeping: Housekeeping | None = None,
+        login: sasl.LoginRules | None = None,
     ) -> None:
         super().__init__(prefetch=options.prefetch, auto_accept=False, auto_settle=False)
         wire.keep_encoded(self)  # the encoded message too, for the wire observations
@@ -110,6 +160,7 @@ class EmbeddedBroker(MessagingHandler):
         self.container: Any = None
         self.faults = faults or BrokerFaults()  # fault injection (mockkpr.endpoint.faults)
         self.faults.attach(self, options.prefetch)
+        self.login = login or sasl.LoginRules()  # password check and throttle of this broker
         for item in initial or []:
             if item.queue in self.queues and not self.faults.hold(item):
                 self.queues[item.queue].ready.append(item)
@@ -119,6 +170,20 @@ class EmbeddedBroker(MessagingHandler):
         self._retry: list[Any] = []
         self.connections = 0
         self.acceptors: list[Any] = []
+        self._deadlines: dict[Any, _HandshakeDeadline] = {}  # by transport, until it opens
+        self._housekeeper = _Housekeeper(self, housekeeping, options.housekeeping_every) \
+            if housekeeping is not None else None
+
+    def drop_queued(self) -> None:
+        """Forget every answer waiting for delivery (any thread; the journal's rows are gone
+        already: a reset that dropped them)."""
+        self.injector.trigger(ApplicationEvent("drop_queued"))
+
+    def on_drop_queued(self, event: Any) -> None:
+        dropped = sum(len(queue.ready) for queue in self.queues.values())
+        for queue in self.queues.values():
+            queue.ready.clear()
+        log.info("queues.dropped", messages=dropped)
 
     def on_stop(self, event: Any) -> None:
         """The injected stop event: close the listeners and end the reactor."""
@@ -131,22 +196,47 @@ class EmbeddedBroker(MessagingHandler):
     def on_reactor_init(self, event: Any) -> None:
         self.container = event.container
         event.container.selectable(self.injector)
+        if self._housekeeper is not None:
+            event.container.schedule(self._housekeeper.every, self._housekeeper)
         super().on_reactor_init(event)
+
+    def on_housekeeping_done(self, event: Any) -> None:
+        """The next housekeeping run, ``every`` seconds after this one ended."""
+        if self._housekeeper is not None and self.container is not None:
+            self.container.schedule(self._housekeeper.every, self._housekeeper)
 
     @_guarded
     def on_connection_bound(self, event: Any) -> None:
-        sasl.require_plain(event.transport, allow_insecure=self.options.allow_insecure_plain)
-        self.faults.connection_bound(event.transport)
+        transport, connection = event.transport, event.connection
+        # proton 0.40.0 keeps an accepted transport's TLS layer in ``_ssl`` and the client's
+        # address in the connection's ``url``.
+        tls = getattr(transport, "_ssl", None) is not None
+        url = getattr(connection, "url", None)
+        guard_first_bytes(transport, tls=tls)
+        peer = str(url.host) if url is not None and url.host else None
+        sasl.require_plain(transport, allow_insecure=self.options.allow_insecure_plain and not tls,
+                           rules=replace(self.login, peer=peer))
+        self.faults.connection_bound(transport)
         if self.container is not None:
-            self.container.schedule(self.options.handshake_timeout,
-                                    _HandshakeDeadline(event.connection, event.transport))
+            deadline = _HandshakeDeadline(connection, transport, self._deadlines)
+            self._deadlines[transport] = deadline
+            self.container.schedule(self.options.handshake_timeout, deadline)
+
+    def _release_deadline(self, transport: Any) -> None:
+        deadline = self._deadlines.pop(transport, None) if transport is not None else None
+        if deadline is not None:
+            deadline.release()
 
     @_guarded
     def on_connection_opening(self, event: Any) -> None:
+        self._release_deadline(event.transport)
         event.connection.container = "mockkpr"
         self.connections += 1
         event.connection.mockkpr_id = self.connections  # kept on the proton object
         log.info("connection.opened", user=event.transport.user)
+
+    def on_transport_closed(self, event: Any) -> None:
+        self._release_deadline(event.transport)
 
     def on_connection_closing(self, event: Any) -> None:
         self._drop_connection(event.connection)
@@ -219,6 +309,11 @@ class EmbeddedBroker(MessagingHandler):
             if parsed is None or parsed.queue not in self.queues:
                 self._refuse(link, "amqp:not-found", f"no queue for target address {address!r}")
                 return
+            info = self.queues[parsed.queue].info
+            if not info.may_write(user):
+                self._refuse(link, "amqp:unauthorized-access",
+                             f"user {user!r} may not send to {info.name}")
+                return
         link.rcv_settle_mode = link.remote_rcv_settle_mode
         link.max_message_size = self.options.max_message_bytes
         link.open()
@@ -241,6 +336,11 @@ class EmbeddedBroker(MessagingHandler):
                          f"no queue for address {address!r}")
             return
         user = event.transport.user if event.transport else None
+        if not queue.info.may_write(user):  # through the anonymous relay
+            log.info("message.refused", user=user, queue=queue.info.name)
+            self._settle(delivery, Delivery.REJECTED, "amqp:unauthorized-access",
+                         f"user {user!r} may not send to {queue.info.name}")
+            return
         header_count = event.message.delivery_count or 0
         inbound = to_inbound(event.message, queue=queue.info.name, user=user,
                              delivery_count=header_count, wire=wire.observe(
@@ -299,6 +399,8 @@ class EmbeddedBroker(MessagingHandler):
             queue = self.queues.get(item.queue)
             if queue is not None and not self.faults.hold(item):
                 queue.ready.append(item)
+        if delivery is None:  # housekeeping: answers only
+            return
         if not self.faults.after_processing(delivery, result):
             self._dispose(delivery, result)
 

@@ -15,6 +15,7 @@ from typing import Any
 import cproton
 from proton import Message
 
+from mockkpr.service.herids import canonical_her_ids
 from mockkpr.service.messages import BodyKind, InboundMessage, OutboundMessage
 
 
@@ -72,7 +73,10 @@ def to_inbound(
     ``wire``: how it travelled (:func:`mockkpr.endpoint.wire.observe`).
     """
     body, kind = _body(message)
-    properties = _properties(message)
+    properties, as_sent = canonical_her_ids(_properties(message))  # HER-ids: one form inside
+    observed = dict(wire or {})
+    if as_sent:
+        observed["wire.her_ids_as_sent"] = as_sent
     sequence = message.group_sequence
     return InboundMessage(
         message_id=_text(message.id),
@@ -90,7 +94,7 @@ def to_inbound(
         queue=queue,
         received_at=datetime.now(UTC),
         delivery_count=delivery_count,
-        wire=dict(wire or {}),
+        wire=observed,
     )
 
 

@@ -18,10 +18,12 @@ from mockkpr.service.messages import OutboundMessage
 
 @dataclass(frozen=True)
 class QueueInfo:
-    """One queue of the topology: who may read it and where its dead letters go.
+    """One queue of the topology: who may read and write it and where its dead letters go.
 
     ``processed`` marks the receiver's own queue (KPR's ``_async``): messages sent there are
-    validated and answered instead of stored.
+    validated and answered instead of stored, and every account may send to it. Any other
+    queue is written by the endpoint itself (answers) and by the accounts in ``writers`` only
+    (the registry's ``may_send_to``).
     """
 
     name: str
@@ -29,6 +31,11 @@ class QueueInfo:
     readers: frozenset[str]
     dead_letter: str | None = None
     processed: bool = False
+    writers: frozenset[str] = frozenset()
+
+    def may_write(self, user: str | None) -> bool:
+        """Whether the account ``user`` may put a message on this queue."""
+        return self.processed or (user is not None and user in self.writers)
 
 
 @dataclass(frozen=True)

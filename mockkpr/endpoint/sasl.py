@@ -12,7 +12,10 @@ proton through its SASL plug-in interface (``proton/sasl_plugin.h``):
   the whole client half, points at proton's own built-in table, so proton clients in the same
   process keep working unchanged.
 - :func:`require_plain` is called by a server handler in ``on_connection_bound`` for each
-  accepted transport: authentication required, mechanisms restricted to PLAIN.
+  accepted transport: authentication required, mechanisms restricted to PLAIN, PLAIN in clear
+  allowed or not; optionally the transport's own :class:`LoginRules` (the server's password
+  check, its login throttle and the client's address), so that two servers in one process
+  each check their own users.
 
 The plug-in interface is internal to proton: the struct layout and the state enum are written
 down here from proton's headers, which are the same in 0.39.0 and 0.40.0. They are
@@ -32,6 +35,7 @@ from typing import Any, Final
 
 import proton
 
+from mockkpr.endpoint.admission import LoginThrottle
 from mockkpr.errors import EndpointError, InputError
 from mockkpr.log import get_logger
 
@@ -51,6 +55,10 @@ MAX_PLAIN_RESPONSE: Final = 1024
 
 PasswordCheck = Callable[[str, str], bool]
 """``check(user, password) -> bool``; runs on the container's thread, so it should be quick."""
+
+#: Attribute of a server transport (kept by proton in the transport's record) holding its
+#: :class:`LoginRules`.
+RULES_ATTRIBUTE: Final = "mockkpr_login"
 
 _log = get_logger(__name__)
 
@@ -141,6 +149,20 @@ class _ProtonCore:
         self.malloc = _function(ctypes.CDLL(None), "malloc", vp, ctypes.c_size_t)
 
 
+@dataclass(frozen=True)
+class LoginRules:
+    """How one accepted transport's login is judged: ``check`` (else the installed one), the
+    ``throttle`` of failed logins (none: unlimited) and the client's address for it.
+
+    Kept in proton's record of the transport; it must not refer to the transport (or its
+    connection) itself, or neither would ever be freed.
+    """
+
+    check: PasswordCheck | None = None
+    throttle: LoginThrottle | None = None
+    peer: str | None = None
+
+
 # --- Parsing the PLAIN initial response ---------------------------------------------------
 
 
@@ -191,6 +213,7 @@ def parse_plain_response(response: bytes) -> PlainCredentials:
 _lock = threading.Lock()
 _core: _ProtonCore | None = None
 _check: PasswordCheck | None = None
+_NO_RULES = LoginRules()
 _installed = False
 _quiet = False  # the self-test's logins are not logged
 _table = _SaslImplementation()  # lives as long as the process: transports point at it
@@ -201,11 +224,23 @@ def _list_mechanisms(transport: int | None) -> int:
     return ctypes.addressof(_offered)
 
 
+def _rules_of(transport: int | None) -> LoginRules:
+    """The rules :func:`require_plain` put on a server transport (none: the defaults)."""
+    if not transport:
+        return _NO_RULES
+    ffi = importlib.import_module("cproton_ffi").ffi
+    wrapped = proton.Transport.wrap(ffi.cast("pn_transport_t *", transport))
+    rules = getattr(wrapped, RULES_ATTRIBUTE, None)
+    return rules if isinstance(rules, LoginRules) else _NO_RULES
+
+
 def _accepted_user(core: _ProtonCore, transport: int | None, mechanism: bytes | None,
                    recv: Any) -> str | None:
     """The user to log in, or ``None`` (with the reason logged) to refuse the login."""
     reason: str
     user = None
+    rules = _rules_of(transport)
+    peer, throttle = rules.peer, rules.throttle
     if mechanism != MECHANISM.encode("ascii"):
         reason = f"mechanism {mechanism!r} is not offered"
     elif not core.is_encrypted(transport) and not core.allows_insecure(transport):
@@ -220,14 +255,20 @@ def _accepted_user(core: _ProtonCore, transport: int | None, mechanism: bytes | 
             reason = str(exc)
         else:
             user = credentials.user
-            check = _check
+            if throttle is not None and not throttle.allowed(user, peer):
+                _log.info("sasl.login_refused", user=user, address=peer,
+                          reason="too many failed logins: the password was not checked")
+                return None  # not counted again: the budget refills while refused
+            check = rules.check or _check
             if check is not None and check(credentials.user, credentials.password) is True:
                 if not _quiet:
-                    _log.debug("sasl.login_accepted", user=user)
+                    _log.debug("sasl.login_accepted", user=user, address=peer)
                 return user
             reason = "user name or password not accepted"
+    if throttle is not None:
+        throttle.failed(user, peer)
     if not _quiet:
-        _log.info("sasl.login_refused", user=user, reason=reason)
+        _log.info("sasl.login_refused", user=user, address=peer, reason=reason)
     return None
 
 
@@ -274,8 +315,9 @@ def install_plain_authenticator(check: PasswordCheck) -> None:
     table process-wide; later calls only swap ``check`` (for example when the registry of
     users is reloaded). ``check(user, password)`` must return ``True`` to accept; ``False``, any
     other value or an exception refuses the login, which the client sees as
-    ``amqp:unauthorized-access``. Only transports whose SASL layer is created after the first
-    call are affected. Proton clients in the process keep proton's built-in client behaviour.
+    ``amqp:unauthorized-access``. A transport given its own :class:`LoginRules` uses their
+    check instead. Only transports whose SASL layer is created after the first call are
+    affected. Proton clients in the process keep proton's built-in client behaviour.
     """
     global _core, _check, _installed
     check_proton_version()
@@ -394,16 +436,21 @@ def uninstall_plain_authenticator() -> None:
             _log.info("sasl.plain_uninstalled")
 
 
-def require_plain(transport: proton.Transport, *, allow_insecure: bool = False) -> None:
+def require_plain(transport: proton.Transport, *, allow_insecure: bool = False,
+                  rules: LoginRules | None = None) -> None:
     """Require a SASL PLAIN login on an accepted server ``transport``.
 
     Call it from the server handler's ``on_connection_bound``, after
     :func:`install_plain_authenticator`. Clients without SASL, with ANONYMOUS or with wrong
     credentials are refused with ``amqp:unauthorized-access``. PLAIN sends the password in
-    clear, so it is refused on connections without TLS unless ``allow_insecure`` is true.
+    clear, so it is refused (without being checked) on connections without TLS unless
+    ``allow_insecure`` is true. ``rules``: this transport's check, throttle and client address
+    (see :class:`LoginRules`).
     """
     if not _installed:
         raise EndpointError("install_plain_authenticator() must be called before require_plain()")
+    if rules is not None:
+        setattr(transport, RULES_ATTRIBUTE, rules)  # in proton's record of the transport
     transport.require_auth(True)
     sasl = transport.sasl()
     sasl.allowed_mechs(MECHANISM)

@@ -260,6 +260,13 @@ class DocumentValidator:
             if size == 0:
                 self.emit_document(doc_rules.XML_EMPTY, "an XML document")
                 return b"", None, None
+            if size >= _SNIFF_LIMIT:
+                # no root start in the first megabyte: most likely a huge value in the root's
+                # start tag. Read on (keeping nothing) until libxml2 says what is wrong, as it
+                # does for the endpoint ("Buffer size limit exceeded"), instead of reporting
+                # the first megabyte as a document cut short.
+                self._read_past_sniff_limit(stream, parser, size)
+                return b"", None, None
             parser.close()
         except etree.XMLSyntaxError as exc:
             if b"<!DOCTYPE" in b"".join(chunks)[:_SNIFF_LIMIT]:
@@ -294,6 +301,24 @@ class DocumentValidator:
             return parser.close()
         except etree.XMLSyntaxError:
             return None
+
+    def _read_past_sniff_limit(self, stream: BinaryIO, parser: etree.XMLPullParser,
+                               size: int) -> None:
+        """Feed the rest to ``parser`` until it fails or the root starts (raises
+        ``XMLSyntaxError`` for :meth:`_sniff`); a root start tag over the limit is a finding."""
+        while data := stream.read(_CHUNK):
+            if self.options.progress is not None:
+                self.options.progress(len(data))
+            size += len(data)
+            if size > self.options.max_payload_bytes:
+                raise _TooLarge
+            parser.feed(data)
+            if any(True for _ in parser.read_events()):
+                break
+        else:
+            parser.close()
+        self.emit_document(doc_rules.XML_NOT_WELL_FORMED,
+                           f"a root element start tag within the first {_SNIFF_LIMIT} bytes")
 
     def _check_root(self, root: etree._Element) -> etree._Element | None:
         doctype = doctype_of(root.getroottree())

@@ -10,6 +10,11 @@ SQLite is set up for a journal that several threads (and possibly processes) wri
   commit);
 - ``busy_timeout``: a writer from another process waits for the lock instead of failing;
 - ``foreign_keys=ON``: answers cannot outlive their entry;
+- ``auto_vacuum=INCREMENTAL`` (takes effect on a new file) and ``journal_size_limit``: the
+  space of deleted rows (a split message's parts, pruned entries) can be given back to the
+  file system (:func:`reclaim`), and the WAL file is cut back after checkpoints instead of
+  keeping its largest size; ``secure_delete=FAST``: deleted rows are not overwritten page by
+  page (a build with ``SECURE_DELETE``, as Debian's, would write every freed page again);
 - write transactions start with ``BEGIN IMMEDIATE`` (taking the write lock at once), so two
   transactions can never both read and then deadlock on upgrading to a write. pysqlite's own
   implicit transaction handling is switched off for that; SQLAlchemy emits ``BEGIN``.
@@ -32,6 +37,12 @@ from mockkpr.settings import Settings
 BUSY_TIMEOUT_S = 30.0
 #: File name of the default SQLite journal inside the data directory.
 SQLITE_FILE = "journal.sqlite3"
+#: Bytes the WAL file is cut back to after a checkpoint.
+WAL_SIZE_LIMIT = 64 << 20
+#: Free pages (4 KiB each) above which :func:`reclaim` gives space back.
+RECLAIM_PAGES = 256
+#: Pages :func:`reclaim` frees between checkpoints (the vacuum writes what it frees to the WAL).
+RECLAIM_STEP_PAGES = 4096
 _WRITE_OPTION = "mockkpr_write"
 
 
@@ -80,7 +91,12 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
+        cursor.execute("PRAGMA auto_vacuum=INCREMENTAL")  # before the first table is made
         cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
+        # Debian's SQLite zeroes every freed page (SECURE_DELETE): dropping a 1 GB message
+        # would write 1 GB to the WAL. FAST zeroes only what costs no extra writes.
+        cursor.execute("PRAGMA secure_delete=FAST")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -112,3 +128,51 @@ def lock_schema(connection: sa.Connection) -> None:
 def mark_write(connection: sa.Connection) -> sa.Connection:
     """Mark ``connection`` (before its transaction begins) as about to write."""
     return connection.execution_options(**{_WRITE_OPTION: True})
+
+
+def reclaim(engine: sa.Engine) -> int:
+    """Give the free pages of a SQLite file back to the file system; how many were freed.
+
+    When more than :data:`RECLAIM_PAGES` pages are free, runs the incremental vacuum
+    :data:`RECLAIM_STEP_PAGES` at a time, each step followed by a checkpoint that truncates
+    the WAL (the vacuum writes every page it frees there: in one step a 1 GB message's pages
+    would make a 1 GB WAL), so the file shrinks on disk at once (as far as readers let it).
+    Other databases reuse freed space themselves (PostgreSQL's autovacuum): 0.
+    """
+    if engine.dialect.name != "sqlite":
+        return 0
+    raw = engine.raw_connection()  # autocommit (isolation_level None): each pragma on its own
+    freed = 0
+    try:
+        driver: Any = raw.driver_connection
+        cursor = raw.cursor()
+        while True:
+            free = int(cursor.execute("PRAGMA freelist_count").fetchone()[0] or 0)
+            if free <= RECLAIM_PAGES and not (freed and free):
+                break
+            # executescript steps the pragma to its end; execute() would free one page
+            driver.executescript(f"PRAGMA incremental_vacuum({RECLAIM_STEP_PAGES});")
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            after = int(cursor.execute("PRAGMA freelist_count").fetchone()[0] or 0)
+            if after >= free:  # nothing moved (a reader holds the old pages): next time
+                break
+            freed += free - after
+        cursor.close()
+    finally:
+        raw.close()
+    return freed
+
+
+def checkpoint(engine: sa.Engine) -> None:
+    """Copy the WAL into a SQLite file and cut it to nothing (waiting for readers), so that
+    a stream of large writes (a split message's parts) never lets the WAL grow beside the
+    file. Nothing for other databases."""
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        cursor.close()
+    finally:
+        raw.close()

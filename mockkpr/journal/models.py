@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from mockkpr.errors import InputError
 from mockkpr.service.messages import OutboundMessage
 
 
@@ -156,3 +157,45 @@ class StoredIdentity:
     msg_id: str | None
     received_at: datetime
     details: dict[str, Any]
+
+
+# -- split messages (Journal.add_part and friends) ------------------------------------------
+
+@dataclass(frozen=True)
+class GroupLimits:
+    """Bounds on stored split messages: a group's bytes, and per sender the incomplete groups
+    and their bytes (:mod:`mockkpr.journal._parts`)."""
+
+    max_bytes: int
+    max_open_groups: int
+    max_open_bytes: int
+
+
+@dataclass(frozen=True)
+class CompleteGroup:
+    """Every part of a group is stored: their metas in sequence order and their total size."""
+
+    metas: list[dict[str, Any]]
+    size: int
+
+
+@dataclass(frozen=True)
+class StaleGroup:
+    """An incomplete group whose first part is older than asked (for expiry)."""
+
+    group_id: str
+    sender_key: str
+    count: int
+    received: int
+    size: int
+    first_received: datetime
+    meta: dict[str, Any]
+
+
+class GroupRefused(InputError):
+    """A part that cannot be stored: ``items`` are the transport error's data items, the first
+    one naming the field at fault (``groupSize``, ``group-sequence`` or ``group-id``)."""
+
+    def __init__(self, message: str, items: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.items = items

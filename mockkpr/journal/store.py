@@ -13,6 +13,7 @@ empties the database and keeps the configuration by construction.
 from __future__ import annotations
 
 import builtins
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -27,13 +28,23 @@ from sqlalchemy.exc import SQLAlchemyError
 from mockkpr.errors import ConfigError
 from mockkpr.journal import _parts, _rows
 from mockkpr.journal import tables as t
-from mockkpr.journal.engine import create_engine, database_url, lock_schema, mark_write
+from mockkpr.journal.engine import (
+    checkpoint,
+    create_engine,
+    database_url,
+    lock_schema,
+    mark_write,
+    reclaim,
+)
 from mockkpr.journal.models import (
     AnswerRecord,
+    CompleteGroup,
+    GroupLimits,
     JournalEntry,
     MessageFilter,
     Outcome,
     QueuedMessage,
+    StaleGroup,
     StoredIdentity,
 )
 from mockkpr.log import get_logger
@@ -50,6 +61,8 @@ PRUNE_EVERY = 100
 POLL_INTERVAL_S = 0.2
 #: Dispositions after which the endpoint delivers the same answer again.
 REDELIVERED = ("released", "modified")
+#: A part at least this large is checkpointed out of SQLite's WAL at once.
+CHECKPOINT_BYTES = 1 << 20
 # Outcomes of a message whose content KPR took (an identity message to join, an event stream).
 _ACCEPTED = (Outcome.ACCEPTED, Outcome.PARTIAL, Outcome.NO_RECEIPT_REQUESTED)
 
@@ -254,6 +267,8 @@ class Journal:
                 _parts.drop_group(conn, *completes)
         entry.id = entry_id
         self._inserted()
+        if completes is not None:
+            self._reclaim()
         return queued
 
     def begin(self, entry: JournalEntry) -> int:
@@ -530,43 +545,115 @@ class Journal:
         body: bytes,
         meta: dict[str, Any],
         *,
-        metas: builtins.list[dict[str, Any]] | None = None,
-        keep: bool = False,
-    ) -> builtins.list[bytes] | None:
-        """Store one part of a split message; all bodies in order once the group is complete.
+        limits: GroupLimits | None = None,
+    ) -> CompleteGroup | None:
+        """Store one part of a split message; the complete group once every part is in.
 
         ``sequence`` is 0-based (the caller maps the wire's numbering), ``count`` the number of
         parts; ``meta`` (e.g. the part's AMQP properties) is kept with the part for inspection
-        and, with ``metas``, appended to it for every part once the group is complete.
-        The parts are deleted when the complete group is returned, unless ``keep``: then they
-        stay until :meth:`record_answered` is given ``completes`` for the group (the endpoint
-        does that, so that a failure between reassembly and answer loses no part). A repeated
-        part is ignored.
-        Raises :class:`~mockkpr.errors.InputError` for a sequence outside ``0..count-1`` or a
-        count that differs from an earlier part's. Incomplete groups are deleted by
-        :meth:`prune` after ``max_age_days``.
+        and handed back, for every part in order, with the complete group. The parts stay
+        until :meth:`record_answered` is given ``completes`` for the group (or
+        :meth:`drop_group`), so that a failure between reassembly and answer loses none; read
+        the whole message with :meth:`assemble`. A repeated part is ignored.
+        Raises :class:`~mockkpr.journal.models.GroupRefused` (an
+        :class:`~mockkpr.errors.InputError`) for a sequence outside ``0..count-1``, a count that
+        differs from an earlier part's, or a part over one of ``limits`` (nothing is stored).
+        Incomplete groups are deleted by :meth:`prune` after ``max_age_days``; see
+        :meth:`stale_groups` for an earlier expiry.
 
         Parts of one group are stored one at a time within this process. Two processes sharing
         a PostgreSQL database could each store a different last part without seeing the other's
         (READ COMMITTED); one endpoint process per database avoids that.
         """
         with self._write(serial=True) as conn:
-            return _parts.add_part(conn, group_id, sender_her_id, sequence, count, body, meta,
-                                   metas, keep=keep)
+            complete = _parts.add_part(conn, group_id, sender_her_id, sequence, count, body,
+                                       meta, limits)
+        if self._sqlite and len(body) >= CHECKPOINT_BYTES:
+            with self._serial:  # large parts one after another: keep the WAL from growing
+                checkpoint(self._engine)
+        return complete
+
+    def assemble(self, group_id: str, sender_her_id: str | None) -> bytes:
+        """The stored parts' bodies, concatenated in sequence order.
+
+        The parts are read one at a time into a temporary file, which is then read into one
+        bytes object of the right size: the message is held in memory once, not once as parts
+        and again joined.
+        """
+        with tempfile.TemporaryFile(prefix="mockkpr-group-") as spool:
+            with self._read() as conn:
+                _parts.write_bodies(conn, group_id, sender_her_id, spool)
+            spool.seek(0)
+            return spool.read()
+
+    def drop_group(self, group_id: str, sender_her_id: str | None) -> int:
+        """Delete a group's stored parts (and give their space back); how many there were."""
+        with self._write(serial=True) as conn:
+            dropped = _parts.drop_group(conn, group_id, sender_her_id)
+        self._reclaim()
+        return dropped
+
+    def stale_groups(self, before: datetime, *, limit: int = 100) -> builtins.list[StaleGroup]:
+        """Incomplete groups whose first part came before ``before`` (oldest first, at most
+        ``limit``), each with its first part's meta."""
+        with self._read() as conn:
+            return _parts.stale_groups(conn, before, limit)
+
+    def expire_group(self, entry: JournalEntry, group_id: str, sender_her_id: str | None
+                     ) -> builtins.list[QueuedMessage] | None:
+        """Drop an incomplete group and record ``entry`` (its answer) in one transaction.
+
+        None, and nothing recorded, when the group's parts are already gone (completed, or
+        expired by another process sharing the database).
+        """
+        if entry.id is not None:
+            raise ValueError(f"journal entry {entry.id} is already stored")
+        with self._write(serial=True) as conn:
+            if not _parts.drop_group(conn, group_id, sender_her_id):
+                return None
+            entry_id = self._insert_entry(conn, entry)
+            queued = self._insert_answers(conn, entry_id, entry.answers)
+        entry.id = entry_id
+        self._inserted()
+        self._reclaim()
+        return queued
+
+    def _reclaim(self) -> None:
+        """Give freed pages back to the file system (SQLite; see :func:`reclaim`)."""
+        if not self._sqlite:
+            return
+        try:
+            with self._serial:
+                freed = reclaim(self._engine)
+        except SQLAlchemyError as exc:  # space is given back next time
+            log.warning("journal.reclaim_failed", error=str(exc))
+            return
+        if freed:
+            log.info("journal.space_reclaimed", pages=freed)
 
     # -- maintenance ----------------------------------------------------------------------------
 
-    def reset(self) -> None:
-        """Delete every entry, answer, queued message and part, in one transaction.
+    def reset(self, *, drop_queued: bool = False) -> int:
+        """Delete every entry, answer and part, in one transaction; return the number of
+        queued messages kept.
 
-        Nothing else is stored in the database (configuration lives in files and settings), so
-        a reset keeps the configuration.
+        Queued messages are answers still owed to senders (each is also a row of its own, not
+        tied to its entry): they stay and are delivered, unless ``drop_queued``. Conformance runs
+        stay too (the harness resets before each run it records). Nothing else is stored in the
+        database (configuration lives in files and settings), so a reset keeps the
+        configuration.
         """
+        tables = (t.answers, t.entries, t.parts, t.groups,
+                  *((t.queued,) if drop_queued else ()))
         with self._write() as conn:
-            for table in (t.answers, t.entries, t.queued, t.parts):
+            for table in tables:
                 conn.execute(table.delete())
-        log.info("journal.reset", url=self._url)
+            kept = 0 if drop_queued else int(conn.execute(
+                sa.select(sa.func.count()).select_from(t.queued)).scalar_one())
+        log.info("journal.reset", url=self._url, queued_kept=kept)
         self._notify()
+        self._reclaim()
+        return kept
 
     def prune(self) -> int:
         """Delete entries beyond ``max_messages`` (oldest first) or older than ``max_age_days``.
@@ -585,7 +672,7 @@ class Journal:
             if self.max_age_days is not None:
                 cutoff = datetime.now(UTC) - timedelta(days=self.max_age_days)
                 conds.append(e.received_at < cutoff)
-                conn.execute(t.parts.delete().where(t.parts.c.received_at < cutoff))
+                _parts.drop_older(conn, cutoff)
             if not conds:
                 return 0
             doomed = sa.select(e.id).where(sa.or_(*conds))
@@ -593,6 +680,7 @@ class Journal:
             deleted = conn.execute(t.entries.delete().where(sa.or_(*conds))).rowcount
         if deleted:
             log.info("journal.pruned", entries=deleted)
+            self._reclaim()
         return int(deleted)
 
     def stats(self) -> dict[str, dict[str, int]]:

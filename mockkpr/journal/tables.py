@@ -1,7 +1,8 @@
 """The journal's tables, in portable SQLAlchemy Core (SQLite and PostgreSQL).
 
-Layout (schema version 4: ``answers.document``, ``entries.envelope`` and the conformance
-tables added; version 3 added ``entries.details``, ``answers.disposition`` and
+Layout (schema version 5: ``groups`` added, and SQLite files made with incremental
+auto-vacuum; version 4 added ``answers.document``, ``entries.envelope`` and the conformance
+tables; version 3 ``entries.details``, ``answers.disposition`` and
 ``answers.settled_at``; version 2 ``queued.not_before``)::
 
     schema_version  version
@@ -15,6 +16,9 @@ tables added; version 3 added ``entries.details``, ``answers.disposition`` and
     queued          id, queue, enqueued_at, delivery_count, not_before, <message columns>
     parts           id, group_id, sender_key, sequence, part_count, body, meta (JSON),
                     received_at; unique (group_id, sender_key, sequence)
+    groups          id, group_id, sender_key, part_count, received, bytes, first_received_at,
+                    meta (JSON, the first part's); unique (group_id, sender_key): one row per
+                    incomplete group, so its bounds are checked without reading its parts
     conformance_runs   id, run_id (unique), recorded_at, run (JSON)
     conformance_cases  id, run_id -> conformance_runs.run_id, case_id, status, recorded_at,
                        result (JSON)
@@ -37,7 +41,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
 #: Bumped whenever a table changes; an existing database with another version is refused.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 metadata = sa.MetaData()
 
@@ -186,6 +190,22 @@ parts = sa.Table(
     sa.Column("meta", _json(), nullable=False),
     sa.Column("received_at", UtcDateTime(), nullable=False, index=True),
     sa.UniqueConstraint("group_id", "sender_key", "sequence", name="uq_parts_group_sequence"),
+)
+
+groups = sa.Table(
+    "groups",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("group_id", sa.String(255), nullable=False),
+    sa.Column("sender_key", sa.String(64), nullable=False),  # as in parts
+    sa.Column("part_count", sa.Integer(), nullable=False),
+    sa.Column("received", sa.Integer(), nullable=False),  # parts stored
+    sa.Column("bytes", sa.BigInteger(), nullable=False),  # their bodies' bytes
+    sa.Column("first_received_at", UtcDateTime(), nullable=False, index=True),
+    sa.Column("meta", _json(), nullable=False),  # the first stored part's
+    sa.UniqueConstraint("group_id", "sender_key", name="uq_groups_group"),
+    # a sender's open groups and bytes, counted and summed from the index alone
+    sa.Index("ix_groups_sender_bytes", "sender_key", "bytes"),
 )
 
 # Conformance runs (mockkpr certify, the pytest plugin) that judged senders against this

@@ -73,6 +73,7 @@ class _PartySpec(BaseModel):
     sasl: _SaslSpec | None = None
     cpa_id: str | None = Field(None, min_length=1)
     helseid: HelseIdSpec | None = None
+    may_send_to: list[PositiveInt] = Field(default_factory=list)
 
 
 class _RegistrySpec(BaseModel):
@@ -278,6 +279,11 @@ def load_registry(path: Path) -> Registry:
             raise ConfigError(f"{path}: party {party.her_id}: HER-id listed more than once")
         specs[party.her_id] = party
     chains = _ancestry(specs, path)
+    for party in spec.parties:
+        for target in party.may_send_to:
+            if target not in specs:
+                raise ConfigError(f"{path}: party {party.her_id}: may_send_to {target} is not "
+                                  "in the registry")
     accounts = _accounts(spec.parties, path)
     clients = _clients(loader, spec.parties)
     ca = loader.certificate("top level", "ca_certificate", spec.ca_certificate)
@@ -297,6 +303,7 @@ def load_registry(path: Path) -> Registry:
             cpa_id=own.cpa_id,
             helseid=clients.get(her_id),
             client_id=client.client_id if client is not None else None,
+            may_send_to=frozenset(own.may_send_to),
             **_party_objects(loader, own),
         )
     return Registry(

@@ -84,6 +84,8 @@ class Party:
     inherited from its parent. ``sasl`` and ``helseid`` are what the party declares itself.
     Keys are present only for parties whose keys mockkpr holds (the KPR receiver it plays, and
     test senders).
+    ``may_send_to`` lists the parties whose ``_async`` and ``_error`` queues this party's account
+    may write to (by default no party's: only mockkpr writes there).
     """
 
     her_id: int
@@ -100,6 +102,7 @@ class Party:
     cpa_id: str | None = None
     helseid: HelseIdClient | None = None  # declared by the party itself
     client_id: str | None = None  # effective: its own or inherited HelseID client
+    may_send_to: frozenset[int] = frozenset()
 
     @property
     def signing(self) -> KeyPair | None:

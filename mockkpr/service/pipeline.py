@@ -17,7 +17,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from mockkpr.cms import CmsError, RevocationStatusUnknown, envelope, protect, sign, unprotect
@@ -33,22 +33,42 @@ from mockkpr.envelope import (
     receipt_outcome,
     sender_her_ids,
 )
-from mockkpr.errors import InputError, TransportError
+from mockkpr.errors import TransportError
 from mockkpr.faults.answers import AnswerHook, AnswerStage, ApprecChange
 from mockkpr.iplos import DocumentKind, Generation, Report, sniff_format, validate
 from mockkpr.iplos.pairing import PairKey, pair_key
 from mockkpr.iplos.render import report_json
 from mockkpr.iplos.rules.event_history import EventHistory
-from mockkpr.journal.models import AnswerRecord, JournalEntry, Outcome, StoredIdentity
+from mockkpr.journal.models import (
+    AnswerRecord,
+    CompleteGroup,
+    GroupLimits,
+    GroupRefused,
+    JournalEntry,
+    Outcome,
+    StaleGroup,
+    StoredIdentity,
+)
 from mockkpr.log import get_logger
 from mockkpr.registry import Party, Registry
+from mockkpr.service.groups import (
+    GROUP_REFUSED,
+    GROUP_SIZE,
+    MAX_GROUP_PARTS,
+    expired_message,
+    limits_of,
+    parse_group_size,
+    part_meta,
+    refused_details,
+)
+from mockkpr.service.herids import her_id_value
 from mockkpr.service.messages import (
     CMS_CONTENT_TYPE,
     PLAIN_CONTENT_TYPES,
     InboundMessage,
     OutboundMessage,
 )
-from mockkpr.service.observations import PART_CONNECTION, cms_details, group_details
+from mockkpr.service.observations import cms_details, group_details
 from mockkpr.service.outline import envelope_outline
 from mockkpr.service.results import ProcessResult, QueuedMessage, Settle
 from mockkpr.service.submissions import NOT_EVENT_MESSAGE, REF_ID, AnswerDetails, Submitted
@@ -70,7 +90,6 @@ log = get_logger(__name__)
 REQUIRED_FIELDS = (("toHerId", "toHerId"), ("fromHerId", "fromHerId"), ("subject", "Label"),
                    ("applicationTimeStamp", "applicationTimeStamp"),
                    ("content-type", "ContentType"))
-GROUP_SIZE = "groupSize"
 #: The description of a part that breaks mockkpr's split convention (docs/endpoint.md).
 SPLIT_CONVENTION = ("A part of a split message (group-id set) lacks {}: mockkpr's own split "
                     "convention needs the application property groupSize (the number of parts, "
@@ -95,8 +114,14 @@ class JournalPort(Protocol):
 
     def add_part(self, group_id: str, sender_her_id: str | None, sequence: int, count: int,
                  body: bytes, meta: dict[str, Any], *,
-                 metas: list[dict[str, Any]] | None = None,
-                 keep: bool = False) -> list[bytes] | None: ...
+                 limits: GroupLimits | None = None) -> CompleteGroup | None: ...
+
+    def assemble(self, group_id: str, sender_her_id: str | None) -> bytes: ...
+
+    def stale_groups(self, before: datetime, *, limit: int = 100) -> list[StaleGroup]: ...
+
+    def expire_group(self, entry: JournalEntry, group_id: str, sender_her_id: str | None
+                     ) -> list[QueuedMessage] | None: ...
 
     def identity_messages(self, sender_her_id: str) -> Iterator[StoredIdentity]: ...
 
@@ -141,6 +166,7 @@ class Receiver:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.faults = faults  # register-level fault injection (mockkpr.faults.answers)
         self.kpr = registry.party(settings.kpr_her_id)
+        self.group_limits = limits_of(settings)
         self._histories: dict[str, EventHistory] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -195,7 +221,7 @@ class Receiver:
         A refused delivery is journaled too (outcome ``refused``, no answer sent), so that the
         journal shows what the endpoint told the sender."""
         allowed = self.registry.her_ids_of(user)
-        if not sender_id.isdigit() or int(sender_id) not in allowed:
+        if her_id_value(sender_id) not in allowed:
             log.info("message.refused", user=user, from_her_id=sender_id)
             refused = ProcessResult(
                 Settle.REJECT, condition="amqp:unauthorized-access",
@@ -229,45 +255,97 @@ class Receiver:
         Convention (docs/endpoint.md): every part carries the same ``group-id`` (the logical
         message-id), ``group-sequence`` 0..n-1 and the application property ``groupSize`` = n;
         the parts' bodies concatenated in sequence order are the protected message. A part
-        that does not fit its group is answered with a transport error. The parts stay stored
-        until the whole message's answer is recorded (``completes``), so an unexpected failure
-        or a crash in between loses none of them.
+        that does not fit its group, or passes a bound (:mod:`mockkpr.service.groups`), is
+        answered with one transport error for the group, whose stored parts are dropped; its
+        later parts are dropped unanswered, but for the last one (a group sent again ends with
+        it), which gets the same answer again as a duplicate. The parts stay stored until the
+        whole message's answer is recorded (``completes``), so an unexpected failure or a
+        crash in between loses none of them.
         """
-        assert inbound.group_id is not None
+        group_id = inbound.group_id
+        assert group_id is not None
+        sender_id = inbound.prop("fromHerId")
         size_text = inbound.prop(GROUP_SIZE)
+        count = parse_group_size(size_text)
         sequence = inbound.group_sequence
-        if size_text is None or not size_text.isdigit() or sequence is None:
-            missing = tuple(n for n, ok in ((GROUP_SIZE, size_text and size_text.isdigit()),
-                                            ("group-sequence", sequence is not None)) if not ok)
+        earlier = self.journal.find(group_id, sender_id) if sender_id else None
+        if earlier is not None and earlier.details.get(GROUP_REFUSED):
+            if count is not None and sequence == count - 1:
+                # the last part: a group sent again ends with it, so its sender hears again
+                return self._duplicate(replace(inbound, message_id=group_id), earlier)
+            log.info("message.part_dropped", group_id=group_id, part=inbound.message_id,
+                     reason=f"its group was {earlier.details[GROUP_REFUSED]}")
+            return ProcessResult(Settle.ACCEPT)
+        if size_text is None or sequence is None:
+            missing = tuple(n for n, there in ((GROUP_SIZE, size_text is not None),
+                                               ("group-sequence", sequence is not None))
+                            if not there)
             return self._refuse_part(inbound, TransportError(
                 MISSING_FIELDS, SPLIT_CONVENTION.format(" and ".join(missing)), missing))
-        count = int(size_text)
-        metas: list[dict[str, Any]] = []
+        if count is None:
+            return self._refuse_part(inbound, TransportError(
+                MISSING_FIELDS, f"groupSize {size_text[:40]!r} is not a whole number from 1 to "
+                f"{MAX_GROUP_PARTS}", (GROUP_SIZE,)))
         try:
-            bodies = self.journal.add_part(
-                inbound.group_id, inbound.prop("fromHerId"), sequence, count, inbound.body,
-                {"message_id": inbound.message_id or "",
-                 PART_CONNECTION: inbound.wire.get("wire.connection_id")},
-                metas=metas, keep=True)
-        except InputError as exc:
-            log.info("message.part_refused", group_id=inbound.group_id, reason=str(exc))
-            field = "group-sequence" if count >= 1 and not 0 <= sequence < count \
-                else GROUP_SIZE
+            complete = self.journal.add_part(group_id, sender_id, sequence, count, inbound.body,
+                                             part_meta(inbound), limits=self.group_limits)
+        except GroupRefused as exc:
             return self._refuse_part(inbound, TransportError(MISSING_FIELDS, str(exc),
-                                                             (field,)))
-        if bodies is None:
+                                                             exc.items))
+        if complete is None:
             return ProcessResult(Settle.HOLD)
-        return replace(inbound, message_id=inbound.group_id, body=b"".join(bodies),
-                       group_id=None, group_sequence=None,
-                       wire={**inbound.wire, **group_details(inbound.group_id, metas)})
+        whole = self.journal.assemble(group_id, sender_id)
+        return replace(inbound, message_id=group_id, body=whole, group_id=None,
+                       group_sequence=None,
+                       wire={**inbound.wire, **group_details(group_id, complete.metas)})
 
     def _refuse_part(self, inbound: InboundMessage, error: TransportError) -> ProcessResult:
-        """Record and answer a part that cannot belong to its group."""
-        work = _Work(inbound, self._entry(inbound))
+        """Answer for the group a part cannot belong to (its group-id as the original
+        message-id), and drop the group's stored parts in the same transaction."""
+        assert inbound.group_id is not None
+        log.info("message.group_refused", group_id=inbound.group_id, part=inbound.message_id,
+                 reason=error.description)
+        group = replace(inbound, message_id=inbound.group_id,
+                        wire={**inbound.wire, **refused_details(inbound, "refused")})
+        work = _Work(group, self._entry(group))
         work.entry.outcome = self._transport_error(work, error)
         work.entry.answered_at = self.clock()
-        queued = self.journal.record_answered(work.entry)
+        queued = self.journal.record_answered(
+            work.entry, completes=(inbound.group_id, inbound.prop("fromHerId")))
         return ProcessResult(Settle.ACCEPT, entry_id=work.entry.id, queued=tuple(queued))
+
+    def expire_groups(self, *, now: datetime | None = None) -> list[QueuedMessage]:
+        """Drop the groups not complete ``MOCKKPR_GROUP_TIMEOUT`` after their first part, each
+        answered with a transport error for the group; the answers queued."""
+        timeout = self.settings.group_timeout
+        before = (now or datetime.now(UTC)) - timedelta(seconds=timeout)
+        queued: list[QueuedMessage] = []
+        for stale in self._stale(before):
+            inbound = expired_message(stale)
+            work = _Work(inbound, self._entry(inbound))
+            work.entry.outcome = self._transport_error(work, TransportError(
+                MISSING_FIELDS, f"split message group {stale.group_id!r}: {stale.received} of "
+                f"{stale.count} parts came within {timeout:g} s; the group was dropped",
+                ("group-sequence", f"received={stale.received}", f"groupSize={stale.count}")))
+            work.entry.answered_at = self.clock()
+            answered = self.journal.expire_group(work.entry, stale.group_id,
+                                                 stale.sender_key or None)
+            if answered is not None:
+                log.info("message.group_expired", group_id=stale.group_id,
+                         sender=stale.sender_key, parts=stale.received, of=stale.count)
+                queued.extend(answered)
+        return queued
+
+    def _stale(self, before: datetime, batch: int = 100, most: int = 10_000
+               ) -> Iterator[StaleGroup]:
+        """The groups to expire, a batch at a time (at most ``most`` in one run)."""
+        done = 0
+        while done < most:
+            found = self.journal.stale_groups(before, limit=batch)
+            yield from found
+            done += len(found)
+            if len(found) < batch:
+                return
 
     def _entry(self, inbound: InboundMessage) -> JournalEntry:
         return JournalEntry(
@@ -332,7 +410,8 @@ class Receiver:
 
     def _sender(self, inbound: InboundMessage) -> Party:
         sender_id = inbound.prop("fromHerId") or ""
-        party = self.registry.find(int(sender_id)) if sender_id.isdigit() else None
+        her_id = her_id_value(sender_id)
+        party = self.registry.find(her_id) if her_id is not None else None
         if party is None:
             raise _Answered(TransportError("transport:missing-certificate",
                                            "Sender is not in the address register",
@@ -374,7 +453,7 @@ class Receiver:
 
     def _check_spoofing(self, inbound: InboundMessage, info: MsgHeadInfo) -> None:
         sender_id = inbound.prop("fromHerId") or ""
-        if not sender_id.isdigit() or int(sender_id) not in sender_her_ids(info):
+        if her_id_value(sender_id) not in sender_her_ids(info):
             raise _Answered(TransportError(
                 SPOOFING, "fromHerId does not match the sender in the MsgHead",
                 (f"fromHerId={sender_id}",
@@ -586,9 +665,8 @@ class Receiver:
             assert receipt is not None
             return self._apprec_message(work, receipt, change)
 
-        sender_id = work.inbound.prop("fromHerId") or ""
-        sender = work.sender or (self.registry.find(int(sender_id)) if sender_id.isdigit()
-                                 else None)
+        her_id = her_id_value(work.inbound.prop("fromHerId"))
+        sender = work.sender or (self.registry.find(her_id) if her_id is not None else None)
         return AnswerStage(work.inbound, work.entry, self.clock(),
                            sender.queues.error if sender is not None else None,
                            rebuild if receipt is not None and work.sender is not None else None,
@@ -599,9 +677,8 @@ class Receiver:
         work.entry.error_condition = error.condition
         work.entry.error_description = error.description
         work.entry.error_data = error.data
-        sender_id = inbound.prop("fromHerId")
-        party = self.registry.find(int(sender_id)) if sender_id and sender_id.isdigit() \
-            else None
+        her_id = her_id_value(inbound.prop("fromHerId"))
+        party = self.registry.find(her_id) if her_id is not None else None
         if party is None:
             log.info("message.unanswerable", message_id=inbound.message_id,
                      condition=error.condition)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import io
 import os
+import secrets
 import tarfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -80,6 +81,10 @@ class MockKprContainer(DockerContainer):
             super().__init__(image, **kwargs)
         self.with_exposed_ports(self.AMQPS_PORT, self.AMQP_PORT, self.CONTROL_PORT,
                                 self.HTTP_PORT)
+        # The API listens beyond loopback in the container: it takes this token, and any Host
+        # (the engine's host name varies), for the token is what keeps others out.
+        self.with_env("MOCKKPR_CONTROL_TOKEN", secrets.token_urlsafe(32))
+        self.with_env("MOCKKPR_CONTROL_HOSTS", '["*"]')
         self.waiting_for(HttpWaitStrategy(self.CONTROL_PORT, "/readyz").for_status_code(200)
                          .with_startup_timeout(int(startup_timeout)))
         self._registry_dir = f"{self.DATA_DIR}/pki"
@@ -128,6 +133,11 @@ class MockKprContainer(DockerContainer):
         """``http://HOST:PORT`` of the control API."""
         port = self.get_exposed_port(self.CONTROL_PORT)
         return f"http://{self.get_container_host_ip()}:{port}"
+
+    def get_control_token(self) -> str:
+        """The control API's token: send ``Authorization: Bearer TOKEN`` (a random one per
+        container unless ``with_env("MOCKKPR_CONTROL_TOKEN", ...)`` set another)."""
+        return str(self.env["MOCKKPR_CONTROL_TOKEN"])
 
     def get_http_url(self) -> str:
         """``https://HOST:PORT`` of the HTTP submission API (POST ``/messages``)."""
@@ -192,7 +202,8 @@ class MockKprContainer(DockerContainer):
         """GET a control API path; :class:`EndpointError` unless 200."""
         url = f"{self.get_control_url()}{path}"
         try:
-            response = httpx.get(url, timeout=10)
+            response = httpx.get(url, timeout=10, headers={
+                "Authorization": f"Bearer {self.get_control_token()}"})
         except httpx.TransportError as exc:
             raise EndpointError(f"cannot reach the control API at {url}: {exc}") from None
         if response.status_code != 200:

@@ -14,6 +14,9 @@ driven alike, and nothing here needs the server's packages::
 Filters (``sender``, ``subject``, ``outcome``, ``message_id``, ``since``, ``until``,
 ``after``) are those of ``GET /api/messages``; ``after`` takes a journal id or a message,
 to wait for the next one.
+
+A control API that requires a token (``MOCKKPR_CONTROL_TOKEN``: a container's, or one listening
+beyond loopback) gets it from ``control_token`` with every request.
 """
 
 from __future__ import annotations
@@ -106,7 +109,8 @@ class KprEndpoint:
     """The KPR endpoint a test talks to, whichever mode it runs in (see the module doc)."""
 
     def __init__(self, mode: str, *, amqp_url: str, control_url: str, registry_path: Path,
-                 endpoint: Endpoint | None = None, http_url: str | None = None) -> None:
+                 endpoint: Endpoint | None = None, http_url: str | None = None,
+                 control_token: str | None = None) -> None:
         self.mode = mode
         #: ``amqps://HOST:PORT/EXCHANGE``; credentials come from the registry.
         self.amqp_url = amqp_url
@@ -114,6 +118,8 @@ class KprEndpoint:
         self.http_url = http_url.rstrip("/") if http_url else None
         #: ``http://HOST:PORT`` of the control API (``/readyz``, ``/api/messages``...).
         self.control_url = control_url.rstrip("/")
+        #: The control API's token (None: it requires none); sent by :meth:`request`.
+        self.control_token = control_token
         #: The registry with the parties' keys and SASL accounts (``registry.yaml``).
         self.registry_path = registry_path
         self.clock = Clock(self)
@@ -156,16 +162,20 @@ class KprEndpoint:
 
             self._driver = (InProcessDriver(self._endpoint) if self._endpoint is not None
                             else ControlDriver(self.amqp_url, self.control_url,
-                                               self.registry_path))
+                                               self.registry_path, self.control_token))
         return self._driver
 
     # ------------------------------------------------------------------ control
     def request(self, method: str, path: str, *, ok: tuple[int, ...] = (200,),
                 timeout: float = HTTP_TIMEOUT, **options: Any) -> httpx.Response:
-        """One control API request; an :class:`AssertionError` naming the URL otherwise."""
+        """One control API request, with the token if there is one; an
+        :class:`AssertionError` naming the URL otherwise."""
         import httpx  # here: loading the plugin into a pytest run costs nothing
 
         url = self.control_url + path
+        if self.control_token:
+            options["headers"] = {"Authorization": f"Bearer {self.control_token}",
+                                  **options.get("headers", {})}
         try:
             response = httpx.request(method, url, timeout=timeout, **options)
         except httpx.HTTPError as exc:
@@ -176,11 +186,13 @@ class KprEndpoint:
                                  f"{response.status_code} {response.text.strip()[:500]}")
         return response
 
-    def reset(self) -> None:
-        """Forget every message, disarm any scenario, the clock back to real time."""
+    def reset(self, *, drop_queued: bool = True) -> None:
+        """Forget every message, disarm any scenario, the clock back to real time; the
+        answers still owed to senders are dropped too (a test starts with none waiting),
+        unless not ``drop_queued``."""
         self.request("DELETE", "/api/scenario")
         self.clock.reset()
-        self.request("POST", "/api/reset")
+        self.request("POST", "/api/reset", json={"drop_queued": drop_queued})
 
     def arm(self, scenario: str | Path | Scenario) -> dict[str, Any]:
         """Arm a fault-injection scenario: a packaged name (``mockkpr scenarios list``), a YAML
@@ -189,7 +201,7 @@ class KprEndpoint:
         if isinstance(scenario, Path):
             options = {"content": scenario.read_bytes()}
         elif isinstance(scenario, str) and "\n" not in scenario:
-            options = {"params": {"name": scenario}}
+            options = {"params": {"name": scenario}, "json": {}}  # state changes send JSON
         elif isinstance(scenario, str):
             options = {"content": scenario.encode()}
         else:

@@ -53,6 +53,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="external: registry.yaml with the sending party's keys")
     group.addoption("--mockkpr-http-url",
                     help="external: the HTTP submission API, https://HOST:PORT (optional)")
+    group.addoption("--mockkpr-control-token",
+                    help="external: the control API's token (default: MOCKKPR_CONTROL_TOKEN)")
     group.addoption("--mockkpr-image", default="mockkpr:latest",
                     help="container: the image (default mockkpr:latest)")
     group.addoption("--mockkpr-out",
@@ -79,12 +81,16 @@ def mockkpr_endpoint(request: pytest.FixtureRequest,
         missing = [name for name, value in given.items() if not value]
         if missing:
             raise pytest.UsageError(f"--mockkpr-mode external needs {', '.join(missing)}")
+        from mockkpr.settings import load_settings
+
         url = given["--mockkpr-url"].rstrip("/")
         if url.count("/") <= 2:  # no exchange in the URL
             url += "/NHNTESTServiceBus"
+        token = _option(config, "--mockkpr-control-token") or load_settings().control_token
         endpoint = KprEndpoint(mode, amqp_url=url, control_url=given["--mockkpr-control-url"],
                                registry_path=Path(given["--mockkpr-registry"]),
-                               http_url=_option(config, "--mockkpr-http-url"))
+                               http_url=_option(config, "--mockkpr-http-url"),
+                               control_token=token)
         endpoint.request("GET", "/readyz")
         yield endpoint
     elif mode == "container":
@@ -94,7 +100,8 @@ def mockkpr_endpoint(request: pytest.FixtureRequest,
             registry = kpr.copy_pki(tmp_path_factory.mktemp("mockkpr-pki"))
             yield KprEndpoint(mode, amqp_url=kpr.get_amqp_url(),
                               control_url=kpr.get_control_url(), registry_path=registry,
-                              http_url=kpr.get_http_url())
+                              http_url=kpr.get_http_url(),
+                              control_token=kpr.get_control_token())
     else:
         yield from _in_process(tmp_path_factory)
 
@@ -117,7 +124,8 @@ def _in_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KprEndpoin
         urls = running.urls
         yield KprEndpoint("inprocess", amqp_url=f"{urls.amqps}/NHNTESTServiceBus",
                           control_url=urls.control, registry_path=registry_path(settings),
-                          endpoint=running, http_url=urls.http)
+                          endpoint=running, http_url=urls.http,
+                          control_token=running.control_token)
 
 
 @pytest.fixture

@@ -91,6 +91,23 @@ def test_missing_fields_are_answered_on_the_senders_error_queue(
     assert answer.properties["originalMessageId"] == sent.message_id
 
 
+def test_an_incomplete_group_expires_with_a_transport_error_in_broker_mode(
+        broker: Broker, settings: Settings) -> None:
+    """The maintenance loop drops a split message not complete in MOCKKPR_GROUP_TIMEOUT and
+    publishes one transport error for the group through RabbitMQ."""
+    quick = settings.model_copy(update={"group_timeout": 1.0})
+    with running(quick), _client(broker) as client:
+        client.split_bytes = 1024
+        sent = client.prepare(client.protect(client.envelope(DOCUMENT)[0]), subject="KPR_IDE")
+        assert sent.parts >= 2
+        client.send_messages(list(sent.messages[:1]))
+        answer = client.wait_answer(sent, timeout=30)
+    assert answer.kind == "transport-error", answer
+    assert answer.error_condition == "transport:invalid-field-value"
+    assert answer.properties["originalMessageId"] == sent.message_id
+    assert answer.error_data == ("group-sequence", "received=1", f"groupSize={sent.parts}")
+
+
 def test_unexpected_failure_is_retried_then_dead_lettered_to_kprs_dl_queue(
         broker: Broker, settings: Settings) -> None:
     """A delivery whose processing fails is given back (released on RabbitMQ 3.x) after a

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -169,3 +172,83 @@ def test_invalid_setting_in_the_environment_exits_2(monkeypatch: pytest.MonkeyPa
     code, out = run(str(VALID / "iplos-2019.xml"))
     assert code == 2
     assert "MOCKKPR_MAX_FINDINGS" in out
+
+
+# ------------------------------------------------------------------ standard input and pipes
+MOCKKPR = [sys.executable, "-m", "mockkpr"]
+
+
+def test_standard_input_is_read_as_a_file() -> None:
+    """`cat f.xml | mockkpr validate -`, in a real process (not click's test runner)."""
+    document = (VALID / "iplos-2019.xml").read_bytes()
+    done = subprocess.run([*MOCKKPR, "validate", "-"], input=document, capture_output=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode().startswith(
+        "<stdin>: IPLOS annual 2019 (3.7) (kommune 0301, year 2019)")
+    empty = subprocess.run([*MOCKKPR, "validate", "-"], input=b"", capture_output=True,
+                           timeout=120, check=False)
+    assert empty.returncode == 1
+    assert b"XML-EMPTY" in empty.stdout
+
+
+def test_dev_stdin_and_process_substitution_are_read_once() -> None:
+    """`cat f | mockkpr validate /dev/stdin` and `validate <(cat f) identity.xml`: the pipe is
+    read once (its format told from the bytes read ahead), and still paired and joined."""
+    document = (VALID / "iplos-2019.xml").read_bytes()
+    done = subprocess.run([*MOCKKPR, "validate", "/dev/stdin"], input=document,
+                          capture_output=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert b"Rows: 35 total, 35 kept" in done.stdout
+    read, write = os.pipe()
+    with subprocess.Popen([*MOCKKPR, "validate", f"/dev/fd/{read}",
+                           str(VALID / "kpr-ide-1.xml")], pass_fds=[read],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        os.close(read)
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(document)
+        out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert out.decode().startswith(f"/dev/fd/{read}: IPLOS annual 2019")
+    assert b"Rows: 40 total, 40 kept" in out  # joined with the identity file
+
+
+def test_a_named_pipe_fed_by_a_writer_is_read_as_it_streams(tmp_path: Path) -> None:
+    """A FIFO holds no more than its buffer: a reader that opened it twice (to sniff, then to
+    validate) waited for ever. 40 copies of a file's persons, written as they are read."""
+    fifo = tmp_path / "feed.xml"
+    os.mkfifo(fifo)
+    head, rest = (VALID / "iplos-2019.xml").read_bytes().split(b"<PERSON ", 1)
+    persons, tail = rest.rsplit(b"</IPLOS>", 1)
+    process = subprocess.Popen([*MOCKKPR, "validate", "--format", "json", str(fifo)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with fifo.open("wb") as feed:
+        feed.write(head)
+        for _ in range(40):  # the same persons again: findings, but read to the end
+            feed.write(b"<PERSON " + persons)
+        feed.write(b"</IPLOS>" + tail)
+    out, err = process.communicate(timeout=300)
+    report = json.loads(out)["reports"][0]
+    assert report["format"]["generation"] == "2019", err
+    assert report["rows"]["total"] == 35 * 40
+
+
+def test_standard_input_twice_is_a_usage_error() -> None:
+    code, out = run("-", "-")
+    assert code == 2
+    assert "standard input (-) can be given once" in out
+
+
+def test_a_50_mb_attribute_is_reported_as_the_limit_it_passes(tmp_path: Path) -> None:
+    """A huge value in the root's start tag: libxml2's own words (as the endpoint says),
+    not a document "cut short" at the first megabyte."""
+    text = (VALID / "iplos-2019.xml").read_text(encoding="utf-8")
+    root = text.index("<IPLOS ") + len("<IPLOS ")
+    path = tmp_path / "huge-attribute.xml"
+    path.write_text(text[:root] + 'x="' + "x" * (50 << 20) + '" ' + text[root:],
+                    encoding="utf-8")
+    code, out = run(str(path))
+    assert code == 1
+    assert "XML-NOT-WELL-FORMED" in out
+    assert "Buffer size limit exceeded" in out
+    assert "AttValue" not in out

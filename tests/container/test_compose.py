@@ -19,6 +19,7 @@ pytestmark = [pytest.mark.container, pytest.mark.integration, pytest.mark.slow]
 
 COMPOSE_FILE = ROOT / "docker" / "compose.yaml"
 PROJECT = "mockkpr-test"
+TOKEN = "compose-test-token-0123456789"  # passed on by compose.yaml
 
 
 def _compose(engine: Engine) -> list[str]:
@@ -45,7 +46,7 @@ def compose_up(engine: Engine, image: str) -> Iterator[str]:
     control = _free_port()
     env = {**os.environ, "MOCKKPR_AMQPS_HOST_PORT": str(_free_port()),
            "MOCKKPR_AMQP_HOST_PORT": str(_free_port()),
-           "MOCKKPR_CONTROL_HOST_PORT": str(control)}
+           "MOCKKPR_CONTROL_HOST_PORT": str(control), "MOCKKPR_CONTROL_TOKEN": TOKEN}
     try:
         subprocess.run([*command, "up", "-d"], env=env, capture_output=True, check=True,
                        timeout=300)
@@ -69,7 +70,9 @@ def test_compose_up_gives_a_ready_endpoint(compose_up: str, engine: Engine) -> N
             pass
         assert time.monotonic() < deadline, "compose service not ready within 60 s"
         time.sleep(0.1)
-    parties = httpx.get(f"{compose_up}/api/parties", timeout=10).json()
+    assert httpx.get(f"{compose_up}/api/parties", timeout=10).status_code == 401
+    parties = httpx.get(f"{compose_up}/api/parties", timeout=10,
+                        headers={"Authorization": f"Bearer {TOKEN}"}).json()
     assert [p["her_id"] for p in parties] == [12345, 23456, 131725]
     volumes = subprocess.run([engine.command, "volume", "ls", "--format", "{{.Name}}"],
                              capture_output=True, text=True, check=True).stdout.split()

@@ -47,9 +47,36 @@ def test_ready_with_every_check(kpr: MockKprContainer) -> None:
 
 def test_first_start_made_the_documented_parties(kpr: MockKprContainer) -> None:
     users = {p["her_id"]: (p["user"], p["password"]) for p in kpr.get_parties()}
-    assert users == {131725: ("mockkpr-131725", "test-131725"),
+    assert users == {131725: ("mockkpr-131725", None),  # KPR's own: never served
                      12345: ("mockkpr-12345", "test-12345"),
                      23456: ("mockkpr-23456", "test-23456")}
+
+
+def test_the_control_api_needs_the_containers_token(kpr: MockKprContainer) -> None:
+    """Listening beyond loopback, the API takes the token MockKprContainer gave it; the
+    probes and the CA stay public."""
+    url = kpr.get_control_url()
+    assert httpx.get(f"{url}/api/parties", timeout=10).status_code == 401
+    assert httpx.get(f"{url}/api/pki/ca.pem", timeout=10).status_code == 200
+    token = {"Authorization": f"Bearer {kpr.get_control_token()}"}
+    assert httpx.get(f"{url}/api/parties", headers=token, timeout=10).status_code == 200
+    form = httpx.post(f"{url}/api/reset", headers=token, data={"drop_queued": "true"},
+                      timeout=10)
+    assert form.status_code == 415
+
+
+def test_without_a_token_the_container_makes_one_and_logs_it(image: str) -> None:
+    container = MockKprContainer(image)
+    del container.env["MOCKKPR_CONTROL_TOKEN"]
+    with container as kpr:
+        logs = b"".join(kpr.get_logs()).decode()
+        token = logs.split("mockkpr: control API token: ", 1)[1].split()[0]
+        url = f"{kpr.get_control_url()}/api/messages"
+        assert httpx.get(url, timeout=10).status_code == 401
+        assert httpx.get(url, headers={"Authorization": f"Bearer {token}"},
+                         timeout=10).status_code == 200
+        code, output = kpr.exec(["mockkpr", "messages", "list"])  # finds the token file
+        assert code == 0, output
 
 
 @pytest.mark.parametrize("tls", [True, False], ids=["amqps", "amqp"])
@@ -65,6 +92,7 @@ def test_pilot_send_through_the_mapped_port(kpr: MockKprContainer, tmp_path: Pat
     assert answer.kind == "apprec", answer
     assert answer.status is Status.OK
     journal = httpx.get(f"{kpr.get_control_url()}/api/messages/{answer.sent.message_id}",
+                        headers={"Authorization": f"Bearer {kpr.get_control_token()}"},
                         timeout=10).json()
     assert (journal["sender_her_id"], journal["apprec_status"]) == ("12345", "1")
 
@@ -77,7 +105,8 @@ def test_http_submission_through_the_mapped_port(kpr: MockKprContainer, tmp_path
     registry = kpr.get_registry(tmp_path)
     assert kpr.get_token_url() == f"{kpr.get_authority_url()}/connect/token"
     with KneikClient(kpr.get_http_url(), registry, 12345, to_her_id=kpr.KPR_HER_ID,
-                     control_url=kpr.get_control_url()) as client:
+                     control_url=kpr.get_control_url(),
+                     control_token=kpr.get_control_token()) as client:
         answer = client.submit((ROOT / "fixtures/valid/iplos-56.xml").read_bytes(), timeout=60)
         client.verdict(answer)
     assert answer.status == 200, answer

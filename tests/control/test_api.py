@@ -259,13 +259,22 @@ def test_long_polls_do_not_block_other_requests(control: Control) -> None:
     assert [a.json()["message_id"] for a in answers] == [f"late-{n}" for n in range(20)]
 
 
-def test_reset_empties_the_journal_and_calls_back(control: Control) -> None:
-    control.journal.record(make_entry())
-    response = control.client.post("/api/reset")
-    assert (response.status_code, response.json()) == (200, {"reset": True})
+def test_reset_empties_the_journal_keeps_owed_answers_and_calls_back(control: Control) -> None:
+    control.journal.record(make_entry())  # its AppRec is still owed to the sender
+    response = control.client.post("/api/reset", json={})
+    assert (response.status_code, response.json()) == (200, {"reset": True, "queued_kept": 1})
     assert control.resets == ["reset"]
     assert control.client.get("/api/messages").json() == []
+    assert len(control.journal.queued()) == 1
+
+
+def test_reset_drops_owed_answers_when_asked(control: Control) -> None:
+    control.journal.record(make_entry())
+    response = control.client.post("/api/reset", json={"drop_queued": True})
+    assert (response.status_code, response.json()) == (200, {"reset": True, "queued_kept": 0})
     assert control.journal.queued() == []
+    refused = control.client.post("/api/reset", json={"drop_queue": True})  # a typo
+    assert refused.status_code == 422
 
 
 def test_metrics_exposition(control: Control) -> None:

@@ -69,7 +69,7 @@ def test_default_parties_list_their_documented_credentials(default_api: httpx.Cl
         "queues": {"async": "12345_async", "error": "12345_error", "dl": "12345_dl"},
         "user": "mockkpr-12345", "password": "test-12345", "keys": True}
     assert by_id[131725]["user"] == "mockkpr-131725"
-    assert by_id[131725]["password"] == "test-131725"
+    assert by_id[131725]["password"] is None  # KPR's own account: never served
     assert by_id[23456]["password"] == "test-23456"
     # the expired-certificate variant of 12345 shares its parent's account and queues
     variant = by_id[123451]

@@ -11,7 +11,6 @@ import re
 import socket
 import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -500,14 +499,27 @@ def test_split_group_with_inconsistent_group_size_is_answered(
     properties["groupSize"] = str(len(parts) + 1)
     oslo.send_messages(parts[:1])
     sent = oslo.send_messages(parts[1:2])
-    assert sent.message_id == group_id  # the part's message-id is what the error names
-    answer = oslo.wait_answer(replace(sent, message_id=str(parts[1].id)))
+    assert sent.message_id == group_id  # the group-id is what the error names
+    answer = oslo.wait_answer(sent)
     assert_transport_error(
         answer, "transport:invalid-field-value",
         f"split message group '{group_id}': part 1 says the group has {len(parts) + 1} "
         f"parts, but part 0 said {len(parts)}", "groupSize;", subject="KPR_IDE")
     entry = assert_journal_error(running, answer, "transport:invalid-field-value")
     assert entry["properties"]["group-id"] == group_id
+    assert entry["details"]["group.part_message_id"] == str(parts[1].id)
+    # the group is dead: its other parts are accepted and dropped, with no second answer...
+    oslo.send_messages(parts[2:-1])
+    assert oslo.wait_answer(sent, timeout=0.5).kind == "none"
+    assert [e["outcome"] for e in running.entries(group_id)] == ["transport-error"]
+    # ...but for its last part (a group sent again ends with it): the same answer again
+    oslo.send_messages(parts[-1:])
+    again = oslo.wait_answer(sent)
+    assert again.kind == "transport-error"
+    assert answer.wire is not None
+    assert again.wire is not None
+    assert again.wire.message_id == answer.wire.message_id
+    assert [e["outcome"] for e in running.entries(group_id)] == ["transport-error", "duplicate"]
 
 
 def test_part_without_group_size_is_answered(running: Running, oslo: KprClient) -> None:
@@ -516,7 +528,7 @@ def test_part_without_group_size_is_answered(running: Running, oslo: KprClient) 
     assert properties is not None
     del properties["groupSize"]
     sent = oslo.send_messages(parts[:1])
-    answer = oslo.wait_answer(replace(sent, message_id=str(parts[0].id)))
+    answer = oslo.wait_answer(sent)  # about the group: its id is the original message-id
     assert_transport_error(
         answer, "transport:invalid-field-value",
         "A part of a split message (group-id set) lacks groupSize: mockkpr's own split "

@@ -517,7 +517,8 @@ def test_a_bad_scenario_stops_the_start(tmp_path: Path) -> None:
 def test_control_api_arms_shows_verifies_and_disarms(endpoint: Endpoint) -> None:
     base = endpoint.urls.control
     body = "name: api\nfaults:\n  - {id: r, kind: release}\nexpect:\n  - {fault: r, count: 1}\n"
-    armed = httpx.post(base + "/api/scenario", content=body)
+    armed = httpx.post(base + "/api/scenario", content=body,
+                       headers={"Content-Type": "application/yaml"})
     assert armed.status_code == 200, armed.text
     assert armed.json()["name"] == "api"
     seen = raw_send(endpoint, message())
@@ -533,11 +534,12 @@ def test_control_api_arms_shows_verifies_and_disarms(endpoint: Endpoint) -> None
 
 def test_control_api_refuses_a_bad_scenario_with_its_path(endpoint: Endpoint) -> None:
     response = httpx.post(endpoint.urls.control + "/api/scenario",
-                          content="name: x\nfaults:\n  - kind: explode\n")
+                          content="name: x\nfaults:\n  - kind: explode\n",
+                          headers={"Content-Type": "application/yaml"})
     assert response.status_code == 422
     assert response.json()["detail"].startswith(
         "request body: faults[0] (line 3): unknown fault kind 'explode'; known: reject,")
-    named = httpx.post(endpoint.urls.control + "/api/scenario?name=nope")
+    named = httpx.post(endpoint.urls.control + "/api/scenario?name=nope", json={})
     assert named.status_code == 422
     assert "no packaged scenario 'nope'" in named.json()["detail"]
 

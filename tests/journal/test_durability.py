@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from mockkpr.journal.engine import create_engine
 from mockkpr.journal.models import MessageFilter
 from mockkpr.journal.store import Journal
 from mockkpr.settings import load_settings
@@ -85,5 +86,16 @@ def test_default_database_is_sqlite_in_data_dir(tmp_path: Path) -> None:
     engine = sa.create_engine(f"sqlite:///{path}")
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert conn.exec_driver_sql("SELECT version FROM schema_version").scalar() == 4
+        assert conn.exec_driver_sql("PRAGMA auto_vacuum").scalar() == 2  # incremental
+        assert conn.exec_driver_sql("SELECT version FROM schema_version").scalar() == 5
+    engine.dispose()
+
+
+def test_sqlite_connections_do_not_rewrite_freed_pages(tmp_path: Path) -> None:
+    """secure_delete FAST on every connection: dropping a 1 GB split message must not write
+    1 GB of zeroes to the WAL (Debian's SQLite is built with SECURE_DELETE on)."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'j.sqlite3'}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA secure_delete").scalar() == 2  # FAST
+        assert conn.exec_driver_sql("PRAGMA journal_size_limit").scalar() == 64 << 20
     engine.dispose()

@@ -61,6 +61,8 @@ def test_prune_drops_stale_incomplete_parts(journal: Journal) -> None:
     engine = sa.create_engine(journal.url)
     with engine.begin() as conn:
         conn.exec_driver_sql("UPDATE parts SET received_at = '2000-01-01 00:00:00.000000'")
+        conn.exec_driver_sql(
+            "UPDATE groups SET first_received_at = '2000-01-01 00:00:00.000000'")
     engine.dispose()
     journal.prune()
     # the old first part is gone: the second alone does not complete the group
@@ -72,12 +74,46 @@ def test_reset_empties_everything_and_ids_keep_growing(journal: Journal) -> None
     journal.begin(make_entry(outcome=Outcome.PENDING, answers=[]))
     journal.enqueue("80001_async", make_answer().message)
     journal.add_part("group", "80001", 0, 3, b"part", {})
-    journal.reset()
+    assert journal.reset(drop_queued=True) == 0
     assert journal.count(MessageFilter()) == 0
     assert journal.queued() == []
     assert journal.stats() == {"entries": {}, "queued": {}}
     assert journal.add_part("group", "80001", 1, 3, b"p", {}) is None  # old part 0 is gone
     assert journal.record(make_entry()) > last + 1
+
+
+def test_reset_keeps_answers_still_owed_unless_asked(journal: Journal) -> None:
+    """A queued answer is a delivery owed to a sender: a reset forgets the history, not it."""
+    journal.record(make_entry())  # its AppRec is queued
+    owed = journal.enqueue("80001_error", make_answer(queue="80001_error").message)
+    assert journal.reset() == 2
+    assert journal.count(MessageFilter()) == 0
+    assert [q.id for q in journal.queued("80001_error")] == [owed]
+    assert journal.stats() == {"entries": {}, "queued": {"80001_async": 1, "80001_error": 1}}
+
+
+def test_dropped_parts_give_their_disk_space_back(tmp_path: Path) -> None:
+    """SQLite: 24 MB of parts, then the group is dropped: the file (and its WAL) shrink back
+    instead of keeping their largest size."""
+    url = f"sqlite:///{tmp_path / 'journal.sqlite3'}"
+    files = [tmp_path / "journal.sqlite3", tmp_path / "journal.sqlite3-wal"]
+
+    def on_disk() -> int:
+        return sum(f.stat().st_size for f in files if f.exists())
+
+    with Journal(url) as journal:
+        empty = on_disk()
+        for sequence in range(3):
+            journal.add_part("big", "80001", sequence, 4, bytes([sequence]) * (8 << 20), {})
+            # each large part is checkpointed: the WAL does not grow beside the file
+            assert files[1].stat().st_size < 1 << 20
+        assert on_disk() > 24 << 20
+        assert journal.drop_group("big", "80001") == 3
+        assert on_disk() < empty + (2 << 20)
+        journal.add_part("g", "80001", 0, 2, b"a" * (8 << 20), {})
+        entry = make_entry(message_id="g", sender_her_id="80001")
+        journal.record_answered(entry, completes=("g", "80001"))  # the answered group too
+        assert on_disk() < empty + (2 << 20)
 
 
 def test_stats_count_outcomes_and_queues(journal: Journal) -> None:
@@ -105,22 +141,24 @@ def test_other_schema_version_is_refused(journal_url: str) -> None:
     with engine.begin() as conn:
         conn.exec_driver_sql("UPDATE schema_version SET version = 99")
     engine.dispose()
-    with pytest.raises(ConfigError, match=r"has schema version \[99\], this mockkpr uses 4"):
+    with pytest.raises(ConfigError, match=r"has schema version \[99\], this mockkpr uses 5"):
         Journal(journal_url)
 
 
-def test_an_older_database_is_refused_with_what_to_do(journal_url: str) -> None:
+@pytest.mark.parametrize("older", [3, 4])
+def test_an_older_database_is_refused_with_what_to_do(journal_url: str, older: int) -> None:
     """Version 4 added the answers' documents, the envelope outline and the conformance
-    tables; no migration exists."""
+    tables; version 5 the open groups' table (and SQLite's incremental vacuum); no migration
+    exists."""
     Journal(journal_url).close()
     engine = sa.create_engine(journal_url)
     with engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE schema_version SET version = 3")
+        conn.execute(sa.text("UPDATE schema_version SET version = :v"), {"v": older})
     engine.dispose()
     with pytest.raises(ConfigError) as refused:
         Journal(journal_url)
     assert str(refused.value).endswith(
-        "has schema version [3], this mockkpr uses 4; delete it or point "
+        f"has schema version [{older}], this mockkpr uses 5; delete it or point "
         "MOCKKPR_DATABASE_URL elsewhere")
 
 

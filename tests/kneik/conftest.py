@@ -42,7 +42,7 @@ def http_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint
 def route(http_endpoint: Endpoint) -> HttpRoute:
     """The HTTP route with an empty journal and no scenario armed."""
     http_endpoint.disarm()
-    httpx.post(f"{http_endpoint.urls.control}/api/reset").raise_for_status()
+    httpx.post(f"{http_endpoint.urls.control}/api/reset", json={}).raise_for_status()
     assert http_endpoint.urls.http is not None
     assert http_endpoint.registry is not None
     return HttpRoute(http_endpoint.urls.http, http_endpoint.urls.control,

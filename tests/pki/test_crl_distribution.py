@@ -22,6 +22,9 @@ from mockkpr.settings import Settings, load_settings
 from tests.endpoint.support import Running, running_endpoint
 
 PARTIES = [PartySpec(131725, "KPR"), PartySpec(12345, "Testkommune Saksbehandling")]
+#: The served endpoint's control API requires a token: the CRL and CA must not (issue 18 put
+#: the API behind one; a chain builder sends no credentials).
+TOKEN = "synthetic-control-token-for-crl-tests"
 
 
 def crl_urls(cert: x509.Certificate) -> list[str]:
@@ -83,13 +86,30 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[GeneratedPki, Running]]:
-    """An endpoint whose control API listens where its test PKI says the CRL is."""
+    """An endpoint whose control API listens where its test PKI says the CRL is, and
+    requires a token for everything else."""
     port = _free_port()
     made = create_test_pki(tmp_path_factory.mktemp("crl-pki"), PARTIES,
                            variants=[Variant.REVOKED], pki_url=f"http://localhost:{port}/pki")
     with running_endpoint(tmp_path_factory.mktemp("crl-endpoint"), made.registry_file,
-                          control_port=port, log_level="WARNING") as running:
+                          control_port=port, control_token=TOKEN,
+                          log_level="WARNING") as running:
         yield made, running
+
+
+@pytest.mark.integration
+def test_the_crl_and_ca_need_no_token_where_everything_else_does(
+        served: tuple[GeneratedPki, Running]) -> None:
+    made, running = served
+    good = load_certificate(made.directory / "parties/12345/signing-cert.pem")
+    base = running.endpoint.urls.control
+    for url in (*crl_urls(good), *ca_issuer_urls(good), f"{base}/api/pki/ca.pem"):
+        assert httpx.get(url, timeout=10).status_code == 200, url
+    for path in ("/api/messages", "/api/parties", "/pki/ca.crl.bak", "/"):
+        refused = httpx.get(f"{base}{path}", timeout=10)
+        assert refused.status_code == 401, path
+    assert httpx.get(f"{base}/api/messages", timeout=10,
+                     headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
 
 
 @pytest.mark.integration

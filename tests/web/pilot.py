@@ -63,7 +63,11 @@ class Pilot:
         self.client = client
         self.workdir = workdir
         self.base_url = endpoint.urls.control
-        self.http = httpx.Client(base_url=self.base_url, timeout=30)
+        #: The control API's token (None: none required), sent by :attr:`http`.
+        self.token = endpoint.control_token
+        self.http = httpx.Client(
+            base_url=self.base_url, timeout=30,
+            headers={"Authorization": f"Bearer {self.token}"} if self.token else {})
         self.documents: dict[str, dict[str, bytes]] = {}
 
     def entry(self, message_id: str) -> dict[str, Any]:
@@ -101,6 +105,12 @@ class Pilot:
             "rejected": self.send("rejected", rejected["KPR_IPL"]),
             "transport-error": self.send_unencrypted("transport-error", clean["KPR_IPL"]),
         }
+
+    def open_in(self, page: Any) -> None:
+        """Open the web view in a browser ``page`` the way a person does: with a token
+        required, once with ``?token=`` (the API sets its cookie for the pages after)."""
+        if self.token:
+            page.goto(f"{self.base_url}/?token={self.token}")
 
     @property
     def pki(self) -> Path:

@@ -45,6 +45,7 @@ def take(running: Pilot, sent: dict[str, Sent], out: Path, browser: Any) -> list
     context = browser.new_context(viewport={"width": WIDTH, "height": 900},
                                   device_scale_factor=1)
     page = context.new_page()
+    running.open_in(page)
     written = []
     runs = running.http.get("/api/conformance/runs").json()
     try:
@@ -78,7 +79,7 @@ def record_conformance(running: Pilot) -> None:
                       running.workdir / "certify", timeout=10,
                       sender_name="mockkpr send (the reference sender)")
     harness.certify(select(["KPR-CONF-01[2-7]", "KPR-CONF-020"]))
-    running.http.post("/api/reset").raise_for_status()  # the runs stay recorded
+    running.http.post("/api/reset", json={}).raise_for_status()  # the runs stay recorded
 
 
 def main(argv: list[str]) -> int:

@@ -6,6 +6,10 @@ person's path through the pages is then followed: the list, each message, a find
 line, the AppRec downloads (compared with what the sender received, and opened with
 ``openssl cms``), the endpoint page and the offline API docs. Every page is watched for script
 errors, Content-Security-Policy violations and requests to anywhere but the endpoint.
+
+The endpoint's control API requires a token, as it does beyond loopback or in a container:
+each browser context opens the web view once with ``?token=`` and every page, download, poll
+and the API docs then work on the cookie the API set, from the same origin.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from tests.web.screenshots import pages, take
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 HOSTILE = '<img src=x onerror="document.title=1">'
+TOKEN = "synthetic-web-view-token-0123456789"
 
 
 @dataclass
@@ -49,7 +54,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
-    with pilot(tmp_path_factory.mktemp("web")) as running:
+    with pilot(tmp_path_factory.mktemp("web"), control_token=TOKEN) as running:
         sent = running.pilot_sends()
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
@@ -72,6 +77,7 @@ def page(site: Site) -> Iterator[Any]:
     opened.on("request", lambda r: None if r.url.startswith(site.base)
               else problems.append(f"request to {r.url}"))
     opened.on("dialog", lambda d: (site.dialogs.append(d.message), d.dismiss()))
+    site.pilot.open_in(opened)
     yield opened
     context.close()
     assert problems == []
@@ -274,6 +280,31 @@ def test_a_new_message_appears_without_reload(site: Site, page: Any) -> None:
     assert page.evaluate("window.stillHere") is True  # the same page, not reloaded
     assert "Accepted" in row.inner_text()
     assert "new" in (row.get_attribute("class") or "")
+
+
+def test_without_the_token_a_browser_sees_only_the_refusal(site: Site) -> None:
+    """A browser that never opened ``?token=`` (another user, another site's page) gets
+    401 on every page; the ``?token=`` visit sets a strict, HttpOnly cookie."""
+    context = site.browser.new_context()
+    try:
+        page = context.new_page()
+        for path in ("/", f"/messages/{site.sent['clean'].entry_id}", "/docs",
+                     "/live/messages"):
+            response = page.goto(site.base + path)
+            assert response is not None
+            assert response.status == 401, path
+        assert context.cookies() == []
+        opened = page.goto(f"{site.base}/?token={TOKEN}")
+        assert opened is not None
+        assert opened.status == 200
+        [cookie] = context.cookies()
+        assert (cookie["name"], cookie["value"], cookie["httpOnly"], cookie["sameSite"]) == (
+            "mockkpr_control_token", TOKEN, True, "Strict")
+        polled = page.goto(site.base + "/live/messages")
+        assert polled is not None
+        assert polled.status == 200
+    finally:
+        context.close()
 
 
 def test_the_screenshot_command_takes_every_page(site: Site, tmp_path: Path) -> None:

@@ -74,7 +74,7 @@ def test_an_annual_file_without_its_identity_message_says_none_matched(
 
 
 def test_a_fault_and_a_held_back_apprec_show_on_the_page(running: Pilot) -> None:
-    armed = running.http.post("/api/scenario", params={"name": "late-apprec"})
+    armed = running.http.post("/api/scenario", params={"name": "late-apprec"}, json={})
     assert armed.status_code == 200, armed.text
     try:
         client = running.client
