@@ -58,6 +58,8 @@ def test_the_control_api_needs_the_containers_token(kpr: MockKprContainer) -> No
     url = kpr.get_control_url()
     assert httpx.get(f"{url}/api/parties", timeout=10).status_code == 401
     assert httpx.get(f"{url}/api/pki/ca.pem", timeout=10).status_code == 200
+    for path in ("/pki/ca.crl", "/pki/ca.crt"):  # where the certificates send chain builders
+        assert httpx.get(f"{url}{path}", timeout=10).status_code == 200, path
     token = {"Authorization": f"Bearer {kpr.get_control_token()}"}
     assert httpx.get(f"{url}/api/parties", headers=token, timeout=10).status_code == 200
     form = httpx.post(f"{url}/api/reset", headers=token, data={"drop_queued": "true"},
@@ -241,7 +243,12 @@ def test_readme_own_registry_commands_work_as_written(engine: Engine, image: str
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
-        parties = httpx.get(f"http://127.0.0.1:{port}/api/parties", timeout=5).json()
+        # the token the container made up, from its log, as the README's Container part says
+        logs = subprocess.run([engine.command, "logs", container], capture_output=True,
+                              text=True, check=False, env={**os.environ, **engine.environment})
+        token = (logs.stdout + logs.stderr).split("mockkpr: control API token: ", 1)[1].split()[0]
+        parties = httpx.get(f"http://127.0.0.1:{port}/api/parties", timeout=5,
+                            headers={"Authorization": f"Bearer {token}"}).json()
         assert sorted(p["her_id"] for p in parties) == [40001, 131725]
     finally:
         subprocess.run([engine.command, "rm", "-f", "-v", container], capture_output=True,
