@@ -48,7 +48,7 @@ from mockkpr.faults.plan import APPREC, ERROR_QUEUE, Facts, FaultPlan
 from mockkpr.journal.models import AnswerRecord, JournalEntry, Outcome
 from mockkpr.registry import KeyPair
 from mockkpr.service.messages import InboundMessage, OutboundMessage
-from mockkpr.service.transport_errors import error_message
+from mockkpr.service.transport_errors import DEFAULT_MAX_BODY, error_message
 
 APPREC_KIND = "apprec"
 ERROR_KIND = "transport-error"
@@ -77,7 +77,8 @@ class AnswerStage:
 
     ``rebuild`` builds the AppRec again with a change (None when no AppRec is due);
     ``error_queue`` is the sender's ``_error`` queue and ``her_ids`` the receiver's and the
-    sender's HER-id (both None when the sender is unknown).
+    sender's HER-id (both None when the sender is unknown); ``max_error_body`` is the largest
+    original body a transport error returns (``MOCKKPR_MAX_MESSAGE_BYTES``).
     """
 
     inbound: InboundMessage
@@ -86,6 +87,7 @@ class AnswerStage:
     error_queue: str | None
     rebuild: Rebuild | None
     her_ids: tuple[int, int] | None = None
+    max_error_body: int = DEFAULT_MAX_BODY
 
 
 class AnswerHook(Protocol):
@@ -182,7 +184,8 @@ class AnswerFaults:
         error = TransportError(fault.condition, fault.error_description, fault.data)
         reporter, sender = stage.her_ids
         message = error_message(stage.inbound, error, queue=stage.error_queue, now=stage.now,
-                                reporter=reporter, sender=sender)
+                                reporter=reporter, sender=sender,
+                                max_body=stage.max_error_body)
         kept = [a for a in entry.answers if fault.keep_apprec or a.kind != APPREC_KIND]
         entry.answers = [*kept, AnswerRecord(ERROR_KIND, message, stage.now)]
         entry.error_condition = error.condition

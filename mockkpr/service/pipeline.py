@@ -307,7 +307,9 @@ class Receiver:
                  reason=error.description)
         group = replace(inbound, message_id=inbound.group_id,
                         wire={**inbound.wire, **refused_details(inbound, "refused")})
-        work = _Work(group, self._entry(group))
+        # the error is about the group, which never travelled as one message: no body comes
+        # back (as for an expired group), not the refused part's bytes
+        work = _Work(replace(group, body=b""), self._entry(group))
         work.entry.outcome = self._transport_error(work, error)
         work.entry.answered_at = self.clock()
         queued = self.journal.record_answered(
@@ -670,7 +672,8 @@ class Receiver:
         return AnswerStage(work.inbound, work.entry, self.clock(),
                            sender.queues.error if sender is not None else None,
                            rebuild if receipt is not None and work.sender is not None else None,
-                           her_ids=(self.kpr.her_id, sender.her_id) if sender else None)
+                           her_ids=(self.kpr.her_id, sender.her_id) if sender else None,
+                           max_error_body=self.settings.max_message_bytes)
 
     def _transport_error(self, work: _Work, error: TransportError) -> Outcome:
         inbound = work.inbound
@@ -684,7 +687,8 @@ class Receiver:
                      condition=error.condition)
             return Outcome.UNANSWERABLE
         message = error_message(inbound, error, queue=party.queues.error, now=self.clock(),
-                                reporter=self.kpr.her_id, sender=party.her_id)
+                                reporter=self.kpr.her_id, sender=party.her_id,
+                                max_body=self.settings.max_message_bytes)
         work.entry.answers.append(AnswerRecord("transport-error", message, self.clock()))
         log.info("message.transport_error", message_id=inbound.message_id,
                  condition=error.condition, description=error.description)

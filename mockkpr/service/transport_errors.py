@@ -16,6 +16,11 @@ Layout (nhn-amqp-profile.md §4 and §8; docs/receipts.md has the field table):
   ``application/soap+xml`` body as XML. Where the original's content type is missing, or is one
   of those two with a body that is not XML, the content type is ``application/octet-stream``
   (the listener would otherwise fail on the body, or refuse the missing content type).
+  An original larger than ``max_body`` (``MOCKKPR_MAX_MESSAGE_BYTES``), which only a
+  reassembled split message can be, is not returned: the error must itself fit on the
+  sender's link, and a hostile group of a gigabyte must not be stored and held again as its
+  answer. Such an error has an empty body (with a CMS content type the listener does not open
+  it; a plain one becomes ``application/octet-stream``).
 
 A message without a usable ``fromHerId`` cannot be answered at all: NHN's library then sends no
 error either ("FromHerId is missing. No idea where to send the error"). The receiver records it
@@ -45,6 +50,8 @@ OPAQUE_CONTENT_TYPE = "application/octet-stream"
 _PLAIN = frozenset({"text/plain", "application/soap+xml"})
 APPLICATION_TIMESTAMP = "%Y-%m-%dT%H:%M:%SZ"
 ENQUEUED_TIME = "%Y-%m-%dT%H:%M:%S"
+#: The largest original body returned by default: ``MOCKKPR_MAX_MESSAGE_BYTES``'s default.
+DEFAULT_MAX_BODY = 20 << 20
 
 
 def receiver_timestamp(now: datetime) -> str:
@@ -54,13 +61,15 @@ def receiver_timestamp(now: datetime) -> str:
 
 def error_message(
     inbound: InboundMessage, error: TransportError, *, queue: str, now: datetime,
-    reporter: int, sender: int,
+    reporter: int, sender: int, max_body: int = DEFAULT_MAX_BODY,
 ) -> OutboundMessage:
     """The message for ``error`` about ``inbound``, to the sender's error ``queue``.
 
     ``reporter`` is the HER-id of the party that reports (KPR), ``sender`` the original
-    sender's HER-id as the address register knows it.
+    sender's HER-id as the address register knows it; an original body over ``max_body``
+    bytes is left out (module docstring).
     """
+    body = inbound.body if len(inbound.body) <= max_body else b""
     utc = _utc(now)
     properties = {
         "fromHerId": str(reporter),
@@ -78,9 +87,9 @@ def error_message(
         queue=queue,
         message_id=str(uuid.uuid4()),
         subject=inbound.subject or UNKNOWN_FUNCTION,
-        content_type=returned_content_type(inbound.content_type, inbound.body),
+        content_type=returned_content_type(inbound.content_type, body),
         application_properties=properties,
-        body=inbound.body,
+        body=body,
         correlation_id=inbound.message_id,
         to=queue,
     )

@@ -128,6 +128,57 @@ def test_every_transport_error_passes_nhns_listener_checks(running: Running,
         assert error.correlation_id == case.message_id
 
 
+#: The largest message of the endpoint the split-message errors are sent to.
+SMALL_LIMIT = 64 << 10
+
+
+def _part(group_id: str, sequence: int, size: str, body: bytes, good: dict[str, str]
+          ) -> Message:
+    message_id = str(uuid.uuid4())
+    return Message(id=message_id, correlation_id=message_id, address=f"{KPR}_async",
+                   reply_to=f"{OSLO}_async", subject="KPR_IDE", content_type=CMS_CONTENT_TYPE,
+                   properties={**good, "groupSize": size}, body=body, group_id=group_id,
+                   group_sequence=sequence, inferred=True)
+
+
+def test_errors_about_a_split_message_carry_no_body_and_pass_nhns_listener(
+        tmp_path: Path, endpoint_pki: GeneratedPki, rhea_dir: Path) -> None:
+    """The message an error about a group is about never travelled as one: a refused group
+    and a reassembled one over MOCKKPR_MAX_MESSAGE_BYTES are answered without a body (it
+    would not fit on the sender's link; a hostile gigabyte group must not be stored again),
+    a single message of the same kind keeps its body; NHN's listener takes all three."""
+    with running_endpoint(tmp_path, endpoint_pki.registry_file, log_level="WARNING",
+                          max_message_bytes=SMALL_LIMIT) as small:
+        client = small.client(OSLO)
+        good = dict(client.properties())
+        refused, whole = str(uuid.uuid4()), str(uuid.uuid4())
+        garbage = b"\x30\x03" + bytes(range(256)) * 200  # 51 KiB, not CMS
+        single = Original("garbage instead of CMS", "transport:invalid-certificate",
+                          CMS_CONTENT_TYPE, garbage, properties=good)
+        messages = [_part(refused, 0, "many", garbage, good),
+                    *(_part(whole, n, "3", garbage, good) for n in range(3)),
+                    single.message()]
+        account = small.registry.party(OSLO).sasl
+        assert account is not None
+        send_all(small.url(), account.user, account.password,
+                 f"/exchange/{EXCHANGE}/{KPR}_async", messages, small.registry)
+        port = int(small.endpoint.urls.amqps.rsplit(":", 1)[1])
+        received = read_queue(rhea_dir, host="localhost", port=port, ca=small.registry.ca_path,
+                              user=account.user, password=account.password,
+                              source=f"/amq/queue/{OSLO}_error", expect=3)
+    by_original = {m.prop("originalMessageId"): m for m in received}
+    assert set(by_original) == {refused, whole, single.message_id}
+    expected = {refused: ("transport:invalid-field-value", b""),
+                whole: ("transport:invalid-certificate", b""),
+                single.message_id: ("transport:invalid-certificate", garbage)}
+    for original, (condition, body) in expected.items():
+        error = by_original[original]
+        assert listener_problems(error) == [], original
+        assert (error.prop("errorCondition"), error.body) == (condition, body), original
+        assert error.content_type == CMS_CONTENT_TYPE
+        assert error.correlation_id == original
+
+
 def _received(**changes: Any) -> Received:
     values: dict[str, Any] = {
         "message_id": str(uuid.uuid4()), "message_id_type": "string", "correlation_id": None,

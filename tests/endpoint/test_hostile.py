@@ -118,6 +118,7 @@ def assert_group_error(answer: Any, group_id: str, description: str, data: tuple
     assert answer.error_condition == "transport:invalid-field-value"
     assert description in (answer.error_description or "")
     assert answer.error_data == data
+    assert answer.wire.body == b""  # about the group, which never travelled as one message
 
 
 # ------------------------------------------------------------------ 2. groupSize
