@@ -5,11 +5,12 @@ Fixtures, in three layers:
 - ``mockkpr_endpoint`` (session): the endpoint, started once - in this process (default), in a
   container (:class:`~mockkpr.testing.container.MockKprContainer`), or one already running -
   as ``--mockkpr-mode inprocess|container|external`` says;
-- ``kpr`` (function): the same endpoint, reset for the test (journal empty, no scenario, the
-  clock at real time): a :class:`~mockkpr.testing.endpoint.KprEndpoint` with ``amqp_url``,
-  ``control_url``, ``registry``, ``messages()``, ``wait()``, ``assert_received()``,
-  ``arm()``, ``clock``, ``apprec()``... (``mockkpr``, its old name, is a deprecated alias that
-  shadowed ``import mockkpr`` in a test; it goes in the next release);
+- ``kpr`` (function): the same endpoint, reset for the test (journal empty, no answers
+  still queued from an earlier test, no scenario, the clock at real time): a
+  :class:`~mockkpr.testing.endpoint.KprEndpoint` with ``amqp_url``, ``control_url``,
+  ``registry``, ``messages()``, ``wait()``, ``assert_received()``, ``arm()``, ``clock``,
+  ``apprec()``... (``mockkpr``, its old name, is a deprecated alias that shadowed
+  ``import mockkpr`` in a test; it goes in the next release);
 - ``mockkpr_harnesses`` (session): what :class:`mockkpr.testing.conformance.ConformanceSuite`
   uses to run the conformance suite with your sender.
 

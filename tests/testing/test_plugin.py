@@ -122,10 +122,15 @@ def test_an_unrelated_test_run_is_untouched(pytester: pytest.Pytester, isolated:
     result.assert_outcomes(passed=1)
 
 
+#: The running endpoint's control API requires this token (as one beyond loopback does).
+TOKEN = "synthetic-plugin-token-0123456789"
+
+
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
     settings = Settings(data_dir=tmp_path_factory.mktemp("external"), amqps_port=0,
-                        control_port=0, scenario=None, registry=None, database_url=None)
+                        control_port=0, scenario=None, registry=None, database_url=None,
+                        control_token=TOKEN)
     with Endpoint(settings) as endpoint:
         yield endpoint
 
@@ -133,13 +138,18 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
 @pytest.mark.integration
 def test_external_mode_drives_a_running_endpoint(pytester: pytest.Pytester, isolated: None,
                                                  running: Endpoint) -> None:
+    """Every request of the plugin (readiness, resets, the conformance driver) carries the
+    endpoint's control token, given by --mockkpr-control-token."""
     pytester.makepyfile(test_vendor=VENDOR)
-    result = pytester.runpytest(
-        "-p", "mockkpr.testing.plugin", "--mockkpr-mode", "external",
-        "--mockkpr-url", running.urls.amqps + "/NHNTESTServiceBus",
-        "--mockkpr-control-url", running.urls.control,
-        "--mockkpr-registry", str(registry_path(running.settings)),
-        "-k", "TestReference and (015 or 071)")
+    options = ("-p", "mockkpr.testing.plugin", "--mockkpr-mode", "external",
+               "--mockkpr-url", running.urls.amqps + "/NHNTESTServiceBus",
+               "--mockkpr-control-url", running.urls.control,
+               "--mockkpr-registry", str(registry_path(running.settings)),
+               "-k", "TestReference and (015 or 071)")
+    without = pytester.runpytest(*options)
+    without.stdout.fnmatch_lines(["*control API DELETE */api/scenario: 401 *needs its token*"])
+    assert without.ret != 0
+    result = pytester.runpytest(*options, "--mockkpr-control-token", TOKEN)
     result.assert_outcomes(passed=2)
     assert running.journal is not None
     from mockkpr.journal.models import MessageFilter
