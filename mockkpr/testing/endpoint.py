@@ -156,7 +156,7 @@ class KprEndpoint:
 
             self._driver = (InProcessDriver(self._endpoint) if self._endpoint is not None
                             else ControlDriver(self.amqp_url, self.control_url,
-                                               self.registry_path))
+                                               self.registry_path, self.http_url))
         return self._driver
 
     # ------------------------------------------------------------------ control
