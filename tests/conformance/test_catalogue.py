@@ -67,7 +67,8 @@ def test_http_requirements_say_what_is_public_fact_and_what_mockkprs_choice() ->
 
 def test_the_catalogue_has_an_http_route() -> None:
     http = c.select(None, "http")
-    assert http and {case.route.value for case in http} == {"http"}
+    assert http
+    assert {case.route.value for case in http} == {"http"}
     assert {case.route.value for case in c.select(None)} == {"amqp"}
     assert {case.group.value for case in http} == {"http"}
     assert all(run.route.value == "http" for case in http for run in case.runs)
