@@ -41,6 +41,9 @@ def describe(answer: HttpAnswer, *, control_url: str | None = None) -> str:
             lines.append(f"  {finding.get('rule_id')} {finding.get('location')}: {message}")
         if control_url and answer.ref_id:
             lines.append(f"Journal entry: {control_url}/api/messages/{answer.ref_id}")
+            web = (verdict.get("links") or {}).get("web")
+            if isinstance(web, str):
+                lines.append(f"Web view: {control_url}{web}")
     elif answer.status == 200 and answer.problem:
         lines.append(f"Verdict unknown: {answer.problem}")
     return "\n".join(lines) + "\n"
