@@ -77,7 +77,7 @@ def test_the_table_covers_every_flaw() -> None:
 def test_the_reference_sender_passes_every_case(endpoint: Endpoint, tmp_path: Path) -> None:
     harness = Harness(InProcessDriver(endpoint), senders.reference_sender(), tmp_path,
                       timeout=10)
-    certification = harness.certify(list(CATALOGUE))
+    certification = harness.certify(select(None))  # the AMQP route's cases
     problems = {r.case.id: [(c.name, c.actual) for c in r.checks if not c.passed]
                 for r in certification.results if r.status is not Status.PASS}
     assert problems == {}
