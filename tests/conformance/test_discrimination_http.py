@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from mockkpr.conformance import senders
@@ -124,3 +125,6 @@ def test_certify_route_http_through_a_subprocess_with_mockkpr_send(tmp_path: Pat
                                             "error": 0}
     sends = {s["run"]: s for s in summary["sends"]}
     assert "validationCode 1234" in sends["http-bad-request"]["sender"]
+    assert {case["route"] for case in summary["cases"]} == {"http"}
+    schema = json.loads((ROOT / "docs" / "conformance-summary.schema.json").read_text())
+    jsonschema.validate(summary, schema)
