@@ -215,6 +215,16 @@ def _applied(obs: Observations, fault: str, what: str) -> Firing | Check:
                  "submission was journaled", hint="the harness could not apply the scenario")
 
 
+def _fault_acted(obs: Observations, fault: str, what: str) -> Firing | list[Check]:
+    """The first firing of a fault that needs an accepted message, or the checks saying why
+    it could not test the sender (the message stopped earlier, nothing arrived)."""
+    stopped = blocked_run(obs, Role.IPLOS, accepted=True)
+    if stopped is not None:
+        return [stopped]
+    first = _applied(obs, fault, what)
+    return [first] if isinstance(first, Check) else first
+
+
 def _after(obs: Observations, at: datetime) -> list[Received]:
     return [m for m in obs.originals() if m.entry.received_at > at]
 
@@ -222,12 +232,9 @@ def _after(obs: Observations, at: datetime) -> list[Received]:
 def resent_after_500(obs: Observations) -> list[Check]:
     """REQ-HTTP-RETRY (run http-lost-answer): after the 500 the sender sent again (a request
     the scenario's ``later-request`` fault recorded), and reports the message received."""
-    stopped = blocked_run(obs, Role.IPLOS, accepted=True)
-    if stopped is not None:
-        return [stopped]
-    first = _applied(obs, "lost-answer", "500")
-    if isinstance(first, Check):
-        return [first]
+    first = _fault_acted(obs, "lost-answer", "500")
+    if isinstance(first, list):
+        return first
     later = [f for f in _fired(obs, "later-request") if f.at >= first.at]
     return [
         Check("sent again after the 500", bool(later), "a request after the 500 (errorCode "
@@ -258,12 +265,9 @@ def waits_retry_after(status: int, fault: str) -> Callable[[Observations], list[
     """REQ-HTTP-RETRY-AFTER: the resend after a ``status`` answer with ``Retry-After`` came no
     sooner than it said (the fault's time and the resend's arrival, both the endpoint's)."""
     def judge(obs: Observations) -> list[Check]:
-        stopped = blocked_run(obs, Role.IPLOS, accepted=True)
-        if stopped is not None:
-            return [stopped]
-        first = _applied(obs, fault, str(status))
-        if isinstance(first, Check):
-            return [first]
+        first = _fault_acted(obs, fault, str(status))
+        if isinstance(first, list):
+            return first
         resent = _after(obs, first.at)
         name = f"waited as Retry-After says after the {status}"
         wanted = f"the message sent again at least {RETRY_AFTER} s after the {status}"
@@ -312,12 +316,9 @@ def same_id(obs: Observations) -> list[Check]:
 
 def renews_token(obs: Observations) -> list[Check]:
     """REQ-HTTP-TOKEN-RENEW: after the 401 the message arrived with a token issued after it."""
-    stopped = blocked_run(obs, Role.IPLOS, accepted=True)
-    if stopped is not None:
-        return [stopped]
-    first = _applied(obs, "expire", "401")
-    if isinstance(first, Check):
-        return [first]
+    first = _fault_acted(obs, "expire", "401")
+    if isinstance(first, list):
+        return first
     later = _after(obs, first.at)
     name = "a new token after the 401"
     wanted = "the message sent again with an access token issued after the 401"

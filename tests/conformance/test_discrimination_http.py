@@ -18,12 +18,13 @@ import jsonschema
 import pytest
 
 from mockkpr.conformance import senders
-from mockkpr.conformance.cases import by_id, select
+from mockkpr.conformance.cases import select
 from mockkpr.conformance.drivers import InProcessDriver
 from mockkpr.conformance.harness import Harness
 from mockkpr.conformance.model import Status
 from mockkpr.endpoint.app import Endpoint
 from mockkpr.settings import Settings
+from tests.conformance.discriminates import fails_exactly
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -87,22 +88,7 @@ def test_each_broken_http_sender_fails_exactly_its_cases(flaw: str, http_endpoin
     harness = Harness(InProcessDriver(http_endpoint), senders.broken_sender(flaw), tmp_path,
                       timeout=10)
     certification = harness.certify(select([*BASELINE, *extra], "http"))
-    flagged = {r.case.id for r in certification.results
-               if r.status in (Status.FAIL, Status.WARN)}
-    errors = {r.case.id: r.error for r in certification.results if r.status is Status.ERROR}
-    assert errors == {}
-    assert sorted(flagged - expected) == [], "failed but should not have"
-    assert sorted(expected - flagged) == [], "should have failed but did not"
-    causes = {req for r in certification.results if r.case.id in expected
-              for req in r.case.requirements}
-    for result in certification.results:
-        if result.status is Status.NOT_JUDGED:  # blocked by the flaw, saying so
-            named = {c.hint.removeprefix("root cause ").split(":")[0]
-                     for c in result.checks if c.passed is None}
-            assert named, result.case.id
-            assert named <= causes, (result.case.id, named)
-    assert certification.exit_code == (0 if all(
-        by_id()[c].level.value == "should" for c in expected) else 1)
+    fails_exactly(certification, expected)
 
 
 def test_certify_route_http_through_a_subprocess_with_mockkpr_send(tmp_path: Path) -> None:
