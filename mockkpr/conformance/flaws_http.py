@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from mockkpr.client.kneik import EXIT_OK, HttpAnswer, KneikClient
+from mockkpr.conformance.flaws import Flaw
 from mockkpr.errors import EndpointError
 
 #: How long the retry-after-ignoring sender pauses, whatever the answer says (seconds).
@@ -107,27 +107,15 @@ class HerIdsAsStrings(KneikClient):
         return header
 
 
-@dataclass(frozen=True)
-class HttpFlaw:
-    """One broken HTTP sender: its client class and what is wrong with it."""
-
-    name: str
-    client: type[KneikClient]
-
-    @property
-    def description(self) -> str:
-        return " ".join((self.client.__doc__ or "").split())
-
-
-HTTP_FLAWS: dict[str, HttpFlaw] = {flaw.name: flaw for flaw in (
-    HttpFlaw("http-new-id-on-retry", NewIdOnRetry),
-    HttpFlaw("http-ignores-retry-after", IgnoresRetryAfter),
-    HttpFlaw("http-never-renews-token", NeverRenewsToken),
-    HttpFlaw("http-retries-400", Retries400),
-    HttpFlaw("http-no-retry", NoRetry),
-    HttpFlaw("http-token-failure-is-success", TokenFailureIsSuccess),
-    HttpFlaw("http-assertion-for-issuer", AssertionForIssuer),
-    HttpFlaw("http-long-assertion", LongAssertion),
-    HttpFlaw("http-wrong-algorithm", WrongAlgorithm),
-    HttpFlaw("http-her-ids-as-strings", HerIdsAsStrings),
+HTTP_FLAWS: dict[str, Flaw[KneikClient]] = {flaw.name: flaw for flaw in (
+    Flaw("http-new-id-on-retry", NewIdOnRetry),
+    Flaw("http-ignores-retry-after", IgnoresRetryAfter),
+    Flaw("http-never-renews-token", NeverRenewsToken),
+    Flaw("http-retries-400", Retries400),
+    Flaw("http-no-retry", NoRetry),
+    Flaw("http-token-failure-is-success", TokenFailureIsSuccess),
+    Flaw("http-assertion-for-issuer", AssertionForIssuer),
+    Flaw("http-long-assertion", LongAssertion),
+    Flaw("http-wrong-algorithm", WrongAlgorithm),
+    Flaw("http-her-ids-as-strings", HerIdsAsStrings),
 )}
