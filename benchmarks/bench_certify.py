@@ -2,8 +2,9 @@
 
     .venv/bin/python benchmarks/bench_certify.py [--repeat 1]
 
-Starts an in-process endpoint (test PKI in a temporary directory), runs every case of the
-catalogue with :func:`mockkpr.conformance.senders.reference_sender` and records the wall time
+Starts an in-process endpoint (test PKI in a temporary directory), runs every case of each
+route with :func:`mockkpr.conformance.senders.reference_sender` (AMQP) and
+:func:`~mockkpr.conformance.senders.reference_http_sender` (HTTP) and records the wall time
 of the whole run and of each executed run (cases share runs), the case counts, and how long the
 outputs (JUnit, summary with root causes and coverage, HTML, signed bundle) take to write.
 Results go to ``benchmarks/results/certify.json`` and are printed. There is no target: the
@@ -24,11 +25,11 @@ from typing import Any
 RESULTS = Path(__file__).parent / "results" / "certify.json"
 
 
-def once(workdir: Path) -> dict[str, Any]:
-    """One full certification and its outputs, timed."""
+def once(workdir: Path, route: str) -> dict[str, Any]:
+    """One full certification of ``route`` and its outputs, timed."""
     from mockkpr.cli.certify import write_outputs
     from mockkpr.conformance import senders
-    from mockkpr.conformance.cases import CATALOGUE
+    from mockkpr.conformance.cases import select
     from mockkpr.conformance.drivers import InProcessDriver
     from mockkpr.conformance.harness import Harness
     from mockkpr.conformance.signing import ephemeral
@@ -37,18 +38,20 @@ def once(workdir: Path) -> dict[str, Any]:
     from mockkpr.settings import Settings
 
     settings = Settings(data_dir=workdir / "endpoint", amqps_port=0, control_port=0,
-                        scenario=None, registry=None, database_url=None, log_level="ERROR")
+                        http_port=0 if route == "http" else None, scenario=None,
+                        registry=None, database_url=None, log_level="ERROR")
     configure(settings)
+    sender = senders.reference_http_sender() if route == "http" \
+        else senders.reference_sender()
     with Endpoint(settings) as endpoint:
-        harness = Harness(InProcessDriver(endpoint), senders.reference_sender(),
-                          workdir / "work", timeout=10)
+        harness = Harness(InProcessDriver(endpoint), sender, workdir / "work", timeout=10)
         started = time.perf_counter()
-        certification = harness.certify(list(CATALOGUE))
+        certification = harness.certify(select(None, route))
         judged = time.perf_counter() - started
         started = time.perf_counter()
         write_outputs(certification, ephemeral(), workdir / "out")
         written = time.perf_counter() - started
-    return {"seconds": round(judged, 2), "outputs_seconds": round(written, 2),
+    return {"route": route, "seconds": round(judged, 2), "outputs_seconds": round(written, 2),
             "exit_code": certification.exit_code, "counts": certification.counts(),
             "runs": {name: round(e.seconds, 2)
                      for name, e in sorted(certification.executions.items(),
@@ -60,12 +63,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     options = parser.parse_args()
     results = []
+    load = __import__("os").getloadavg()
     for _ in range(options.repeat):
-        with tempfile.TemporaryDirectory(prefix="mockkpr-bench-certify-") as directory:
-            results.append(once(Path(directory)))
+        for route in ("amqp", "http"):
+            with tempfile.TemporaryDirectory(prefix="mockkpr-bench-certify-") as directory:
+                results.append(once(Path(directory), route))
     summary = {"benchmark": "certify", "python": sys.version.split()[0],
                "machine": platform.machine(), "cpus": __import__("os").cpu_count(),
-               "note": "in-process reference sender, every case; a shared 2-core machine",
+               "load_average_before": [round(x, 2) for x in load],
+               "note": "in-process reference senders (mockkpr send, mockkpr send --http), "
+                       "every case of each route; a shared 2-core machine",
                "results": results}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(summary, indent=2) + "\n", "utf-8")

@@ -5,7 +5,8 @@ Run from the repository root::
     PYTHONPATH=. .venv/bin/python benchmarks/web_pages.py [--entries 10000] [--repeat 30]
 
 Fills a SQLite journal with synthetic entries (each with a 20-finding report, a 20 KB payload
-and an AppRec of 3 KB kept as XML and as protected bytes), plus one large message (a 5,000
+and an AppRec of 3 KB kept as XML and as protected bytes; every tenth an HTTP submission with
+a refId), plus one large message (a 5,000
 finding report, a 100,000-line document), serves the control API with uvicorn on a free port
 and times each page over HTTP (the whole request, server and client on this machine), beside
 ``/healthz`` as the floor of any request. Writes ``benchmarks/results/web.json``; the target is
@@ -21,6 +22,7 @@ import platform
 import statistics
 import tempfile
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,7 +33,7 @@ from mockkpr import __version__
 from mockkpr.control.app import create_app
 from mockkpr.control.metrics import Metrics
 from mockkpr.control.server import ControlServer
-from mockkpr.journal.models import AnswerRecord, JournalEntry, MessageFilter, Outcome
+from mockkpr.journal.models import REF_ID, AnswerRecord, JournalEntry, MessageFilter, Outcome
 from mockkpr.journal.store import Journal
 from mockkpr.service.messages import CMS_CONTENT_TYPE, OutboundMessage
 
@@ -72,16 +74,23 @@ def _entry(n: int, at: datetime, report: dict[str, Any], payload: bytes) -> Jour
         queue="12345_async", message_id=f"answer-{n}", subject="APPREC",
         content_type=CMS_CONTENT_TYPE, application_properties={"fromHerId": "131725"},
         body=os.urandom(3000), document=apprec if status else None), at)
+    http = n % 10 == 0  # every tenth a submission over the HTTP API, with its refId
     return JournalEntry(
         message_id=f"bench-{n:05d}-{os.urandom(8).hex()}", received_at=at,
-        queue="131725_async", user="mockkpr-12345", sender_her_id="12345" if n % 3 else "23456",
+        queue="http" if http else "131725_async", user="mockkpr-12345",
+        sender_her_id="12345" if n % 3 else "23456",
         receiver_her_id="131725", subject="KPR_IPL" if n % 5 else "KPR_IDE",
         properties={"message-id": f"bench-{n}"}, application_properties={"fromHerId": "12345"},
         body_size=len(payload) + 2000, outcome=outcome, payload=payload if status else None,
         msghead={"msg_id": f"msg-{n:05d}", "msg_type": "KPR_IPL"}, apprec_status=status,
         error_condition=None if status else "transport:invalid-certificate",
         report=report if status else None, answers=[answer], answered_at=at,
-        details={"wire.connection_id": n})
+        details={REF_ID: ref_id(n)} if http else {"wire.connection_id": n})
+
+
+def ref_id(n: int) -> str:
+    """The refId of the ``n``-th synthetic entry (a GUID, as the API makes them)."""
+    return str(uuid.UUID(int=n))
 
 
 def fill(journal: Journal, entries: int) -> tuple[int, int]:
@@ -137,6 +146,7 @@ def main() -> None:
                 "outcome filter": "/?outcome=rejected",
                 "sender + AppRec filter": "/?sender=23456&apprec=3",
                 "message-id search": "/?q=bench-0777",
+                "refId search (whole refId: reads details)": f"/?q={ref_id(7770)}",
                 "oldest page (keyset)": f"/?before={(oldest or 0) + 40}",
                 "time window": "/?since=" + (datetime.now(UTC) - timedelta(hours=6))
                 .strftime("%Y-%m-%dT%H:%M"),

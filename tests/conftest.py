@@ -1,4 +1,4 @@
-"""Session-wide services shared by several test packages: PostgreSQL and RabbitMQ.
+"""Session-wide services shared by several test packages: PostgreSQL, RabbitMQ, npm's jose.
 
 Each starts once per session when a test asks for it, and is skipped (saying why) only when
 its tools are not installed; CI installs them (scripts/setup.d).
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +24,20 @@ from tests.services.postgres import PostgresCluster
 from tests.services.rabbitmq import RabbitNode
 
 _databases = itertools.count(1)
+JOSE_DIR = Path("/tmp/mockkpr-node-jose")  # npm's copy of jose, shared by test runs
+
+
+@pytest.fixture(scope="session")
+def jose_dir() -> Path:
+    """A directory whose node_modules holds npm's jose (installed on first use): the JOSE
+    library of the Node clients that test the HTTP route (not the server's joserfc)."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("node/npm are not installed (scripts/setup.d/10-base.sh installs them)")
+    if not (JOSE_DIR / "node_modules" / "jose").is_dir():
+        JOSE_DIR.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "jose@6"], cwd=JOSE_DIR,
+                       check=True, capture_output=True, timeout=180)
+    return JOSE_DIR
 
 
 @pytest.fixture(scope="session")

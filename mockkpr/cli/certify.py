@@ -34,22 +34,30 @@ if TYPE_CHECKING:
 # rest of the command line does not load it.
 
 PLACEHOLDERS = ("file", "url", "registry", "from", "to", "ca", "timeout")
+#: The placeholders of the HTTP route only (mockkpr.conformance.senders.HTTP_PLACEHOLDERS).
+HTTP_PLACEHOLDERS = ("authority", "token_url", "client_id", "jwk", "control")
 OUTPUTS = ("junit.xml", "summary.json", "report.html", "evidence.zip")
 EXIT_USAGE, EXIT_HARNESS = 2, 3  # as mockkpr.conformance.harness defines them
 
 
-def check_template(template: str) -> None:
-    """A usage error unless ``template`` is a command with known ``{placeholders}``."""
+def check_template(template: str, route: str = "amqp") -> None:
+    """A usage error unless ``template`` is a command with ``{placeholders}`` the route has."""
     try:
         names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
     except ValueError as exc:
         raise click.BadParameter(f"{exc} (write a literal brace as {{{{ or }}}})",
                                  param_hint="--sender-cmd") from None
-    unknown = sorted({n for n in names if n not in PLACEHOLDERS})
+    unknown = sorted({n for n in names if n not in PLACEHOLDERS + HTTP_PLACEHOLDERS})
     if unknown:
         raise click.BadParameter(f"unknown placeholder {{{unknown[0]}}}; known: "
-                                 + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS),
+                                 + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS) + "; with "
+                                 "--route http also "
+                                 + ", ".join(f"{{{p}}}" for p in HTTP_PLACEHOLDERS),
                                  param_hint="--sender-cmd")
+    http_only = sorted({n for n in names if n in HTTP_PLACEHOLDERS})
+    if http_only and route != "http":
+        raise click.BadParameter(f"{{{http_only[0]}}} is a placeholder of the HTTP route: "
+                                 "give --route http", param_hint="--sender-cmd")
     if "file" not in names:
         raise click.BadParameter("the command must name the file to send: {file}",
                                  param_hint="--sender-cmd")
@@ -72,8 +80,13 @@ class _Certify(click.Group):
 @click.group("certify", cls=_Certify, invoke_without_command=True)
 @click.option("--sender-cmd", metavar="COMMAND",
               help="The command that makes your sender send one file and wait for its receipt; "
-                   "placeholders {file} {url} {registry} {from} {to} {ca} {timeout}. Exit code: 0 "
-                   "accepted, 1 rejected, 2 failed (`mockkpr docs conformance`).")
+                   "placeholders {file} {url} {registry} {from} {to} {ca} {timeout}, with "
+                   "--route http also {authority} {token_url} {client_id} {jwk} {control}. "
+                   "Exit code: 0 accepted (HTTP: received), 1 rejected, 2 failed "
+                   "(`mockkpr docs conformance`).")
+@click.option("--route", type=click.Choice(["amqp", "http"]), default="amqp", show_default=True,
+              help="How the sender delivers: the service bus (AMQP) or KPR's HTTP API with a "
+                   "HelseID token; each route has its own cases.")
 @click.option("--manual", is_flag=True,
               help="No command: print instructions for each send and wait for a person.")
 @click.option("--cases", "case_patterns", multiple=True, metavar="IDS",
@@ -101,6 +114,9 @@ class _Certify(click.Group):
                    "(e.g. 3 with 3<secret); else it is asked for on the terminal.")
 @click.option("--amqp-url", help="An endpoint already running: its amqps://HOST:PORT/EXCHANGE "
                                  "(with --control-url and --registry).")
+@click.option("--http-url", help="An endpoint already running: its HTTP API, "
+                                 "https://HOST:PORT (--route http; with --control-url and "
+                                 "--registry).")
 @click.option("--control-url", help="Its control API, http://HOST:PORT.")
 @click.option("--registry", "registry_file",
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -110,6 +126,9 @@ class _Certify(click.Group):
                    "OUT/endpoint. Keep it to give your sender the same keys every run.")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
               help="AMQPS port of the in-process endpoint (0: any free port).")
+@click.option("--http-port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="HTTP API port of the in-process endpoint with --route http (0: any free "
+                   "port).")
 @click.option("--manual-wait", type=click.FloatRange(1), default=300.0, show_default=True,
               help="Manual mode: seconds to wait for each message to arrive.")
 @click.option("--max-time", type=click.FloatRange(10), default=600.0, show_default=True,
@@ -117,12 +136,12 @@ class _Certify(click.Group):
                    "and their cases are not judged (the run fails, saying so).")
 @click.option("-v", "--verbose", is_flag=True, help="Show what the harness does, step by step.")
 @click.pass_context
-def certify(ctx: click.Context, sender_cmd: str | None, manual: bool,
+def certify(ctx: click.Context, sender_cmd: str | None, route: str, manual: bool,
             case_patterns: tuple[str, ...], out_dir: Path, timeout: float, seed: int,
             from_her_id: int, to_her_id: int | None, harness_key: Path | None,
             harness_cert: Path | None, harness_passphrase_fd: int | None,
-            amqp_url: str | None, control_url: str | None,
-            registry_file: Path | None, data_dir: Path | None, port: int,
+            amqp_url: str | None, http_url: str | None, control_url: str | None,
+            registry_file: Path | None, data_dir: Path | None, port: int, http_port: int,
             manual_wait: float, max_time: float, verbose: bool) -> None:
     """Certify a sender: run the conformance suite and write the evidence.
 
@@ -139,19 +158,25 @@ def certify(ctx: click.Context, sender_cmd: str | None, manual: bool,
     if (sender_cmd is None) == (not manual):
         raise click.UsageError("give --sender-cmd COMMAND, or --manual (not both)")
     if sender_cmd is not None:
-        check_template(sender_cmd)
-    external = [amqp_url, control_url, registry_file]
-    if any(v is not None for v in external) and not all(v is not None for v in external):
-        raise click.UsageError("an endpoint already running needs --amqp-url, --control-url "
-                               "and --registry together")
+        check_template(sender_cmd, route)
+    if manual and route == "http":
+        raise click.UsageError("--manual is for the AMQP route; on the HTTP route give "
+                               "--sender-cmd")
+    url_option = "--http-url" if route == "http" else "--amqp-url"
+    external = [http_url if route == "http" else amqp_url, control_url, registry_file]
+    if any(v is not None for v in (amqp_url, http_url, control_url, registry_file)) \
+            and not all(v is not None for v in external):
+        raise click.UsageError(f"an endpoint already running needs {url_option}, "
+                               "--control-url and --registry together")
     if (harness_key is None) != (harness_cert is None):
         raise click.UsageError("--harness-key and --harness-cert go together")
-    cases = select([p for item in case_patterns for p in item.split(",")])
+    cases = select([p for item in case_patterns for p in item.split(",")], route)
     settings = load_settings(log_level=None if verbose else "WARNING")
     configure(settings)
     out_dir = out_dir.resolve()  # the sender command runs in another working directory
     target = Target(amqp_url, control_url, registry_file.resolve() if registry_file else None,
-                    (data_dir or out_dir / "endpoint").resolve(), port)
+                    (data_dir or out_dir / "endpoint").resolve(), port, route=route,
+                    http_url=http_url, http_port=http_port)
     # the key is opened before any sender runs, and never where the sender can look
     identity = _identity(harness_key, harness_cert, harness_passphrase_fd,
                          [out_dir, target.data_dir] + ([target.registry_file.parent]
@@ -170,8 +195,8 @@ def certify(ctx: click.Context, sender_cmd: str | None, manual: bool,
                           to_her_id=to_her_id or settings.kpr_her_id, seed=seed,
                           timeout=timeout, grace=grace, sender_name=name, mode=mode,
                           progress=_progress(verbose or manual), max_time=max_time)
-        click.echo(f"mockkpr certify: {len(cases)} of {len(CATALOGUE)} cases; sender {name}; "
-                   f"{driver.description}")
+        click.echo(f"mockkpr certify: {len(cases)} of {len(CATALOGUE)} cases (route {route});"
+                   f" sender {name}; {driver.description}")
         click.echo(f"Kind of run: {identity.attestation.value}, evidence signed by "
                    f"{identity.fingerprint}")
         certification = harness.certify(cases)
@@ -188,6 +213,9 @@ class Target:
     registry_file: Path | None
     data_dir: Path
     port: int
+    route: str = "amqp"
+    http_url: str | None = None
+    http_port: int = 0
 
 
 def _progress(verbose: bool) -> Callable[[str], None]:
@@ -203,14 +231,15 @@ def _driver(settings: Settings, target: Target) -> Iterator[Driver]:
     from mockkpr.conformance.drivers import ControlDriver, InProcessDriver
     from mockkpr.endpoint.app import Endpoint
 
-    if target.amqp_url and target.control_url and target.registry_file:
-        yield ControlDriver(target.amqp_url, target.control_url, target.registry_file,
-                            control_token=settings.control_token)
+    if target.control_url and target.registry_file and (target.amqp_url or target.http_url):
+        yield ControlDriver(target.amqp_url or "", target.control_url, target.registry_file,
+                            target.http_url, control_token=settings.control_token)
         return
     local = settings.model_copy(update={
         "data_dir": target.data_dir, "amqps_port": target.port, "amqp_port": None,
         "control_port": 0, "control_host": "127.0.0.1", "scenario": None, "registry": None,
-        "database_url": None})
+        "database_url": None,
+        "http_port": target.http_port if target.route == "http" else None})
     with Endpoint(local) as endpoint:
         yield InProcessDriver(endpoint)
 

@@ -27,6 +27,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from mockkpr.cms import protect
+from mockkpr.cms.protect import Cipher
 from mockkpr.errors import ConfigError, EndpointError
 from mockkpr.registry import IPLOS_SCOPE, Registry
 
@@ -76,7 +77,20 @@ def exit_code(answer: HttpAnswer) -> int:
 
 
 class KneikClient:
-    """Sends as ``from_her_id`` (a party whose HelseID client and keys the registry holds)."""
+    """Sends as ``from_her_id`` (a party whose HelseID client and keys the registry holds).
+
+    The class attributes and the small methods below are the steps the conformance suite's
+    broken senders change one at a time (:mod:`mockkpr.conformance.flaws_http`).
+    """
+
+    #: Statuses after which the same message is sent again.
+    retried: tuple[int, ...] = RETRIED
+    #: Whether a 401 fetches a new token and sends again (once).
+    renews_token = True
+    #: Seconds from ``iat`` to ``exp`` of a client assertion (the demo client's 60 s).
+    assertion_lifetime = 60
+    #: The content encryption of the payload.
+    cipher: Cipher = "aes-256-cbc"
 
     def __init__(self, base_url: str, registry: Registry, from_her_id: int, *,
                  to_her_id: int, authority: str | None = None, control_url: str | None = None,
@@ -130,11 +144,12 @@ class KneikClient:
         return self._token_endpoint
 
     def assertion(self, audience: str) -> str:
-        """A client assertion (RFC 7523) as the demo client builds it."""
+        """A client assertion (RFC 7523) as the demo client builds it: ``aud`` the token
+        endpoint, a new ``jti``, ``exp`` 60 s after ``iat``, the submit scope as a claim."""
         now = int(time.time())
         claims = {"iss": self.client_id, "sub": self.client_id, "aud": audience,
-                  "jti": uuid.uuid4().hex, "iat": now, "nbf": now, "exp": now + 60,
-                  "scope": IPLOS_SCOPE}
+                  "jti": uuid.uuid4().hex, "iat": now, "nbf": now,
+                  "exp": now + self.assertion_lifetime, "scope": IPLOS_SCOPE}
         header = {"alg": "RS256", **({"kid": self.key.kid} if self.key.kid else {})}
         return jwt.encode(header, claims, self.key)
 
@@ -149,7 +164,7 @@ class KneikClient:
             try:
                 response = self.http.post(endpoint, data=form)
             except httpx.TransportError as exc:
-                if not _pause(None, deadline):
+                if not self.retried or not self.pause(None, deadline):
                     raise EndpointError(f"token endpoint {endpoint}: {exc}") from None
                 continue
             if response.status_code == 200:
@@ -158,7 +173,7 @@ class KneikClient:
                 self._token = (str(answer["access_token"]),
                                time.monotonic() + max(lifetime - 30, lifetime / 2))
                 return self._token[0]
-            if response.status_code in RETRIED and _pause(response, deadline):
+            if response.status_code in self.retried and self.pause(response, deadline):
                 continue
             raise EndpointError(f"token endpoint {endpoint}: {response.status_code} "
                                 f"{response.text.strip()[:300]}")
@@ -172,11 +187,19 @@ class KneikClient:
         signing = self.sender.signing
         assert signing is not None
         payload = protect(document, signer_cert=signing.certificate, signer_key=signing.key,
-                          recipient_cert=self.receiver.encryption_certificate)
-        return {"messageHeader": {"fromHerId": self.sender.her_id, "toHerId": self.to_her_id,
-                                  "messageType": "IPLOS", "messageVersion": "56.0.0",
-                                  "messageId": message_id},
+                          recipient_cert=self.receiver.encryption_certificate,
+                          cipher=self.cipher)
+        return {"messageHeader": self.header(message_id),
                 "payload": base64.b64encode(payload).decode()}
+
+    def header(self, message_id: str) -> dict[str, Any]:
+        """``messageHeader``: HER-ids as numbers (long), IPLOS 56.0.0, the messageId."""
+        return {"fromHerId": self.sender.her_id, "toHerId": self.to_her_id,
+                "messageType": "IPLOS", "messageVersion": "56.0.0", "messageId": message_id}
+
+    def message_id_for(self, message_id: str, attempt: int) -> str:
+        """The messageId of the ``attempt``-th request (from 1): always the message's own."""
+        return message_id
 
     def submit(self, document: bytes, *, timeout: float = 60.0,
                message_id: str | None = None) -> HttpAnswer:
@@ -184,34 +207,47 @@ class KneikClient:
         started = time.monotonic()
         deadline = started + timeout
         message_id = message_id or str(uuid.uuid4())
-        body = json.dumps(self.body(document, message_id)).encode()
+        bodies: dict[str, bytes] = {}
         answer = HttpAnswer(message_id, len(document))
         refreshed = False
         while True:
             answer.attempts += 1
+            sent_id = self.message_id_for(message_id, answer.attempts)
+            if sent_id not in bodies:
+                bodies[sent_id] = json.dumps(self.body(document, sent_id)).encode()
+            answer.message_id = sent_id
             try:
                 response = self.http.post(
-                    f"{self.base_url}/messages", content=body,
+                    f"{self.base_url}/messages", content=bodies[sent_id],
                     headers={"Authorization": f"Bearer {self.token(deadline)}",
                              "Content-Type": "application/json"},
                     timeout=max(1.0, deadline - time.monotonic()))
             except httpx.TransportError as exc:
                 answer.problem = f"{type(exc).__name__}: {exc}"
-                if _pause(None, deadline):
+                if self.retried and self.pause(None, deadline):
                     continue
                 break
             answer.status = response.status_code
             answer.body = _json_object(response)
             answer.problem = None
-            if response.status_code == 401 and not refreshed:
+            if response.status_code == 401 and self.renews_token and not refreshed:
                 refreshed = True
                 self.token(deadline, fresh=True)
                 continue
-            if response.status_code in RETRIED and _pause(response, deadline):
+            if response.status_code in self.retried and self.pause(response, deadline):
                 continue
             break
         answer.elapsed = time.monotonic() - started
         return answer
+
+    def pause(self, response: httpx.Response | None, deadline: float) -> bool:
+        """Sleep as ``Retry-After`` says (or a short pause); False when the deadline is
+        reached."""
+        return _pause(response, deadline)
+
+    def exit_code(self, answer: HttpAnswer) -> int:
+        """The exit code of ``mockkpr send --http`` for ``answer`` (:func:`exit_code`)."""
+        return exit_code(answer)
 
     def verdict(self, answer: HttpAnswer, *, timeout: float = 10.0) -> None:
         """Fill ``answer.verdict`` from the control API's entry for its refId."""

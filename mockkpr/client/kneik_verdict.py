@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mockkpr.client.kneik import HttpAnswer, KneikClient, exit_code
+from mockkpr.client.kneik import HttpAnswer, KneikClient
 from mockkpr.client.pilot import read_document
 from mockkpr.registry import Registry
 
@@ -41,6 +41,9 @@ def describe(answer: HttpAnswer, *, control_url: str | None = None) -> str:
             lines.append(f"  {finding.get('rule_id')} {finding.get('location')}: {message}")
         if control_url and answer.ref_id:
             lines.append(f"Journal entry: {control_url}/api/messages/{answer.ref_id}")
+            web = (verdict.get("links") or {}).get("web")
+            if isinstance(web, str):
+                lines.append(f"Web view: {control_url}{web}")
     elif answer.status == 200 and answer.problem:
         lines.append(f"Verdict unknown: {answer.problem}")
     return "\n".join(lines) + "\n"
@@ -61,16 +64,18 @@ def as_json(answer: HttpAnswer, *, code: int) -> dict[str, Any]:
 def pilot_send_http(file: Path, *, url: str, registry: Registry, from_her_id: int,
                     to_her_id: int, timeout: float, authority: str | None = None,
                     control_url: str | None = None, control_token: str | None = None,
-                    json_output: bool = False) -> tuple[int, str]:
+                    json_output: bool = False,
+                    client_class: type[KneikClient] = KneikClient) -> tuple[int, str]:
     """Send ``file`` over the HTTP route; (exit code, text). Exit codes as ``mockkpr send``:
-    0 accepted, 1 rejected or rows rejected, 2 not received or no verdict."""
+    0 accepted, 1 rejected or rows rejected, 2 not received or no verdict. ``client_class``
+    is the client (the conformance suite's broken senders are subclasses)."""
     document = read_document(file)
-    with KneikClient(url, registry, from_her_id, to_her_id=to_her_id, authority=authority,
-                     control_url=control_url, control_token=control_token) as client:
+    with client_class(url, registry, from_her_id, to_her_id=to_her_id, authority=authority,
+                      control_url=control_url, control_token=control_token) as client:
         answer = client.submit(document, timeout=timeout)
         if answer.status == 200:
             client.verdict(answer)
-    code = exit_code(answer)
+        code = client.exit_code(answer)
     if json_output:
         return code, json.dumps(as_json(answer, code=code), indent=2) + "\n"
     return code, describe(answer, control_url=control_url)

@@ -97,7 +97,11 @@ def _send_json(record: SendRecord) -> dict[str, Any]:
     return {
         "task": {"file": task.file.name, "url": task.url, "registry": str(task.registry),
                  "from_her_id": task.from_her_id, "to_her_id": task.to_her_id,
-                 "timeout": task.timeout},
+                 "timeout": task.timeout,
+                 **({} if task.http is None else {"http": {
+                     "authority": task.http.authority, "token_url": task.http.token_url,
+                     "client_id": task.http.client_id, "jwk": str(task.http.jwk),
+                     "control": task.http.control}})},
         "document": {"role": record.document.role.value, "name": record.document.name,
                      "sha256": record.document.sha256, "bytes": record.document.size},
         "seconds": round(record.seconds, 3), "failure": record.failure, "error": record.error,

@@ -14,12 +14,15 @@ from functools import cache
 from typing import Any
 
 from mockkpr.conformance import judges as j
+from mockkpr.conformance import judges_http as jh
 from mockkpr.conformance import runs as r
+from mockkpr.conformance import runs_http as rh
 from mockkpr.conformance.model import (
     Case,
     Group,
     Judge,
     Level,
+    Route,
     Run,
     digest_of,
     requirements_bytes,
@@ -39,7 +42,8 @@ def _case(number: int, group: Group, title: str, requirements: tuple[str, ...], 
 
 C, P, S, E = Group.CONNECTION, Group.PROPERTIES, Group.SECURITY, Group.ENVELOPE
 D, F, A, L = Group.PAYLOAD, Group.FAULTS, Group.APPREC, Group.LARGE_FILES
-B = r.BASELINE
+H = Group.HTTP
+B, HB = r.BASELINE, rh.HTTP_BASELINE
 
 CATALOGUE: tuple[Case, ...] = (
     # ------------------------------------------------------------ connection and authentication
@@ -195,6 +199,50 @@ CATALOGUE: tuple[Case, ...] = (
           r.WRONG_RECIPIENT_APPREC, j.UNTRUSTED, "signed by KPR, encrypted for another party "
           "of the register (a sender that holds several parties' keys must not open it); "
           "exit 2"),
+    # ------------------------------------------------------------ the HTTP route (--route http)
+    _case(100, H, "Gets its access token with a private_key_jwt client assertion",
+          ("REQ-HTTP-TOKEN",), HB, jh.token, "what HelseID saw of the assertion behind each "
+          "submission's token (helseid.*): RS256, aud the token endpoint, iss sub aud jti iat "
+          "exp, the scope claim; the sending party's client (http.client_id)"),
+    _case(101, H, "Keeps its client assertion short-lived", ("REQ-HTTP-ASSERTION-LIFETIME",),
+          HB, jh.assertion_lifetime, f"helseid.assertion_lifetime_s (exp - iat) at most "
+          f"{jh.ASSERTION_LIFETIME} s"),
+    _case(102, H, "Posts the API's JSON header and payload", ("REQ-HTTP-BODY",), HB, jh.body,
+          "no 400 with a request code; http.path, http.content_type, fromHerId, toHerId, "
+          "messageType, messageVersion"),
+    _case(103, H, "Signs and encrypts the payload as on the service bus", ("REQ-HTTP-CMS",),
+          HB, jh.cms, "no 400 with a CMS or signer code; cms.digest, cms.cipher, "
+          "cms.recipients, cms.recipient_id, cms.embedded_chain"),
+    _case(104, H, "Gets 200 for a valid 56.0.0 message and reports it received",
+          ("REQ-HTTP-RECEIVED", "REQ-PAY-FORMAT", "REQ-PAY-ACCEPTED"), HB, jh.received,
+          "http.status 200, generation 56 recognised, accepted, payload unchanged; exit 0"),
+    _case(110, H, "Sends again after a 500 technical error", ("REQ-HTTP-RETRY",),
+          rh.LOST_ANSWER, jh.resent_after_500, "scenario http-lost-answer: a request after "
+          "the 500 (the fault later-request records it); exit 0"),
+    _case(111, H, "Waits as Retry-After says after a 503, then sends again",
+          ("REQ-HTTP-RETRY-AFTER",), rh.UNAVAILABLE, jh.waits_retry_after(503, "unavailable"),
+          f"scenario http-unavailable: the message arrives at least {rh.RETRY_AFTER} s after "
+          "the 503 (the endpoint's times); exit 0"),
+    _case(112, H, "Waits as Retry-After says after a 429, then sends again",
+          ("REQ-HTTP-RETRY-AFTER",), rh.TOO_MANY, jh.waits_retry_after(429, "too-many"),
+          f"scenario http-too-many-requests: the message arrives at least {rh.RETRY_AFTER} s "
+          "after the 429; exit 0"),
+    _case(113, H, "Keeps its messageId when it sends again, so the message is recorded once",
+          ("REQ-HTTP-SAME-ID",), rh.LOST_ANSWER, jh.same_id, "in each run that makes the "
+          "sender send again: every request (journaled, or answered by a fault) under one "
+          "messageId, the message journaled once",
+          also=(rh.UNAVAILABLE, rh.TOO_MANY, rh.EXPIRED_TOKEN)),
+    _case(114, H, "Gets a new token when its token expired, then sends again",
+          ("REQ-HTTP-TOKEN-RENEW",), rh.EXPIRED_TOKEN, jh.renews_token,
+          "scenario http-expired-token: after the 401 the message arrives with a token "
+          "issued after it (helseid.token_issued_at); exit 0"),
+    _case(115, H, "Reports a failure when the token endpoint is down", ("REQ-HTTP-TOKEN-DOWN",),
+          rh.TOKEN_DOWN, jh.token_down, "scenario http-token-endpoint-down: token requests "
+          f"answered 503, nothing journaled; exit 2 within its {rh.SHORT_TIMEOUT:g} s "
+          "timeout"),
+    _case(116, H, "Reports a 400 with its validationCode and does not send again",
+          ("REQ-HTTP-REFUSED",), rh.BAD_REQUEST, jh.refused, "scenario http-bad-request: one "
+          f"request answered 400; exit 2; output names validationCode {rh.REFUSED_CODE}"),
 )
 
 
@@ -204,13 +252,16 @@ def by_id() -> dict[str, Case]:
     return {case.id: case for case in CATALOGUE}
 
 
-def select(patterns: Iterable[str] | None) -> list[Case]:
-    """The cases named by ids, shell patterns (``KPR-CONF-0[1-2]*``) or group names
-    (``security``), in catalogue order; all of them for None. :class:`ConfigError` for a
-    pattern that names nothing."""
+def select(patterns: Iterable[str] | None, route: Route | str = Route.AMQP) -> list[Case]:
+    """The cases of ``route`` named by ids, shell patterns (``KPR-CONF-0[1-2]*``) or group
+    names (``security``), in catalogue order; all of the route's for None.
+    :class:`ConfigError` for a pattern that names none of the route's cases (a certification
+    judges one route: ``mockkpr certify --route``)."""
+    route = Route(route)
+    ours = [c for c in CATALOGUE if c.route is route]
     wanted = [p.strip() for p in patterns or () if p.strip()]
     if not wanted:
-        return list(CATALOGUE)
+        return ours
     groups = {g.value for g in Group}
     chosen: set[str] = set()
     for pattern in wanted:
@@ -219,8 +270,13 @@ def select(patterns: Iterable[str] | None) -> list[Case]:
         if not found:
             raise ConfigError(f"--cases {pattern}: no such case id, pattern or group "
                               f"(groups: {', '.join(sorted(groups))}; ids KPR-CONF-001...)")
-        chosen |= found
-    return [c for c in CATALOGUE if c.id in chosen]
+        mine = {i for i in found if by_id()[i].route is route}
+        if not mine:
+            other = by_id()[sorted(found)[0]].route
+            raise ConfigError(f"--cases {pattern}: its cases judge the {other.value} route, "
+                              f"not {route.value} (give --route {other.value})")
+        chosen |= mine
+    return [c for c in ours if c.id in chosen]
 
 
 def catalogue_json(cases: Sequence[Case] = CATALOGUE) -> dict[str, Any]:

@@ -47,6 +47,8 @@ CONDITIONS = ("transport:invalid-field-value", "transport:invalid-certificate",
               "transport:missing-certificate", "transport:unverified-certificate",
               "transport:not-well-formed-xml", "transport:unsupported-message",
               "abuse:spoofing-attack", "amqp:unauthorized-access")
+#: The journal's queue of submissions over the HTTP API (mockkpr.kneik.app.QUEUE).
+HTTP_QUEUE = "http"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True,
                           load_dtd=False)
 
@@ -54,7 +56,13 @@ Seen = Callable[[list[JournalEntry], dict[str, list[dict[str, Any]]]], bool]
 
 
 def _any(entries: list[JournalEntry], details: dict[str, list[dict[str, Any]]]) -> bool:
-    return bool(entries)
+    """Any message that came over the service bus (the AMQP route's requirements)."""
+    return any(e.queue != HTTP_QUEUE for e in entries)
+
+
+def _http(entries: list[JournalEntry], details: dict[str, list[dict[str, Any]]]) -> bool:
+    """Any submission over KPR's HTTP API."""
+    return any(e.queue == HTTP_QUEUE for e in entries)
 
 
 def _detail(prefix: str) -> Seen:
@@ -74,8 +82,11 @@ TRAFFIC: dict[str, Seen] = {
     "REQ-CONN-SOURCE": lambda e, d: any(a.disposition for x in e for a in x.answers),
     "REQ-CONN-REUSE": lambda e, d: len(e) > 1 or _detail("group.")(e, d),
     "REQ-MSG-SEPARATE": lambda e, d: {"KPR_IDE", "KPR_IPL"} <= {x.subject for x in e},
-    **{r: _detail("cms.") for r in ("REQ-SEC-SIGN", "REQ-SEC-SIGN-DETAILS", "REQ-SEC-ENCRYPT",
-                                    "REQ-SEC-RECIPIENT", "REQ-SEC-SIGNER")},
+    **{r: (lambda e, d: _any(e, d) and _detail("cms.")(e, d)) for r in (
+        "REQ-SEC-SIGN", "REQ-SEC-SIGN-DETAILS", "REQ-SEC-ENCRYPT", "REQ-SEC-RECIPIENT",
+        "REQ-SEC-SIGNER")},
+    **{r: _http for r in ("REQ-HTTP-TOKEN", "REQ-HTTP-ASSERTION-LIFETIME", "REQ-HTTP-BODY",
+                          "REQ-HTTP-CMS", "REQ-HTTP-RECEIVED")},
     **{r: (lambda e, d: any(x.msghead for x in e)) for r in (
         "REQ-ENV-MSGHEAD", "REQ-ENV-TYPE", "REQ-ENV-SENDER", "REQ-ENV-RECEIVER", "REQ-ENV-ACK",
         "REQ-ENV-PAYLOAD")},
@@ -210,5 +221,7 @@ def of_certification(certification: Certification) -> Coverage:
               if result.status in (Status.PASS, Status.FAIL, Status.WARN)
               for r in result.case.requirements}
     runs = [e.run.name for e in certification.executions.values() if e.observations]
-    every = list(dict.fromkeys(run.name for case in CATALOGUE for run in case.runs))
+    routes = {result.case.route for result in certification.results}
+    every = list(dict.fromkeys(run.name for case in CATALOGUE if case.route in routes
+                               for run in case.runs))
     return of_entries(entries, details, judged=judged, scenarios=runs, every_scenario=every)

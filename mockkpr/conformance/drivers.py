@@ -34,6 +34,8 @@ class Driver(Protocol):
     """What the harness needs of an endpoint under test."""
 
     amqp_url: str  # amqps://HOST:PORT/EXCHANGE, no credentials
+    http_url: str | None  # https://HOST:PORT of the HTTP API; None when not served
+    control_url: str  # http://HOST:PORT of the control API
     exchange: str
     registry_path: Path
     registry: Registry
@@ -76,9 +78,12 @@ class InProcessDriver:
         self.endpoint = endpoint
         self.exchange = exchange
         self.amqp_url = f"{endpoint.urls.amqps}/{exchange}"
+        self.http_url = endpoint.urls.http
+        self.control_url = endpoint.urls.control
         self.registry = endpoint.registry
         self.registry_path = registry_path(endpoint.settings)
-        self.description = f"in-process endpoint {endpoint.urls.amqps}"
+        self.description = f"in-process endpoint {endpoint.urls.amqps}" + (
+            f", HTTP API {self.http_url}" if self.http_url else "")
         self._control = ControlApi(endpoint.urls.control, endpoint.control_token)
 
     def reset(self) -> None:
@@ -157,19 +162,23 @@ class ControlDriver:
 
     ``registry_file`` is the address registry with the sending party's keys (from
     ``mockkpr pki init``, or copied out of the container with
-    :meth:`~mockkpr.testing.container.MockKprContainer.copy_pki`).
+    :meth:`~mockkpr.testing.container.MockKprContainer.copy_pki`). ``http_url`` is its HTTP
+    API, ``https://HOST:PORT`` (for the HTTP route's cases).
     """
 
     def __init__(self, amqp_url: str, control_url: str, registry_file: Path,
-                 control_token: str | None = None) -> None:
-        self.amqp_url = amqp_url.rstrip("/")
+                 http_url: str | None = None, control_token: str | None = None) -> None:
+        self.http_url = http_url.rstrip("/") if http_url else None
+        self.control_url = control_url.rstrip("/")
+        self.amqp_url = amqp_url.rstrip("/")  # "": not given (an HTTP route's run)
         self.exchange = self.amqp_url.rsplit("/", 1)[-1] if self.amqp_url.count("/") > 2 \
             else EXCHANGE
-        if self.amqp_url.count("/") <= 2:
+        if self.amqp_url and self.amqp_url.count("/") <= 2:
             self.amqp_url += f"/{EXCHANGE}"
         self.registry_path = registry_file
         self.registry = load_registry(registry_file)
-        self.description = f"endpoint {self.amqp_url} (control API {control_url})"
+        self.description = f"endpoint {self.amqp_url or self.http_url} (control API " \
+                           f"{control_url})"
         self.api = ControlApi(control_url, control_token)
         self.api.get("/readyz")
 

@@ -9,7 +9,7 @@ tells a flawed sender from a good one (issue: "Proof that the suite discriminate
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from lxml import etree
 from proton import Message
@@ -20,6 +20,8 @@ from mockkpr.cms.unprotect import read_unverified
 from mockkpr.conformance import flaws_more as more
 from mockkpr.envelope import AppRecInfo, Status, parse_apprec
 from mockkpr.errors import InputError
+
+C = TypeVar("C", covariant=True)
 
 #: sends-rejected-data adds this element to the header: the validator's XSD-HEADER finding.
 HEADER_DEFECT = "XSD-HEADER"
@@ -151,18 +153,19 @@ def with_header_defect(document: bytes) -> bytes:
 
 
 @dataclass(frozen=True)
-class Flaw:
-    """One broken sender: its client class and what is wrong with it."""
+class Flaw(Generic[C]):
+    """One broken sender: its client class (an AMQP or an HTTP client) and what is wrong with
+    it."""
 
     name: str
-    client: type[KprClient]
+    client: type[C]
 
     @property
     def description(self) -> str:
         return " ".join((self.client.__doc__ or "").split())
 
 
-FLAWS: dict[str, Flaw] = {flaw.name: flaw for flaw in (
+FLAWS: dict[str, Flaw[KprClient]] = {flaw.name: flaw for flaw in (
     Flaw("wrong-algorithm", WrongAlgorithm),
     Flaw("sha1-digest", Sha1Digest),
     Flaw("missing-timestamp", MissingTimestamp),

@@ -24,10 +24,20 @@ from mockkpr import __version__
 from mockkpr.conformance.cases import suite_digest
 from mockkpr.conformance.drivers import Driver
 from mockkpr.conformance.judge import Context, Document, Observations, Received, SendRecord
-from mockkpr.conformance.model import Case, Check, Data, Role, Run, Send, Status, case_status
+from mockkpr.conformance.model import (
+    Case,
+    Check,
+    Data,
+    Role,
+    Route,
+    Run,
+    Send,
+    Status,
+    case_status,
+)
 from mockkpr.conformance.record import case_record
 from mockkpr.conformance.runs import scenario_of
-from mockkpr.conformance.senders import Sender, SendOutcome, SendTask
+from mockkpr.conformance.senders import HttpTarget, Sender, SendOutcome, SendTask
 from mockkpr.errors import MockKprError
 from mockkpr.faults import Scenario, verify
 from mockkpr.faults.model import LateApprec
@@ -321,10 +331,13 @@ class Harness:
         timeout = send.timeout or self.timeout
         workdir = self.workdir / "runs" / run.name / f"send-{send.document.value}"
         workdir.mkdir(parents=True, exist_ok=True)
-        task = SendTask(file=document.path.resolve(), url=self.driver.amqp_url,
+        http = self._http_target() if run.route is Route.HTTP else None
+        task = SendTask(file=document.path.resolve(),
+                        url=self.driver.amqp_url if http is None else str(self.driver.http_url),
                         registry=self.driver.registry_path.resolve(),
                         from_her_id=self.context.from_her_id,
-                        to_her_id=self.context.to_her_id, timeout=timeout, workdir=workdir)
+                        to_her_id=self.context.to_her_id, timeout=timeout, workdir=workdir,
+                        http=http)
         known = self.driver.messages()
         entries_before = (known[-1].entry.id or 0) if known else 0
         firings_before = len(self.driver.firings())
@@ -364,6 +377,22 @@ class Harness:
         outcome: SendOutcome = box["outcome"]
         note(f"sender: exit {outcome.exit_code} after {outcome.seconds:.2f} s")
         return replace(base, outcome=outcome)
+
+    def _http_target(self) -> HttpTarget:
+        """Where an HTTP sender submits and gets its token, and as which client."""
+        base = self.driver.http_url
+        if base is None:
+            raise MockKprError("the endpoint serves no HTTP API (MOCKKPR_HTTP_PORT); `mockkpr "
+                               "certify --route http` starts one, or give --http-url")
+        registry = self.driver.registry
+        party = registry.party(self.context.from_her_id)
+        client = registry.client(party.client_id) if party.client_id else None
+        if client is None or client.private_jwk_path is None:
+            raise MockKprError(f"{self.driver.registry_path}: party {party.her_id} has no "
+                               "HelseID client with a private JWK file (helseid.private_jwk)")
+        return HttpTarget(f"{base}/helseid", f"{base}/helseid/connect/token",
+                          client.client_id, client.private_jwk_path.resolve(),
+                          self.driver.control_url)
 
     def _move_clock(self, run: Run, scenario: Scenario | None, note: Progress) -> bool:
         """Once the late-apprec fault fired and its message is answered, move the clock."""

@@ -21,7 +21,7 @@ from typing import Any
 
 from lxml import etree
 
-from mockkpr.conformance.model import Check, Role, Run, Send
+from mockkpr.conformance.model import Check, Role, Route, Run, Send
 from mockkpr.conformance.senders import SendOutcome, SendTask
 from mockkpr.conformance.stages import Stage, Stop, reached, stop_of
 from mockkpr.faults import Firing, Match, Scenario
@@ -37,6 +37,21 @@ EXIT_MEANINGS = {
     EXIT_ACCEPTED: "0 (the AppRec says OK: status 1)",
     EXIT_REJECTED: "1 (the AppRec says rejected, status 2, or accepted with errors, status 3)",
     EXIT_FAILED: "2 (failed: transport error, no or untrustworthy receipt, unusable input)",
+}
+#: The same on the HTTP route, where 200 means received (docs/conformance.md).
+EXIT_MEANINGS_HTTP = {
+    EXIT_ACCEPTED: "0 (received: HTTP 200, and accepted when the sender reads the verdict)",
+    EXIT_REJECTED: "1 (received, but the register's verdict is rejected or rows rejected)",
+    EXIT_FAILED: "2 (failed: not received - 400, 401, 403, 500 after retrying, no token, no "
+                 "answer in time - or unusable input)",
+}
+#: The requirement a run fails when nothing the sender sent was journaled, per route.
+NOTHING_ARRIVED = {Route.AMQP: "REQ-CONN-TARGET", Route.HTTP: "REQ-HTTP-TOKEN"}
+_NOTHING_HINT = {
+    Route.AMQP: "nothing reached KPR's queue",
+    Route.HTTP: "no submission was journaled: none came to {base}/messages with a valid "
+                "access token, the submit scope and application/json (401, 403, 404, 413 and "
+                "415 are not journaled)",
 }
 #: How much of the sender's standard error a report shows when a send failed early.
 STDERR_TAIL = 600
@@ -272,9 +287,11 @@ def nothing_arrived(obs: Observations, name: str, expected: str,
     """A check that could not be made because no message (of ``subject``) arrived."""
     sends = [s for s in obs.sends if subject is None or s.document.subject == subject]
     said = "; ".join(f"{s.document.name}: the sender {s.exit_summary()}" for s in sends)
+    route = obs.run.route
     return Check(name, None, expected, f"not observed - no {subject or 'message'} arrived"
                  + (f" ({said})" if said else ""),
-                 hint="root cause REQ-CONN-TARGET: nothing reached KPR's queue", blocked=True)
+                 hint=f"root cause {NOTHING_ARRIVED[route]}: {_NOTHING_HINT[route]}",
+                 blocked=True)
 
 
 def each(obs: Observations, name: str, expected: str, ok: Callable[[Received], bool],
@@ -378,12 +395,18 @@ def _receipt_note(obs: Observations, record: SendRecord) -> str:
     return ""
 
 
+def _meanings(obs: Observations | None) -> dict[int, str]:
+    return EXIT_MEANINGS_HTTP if obs is not None and obs.run.route is Route.HTTP \
+        else EXIT_MEANINGS
+
+
 def _outcome_text(record: SendRecord, obs: Observations | None = None) -> str:
     if record.outcome is None:
         return record.failure or record.error or "no outcome"
     code = record.outcome.exit_code
-    meaning = EXIT_MEANINGS.get(code, f"{code} (not an exit code of the contract)")
-    note = _receipt_note(obs, record) if obs is not None and code == EXIT_ACCEPTED else ""
+    meaning = _meanings(obs).get(code, f"{code} (not an exit code of the contract)")
+    note = _receipt_note(obs, record) if obs is not None and code == EXIT_ACCEPTED \
+        and obs.run.route is Route.AMQP else ""
     return f"exit {meaning} after {record.outcome.seconds:.1f} s{note}"
 
 
@@ -393,8 +416,9 @@ def exit_code(obs: Observations, role: Role, expected: int, why: str) -> Check:
     For a sender that exits 0 the text says what the endpoint saw of the AppRec it claims (none
     sent, or never taken off its queue: then KPR-CONF-004 fails, not this check)."""
     record = obs.send_of(role)
-    name = f"the sender reports {EXIT_MEANINGS[expected].split(' ', 1)[1].strip('()')}"
-    wanted = f"exit {EXIT_MEANINGS[expected]}: {why}"
+    meanings = _meanings(obs)
+    name = f"the sender reports {meanings[expected].split(' ', 1)[1].strip('()')}"
+    wanted = f"exit {meanings[expected]}: {why}"
     if record is None:
         return Check(name, None, wanted, f"the run has no send of the {role.value} document")
     if record.outcome is None:

@@ -463,7 +463,7 @@ def generation(value: str) -> Any:
 
 
 # ------------------------------------------------------------------ faults and receipts
-def _blocked_run(obs: Observations, role: Role, *, accepted: bool) -> Check | None:
+def blocked_run(obs: Observations, role: Role, *, accepted: bool) -> Check | None:
     """Why the run's fault could not test the sender: what it sent for ``role`` was stopped
     by the endpoint before the fault's stage (``accepted``: the fault needs the message to be
     accepted in the end; else it needs an AppRec to be due). None when it could."""
@@ -495,7 +495,7 @@ def outcome(expected: int, why: str, *, words: tuple[str, ...] = (), what: str =
     output names ``words``). Not judged when the endpoint stopped the message before the
     scenario's fault could act (``accepted``: the fault needs an accepted message)."""
     def judge(obs: Observations) -> list[Check]:
-        stopped = _blocked_run(obs, Role.IPLOS, accepted=accepted)
+        stopped = blocked_run(obs, Role.IPLOS, accepted=accepted)
         if stopped is not None:
             return [stopped]
         checks = [*expectations(obs), exit_code(obs, Role.IPLOS, expected, why)]
@@ -548,7 +548,7 @@ def same_id(obs: Observations) -> list[Check]:
 def receipts_ok(obs: Observations) -> list[Check]:
     checks = []
     for role, what in ((Role.IDENTITY, "the identity file's"), (Role.IPLOS, "the IPLOS file's")):
-        stopped = _blocked_run(obs, role, accepted=True)
+        stopped = blocked_run(obs, role, accepted=True)
         record = obs.send_of(role)
         if record is not None and not [m for m in obs.arrived(record)]:
             stopped = nothing_arrived(obs, f"{what} AppRec recognised", "exit 0",

@@ -46,6 +46,7 @@ class Group(StrEnum):
     FAULTS = "faults"
     APPREC = "apprec"
     LARGE_FILES = "large-files"
+    HTTP = "http"
 
     @property
     def heading(self) -> str:
@@ -62,7 +63,15 @@ _GROUP_TITLES = {
     Group.FAULTS: "Behaviour under faults",
     Group.APPREC: "AppRec handling",
     Group.LARGE_FILES: "Large files",
+    Group.HTTP: "HTTP route (kneik) and HelseID",
 }
+
+
+class Route(StrEnum):
+    """How the sender delivers: over the service bus (AMQP) or KPR's HTTP API (kneik)."""
+
+    AMQP = "amqp"
+    HTTP = "http"
 
 
 class Status(StrEnum):
@@ -175,7 +184,7 @@ class Run:
     ``advance_clock_after`` names a ``late-apprec`` fault: once it has fired, the harness moves
     the endpoint's clock by its delay, so a receipt due in days arrives in a moment.
     ``quiet`` is how long (seconds) the harness keeps watching for more messages after the
-    sender has finished (a message sent again).
+    sender has finished (a message sent again). ``route`` is how the sender delivers.
     """
 
     name: str
@@ -184,6 +193,7 @@ class Run:
     sends: tuple[Send, ...]
     advance_clock_after: str | None = None
     quiet: float = 0.2
+    route: Route = Route.AMQP
 
     def describe(self) -> dict[str, Any]:
         """JSON-ready form (it enters the suite digest)."""
@@ -194,7 +204,8 @@ class Run:
                 "scenario": self.prepare.scenario,
                 "sends": [{"document": s.document.value, "timeout": s.timeout}
                           for s in self.sends],
-                "advance_clock_after": self.advance_clock_after, "quiet": self.quiet}
+                "advance_clock_after": self.advance_clock_after, "quiet": self.quiet,
+                "route": self.route.value}
 
 
 # ------------------------------------------------------------------ checks and cases
@@ -257,6 +268,11 @@ class Case:
         return self.run.prepare
 
     @property
+    def route(self) -> Route:
+        """How the sender under this case delivers (its runs' route)."""
+        return self.run.route
+
+    @property
     def runs(self) -> tuple[Run, ...]:
         """Every run the case executes: ``run`` first, then ``also``."""
         return (self.run, *self.also)
@@ -266,7 +282,8 @@ class Case:
         return {"id": self.id, "title": self.title, "group": self.group.value,
                 "level": self.level.value, "requirements": list(self.requirements),
                 "judged": self.judged, "run": self.run.name,
-                "also_runs": [r.name for r in self.also], "across_runs": self.across}
+                "also_runs": [r.name for r in self.also], "across_runs": self.across,
+                "route": self.route.value}
 
 
 def strictest(requirement_ids: tuple[str, ...]) -> Level:

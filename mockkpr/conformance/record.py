@@ -19,14 +19,18 @@ def case_record(result: CaseResult) -> dict[str, Any]:
     """The case's result with the messages its run observed (as they were judged)."""
     case = result.case
     observations = result.execution.observations
-    messages = [m.entry for m in observations.messages] if observations else []
+    messages = list(observations.messages) if observations else []
     return {
         "id": case.id, "title": case.title, "group": case.group.value,
         "level": case.level.value, "requirements": list(case.requirements),
         "status": result.status.value, "run": case.run.name, "error": result.error,
         "checks": [check.as_json() for check in result.checks],
-        "messages": [{"journal_id": e.id, "message_id": e.message_id, "subject": e.subject,
-                      "outcome": e.outcome.value, "apprec_status": e.apprec_status,
-                      "error_condition": e.error_condition}
-                     for e in messages if e.id is not None],
+        "messages": [{"journal_id": m.entry.id, "message_id": m.entry.message_id,
+                      "subject": m.entry.subject, "outcome": m.entry.outcome.value,
+                      "apprec_status": m.entry.apprec_status,
+                      "error_condition": m.entry.error_condition,
+                      # an HTTP submission: the refId and the status the API answered
+                      "ref_id": m.details.get("http.ref_id"),
+                      "http_status": m.details.get("http.status")}
+                     for m in messages if m.entry.id is not None],
     }

@@ -9,9 +9,9 @@ from __future__ import annotations
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from mockkpr.conformance.harness import Certification
+from mockkpr.conformance.judge import NOTHING_ARRIVED as NOTHING_ARRIVED_ON
 from mockkpr.conformance.model import Group, requirements
 from mockkpr.conformance.report_json import summary
-from mockkpr.conformance.rootcause import NOTHING_ARRIVED
 
 TEMPLATE = "report.html.j2"
 
@@ -34,7 +34,7 @@ def render(certification: Certification, *, signer: dict[str, str] | None = None
     verdict = verdicts.get(exit_code,
                            ("error", "NOT JUDGED: the harness could not judge every case"))
     early = [one for one in s["sends"] if one["messages"] == 0
-             and one["first_failing_requirement"] == NOTHING_ARRIVED]
+             and one["first_failing_requirement"] in NOTHING_ARRIVED_ON.values()]
     return _environment().get_template(TEMPLATE).render(
         s=s, groups=[g for g in groups if g["cases"]], verdict_class=verdict[0],
         verdict_text=verdict[1], signer=signer, early=early,

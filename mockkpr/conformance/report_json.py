@@ -72,7 +72,7 @@ def case_json(result: CaseResult) -> dict[str, Any]:
     return {
         "id": case.id, "title": case.title, "group": case.group.value,
         "level": case.level.value, "requirements": list(case.requirements),
-        "status": result.status.value, "run": case.run.name,
+        "status": result.status.value, "run": case.run.name, "route": case.route.value,
         "also_runs": [e.run.name for e in result.also],
         "seconds": round(execution.seconds, 3), "error": result.error,
         "checks": [check.as_json() for check in result.checks],

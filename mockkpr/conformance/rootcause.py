@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from mockkpr.conformance.model import Status, requirements
+from mockkpr.conformance.judge import NOTHING_ARRIVED as NOTHING_ARRIVED_ON
+from mockkpr.conformance.model import Route, Status, requirements
 from mockkpr.conformance.stages import stop_of
 from mockkpr.journal.models import Outcome
 
@@ -24,8 +25,9 @@ if TYPE_CHECKING:
     from mockkpr.conformance.harness import Certification, Execution
     from mockkpr.conformance.judge import SendRecord
 
-#: The requirement a send fails when nothing it sent reached KPR's queue.
-NOTHING_ARRIVED = "REQ-CONN-TARGET"
+#: The requirement a send fails when nothing it sent reached KPR's queue (per route: on the
+#: HTTP route, when no submission was journaled).
+NOTHING_ARRIVED = NOTHING_ARRIVED_ON[Route.AMQP]
 
 
 @dataclass(frozen=True)
@@ -86,10 +88,16 @@ def story(execution: Execution, record: SendRecord) -> SendStory:
              {m.entry.message_id for m in arrived}]
     answers += [f"{str(f.message_id)[:8]}: taken by the scenario's fault {f.fault} ({f.kind})"
                 for f in taken]
-    requirement = first.requirement if first else (None if arrived or taken
-                                                   else NOTHING_ARRIVED)
-    if not arrived and not taken:
-        answers.append("nothing arrived on KPR's queue")
+    tokens = [f for f in obs.firings_of(record) if f.stage == "token"]
+    if tokens:  # the HTTP route's token endpoint answered instead of HelseID
+        answers.append(f"{len(tokens)} token request(s) answered by the scenario's fault "
+                       f"{tokens[0].fault} ({tokens[0].kind})")
+    nothing = NOTHING_ARRIVED_ON[execution.run.route]
+    requirement = first.requirement if first else (None if arrived or taken or tokens
+                                                   else nothing)
+    if not arrived and not taken and not tokens:
+        answers.append("nothing arrived on KPR's queue" if execution.run.route is Route.AMQP
+                       else "no submission was journaled")
     return SendStory(execution.run.name, record.document.name, tuple(answers),
                      record.exit_summary(), requirement, len(arrived))
 
@@ -137,4 +145,4 @@ def early_failures(certification: Certification) -> list[SendStory]:
     """Sends whose message never arrived: the sender's exit code and stderr are the only
     account of what went wrong (shown first)."""
     return [s for s in stories(certification.executions.values()) if s.arrived == 0
-            and s.requirement == NOTHING_ARRIVED]
+            and s.requirement in NOTHING_ARRIVED_ON.values()]

@@ -61,8 +61,12 @@ class Stop:
     answer: str  # the endpoint's own answer, e.g. "transport error transport:...: ..."
 
 
-def answer_text(entry: JournalEntry) -> str:
+def answer_text(entry: JournalEntry, details: dict[str, object] | None = None) -> str:
     """The endpoint's answer to an entry, in a few words."""
+    code = (details if details is not None else entry.details).get("http.validation_code")
+    if entry.error_condition and isinstance(code, int):
+        data = f" [{'; '.join(entry.error_data)}]" if entry.error_data else ""
+        return f"HTTP 400 validationCode {code}: {entry.error_description or ''}{data}"
     if entry.error_condition:
         data = f" [{'; '.join(entry.error_data)}]" if entry.error_data else ""
         kind = "refused the delivery" if entry.outcome is Outcome.REFUSED else "transport error"
@@ -74,9 +78,31 @@ def answer_text(entry: JournalEntry) -> str:
     return entry.outcome.value
 
 
+#: The HTTP route's validationCode ranges (docs/http-api.md) → the stage that failed and the
+#: requirement it breaks; 3001 (fromHerId not in the register) is the request's.
+_HTTP_STOPS = ((1000, 2000, Stage.HEADERS, "REQ-HTTP-BODY"),
+               (3001, 3002, Stage.HEADERS, "REQ-HTTP-BODY"),
+               (2000, 4000, Stage.CMS, "REQ-HTTP-CMS"),
+               (4000, 5000, Stage.MSGHEAD, "REQ-PAY-FORMAT"))
+
+
+def _http_stop(entry: JournalEntry, details: dict[str, object]) -> tuple[Stage, str] | None:
+    """Where an HTTP submission refused with a 400 stopped (by its validationCode)."""
+    code = details.get("http.validation_code")
+    if not entry.error_condition or not isinstance(code, int):
+        return None
+    for low, high, stage, requirement in _HTTP_STOPS:
+        if low <= code < high:
+            return stage, requirement
+    return Stage.HEADERS, "REQ-HTTP-BODY"
+
+
 def reached(entry: JournalEntry, details: dict[str, object] | None = None) -> Stage:
     """The furthest stage the endpoint completed for ``entry`` (its last check passed)."""
     found = details if details is not None else entry.details
+    http = _http_stop(entry, found)
+    if http is not None:
+        return Stage(http[0] - 1)
     if entry.outcome is Outcome.REFUSED:
         return Stage.DELIVERY
     if entry.report is not None:
@@ -107,8 +133,11 @@ def stop_of(entry: JournalEntry, details: dict[str, object] | None = None) -> St
     or is not answered yet."""
     if entry.outcome in (Outcome.PENDING, Outcome.DUPLICATE):
         return None
+    answer = answer_text(entry, details)
+    http = _http_stop(entry, details if details is not None else entry.details)
+    if http is not None:
+        return Stop(http[0], http[1], answer)
     done = reached(entry, details)
-    answer = answer_text(entry)
     if entry.outcome is Outcome.REFUSED:
         return Stop(Stage.DELIVERY, "REQ-MSG-HERIDS", answer)
     if not entry.error_condition:

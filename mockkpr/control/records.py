@@ -58,6 +58,8 @@ class JudgedMessage(BaseModel):
     outcome: Outcome
     apprec_status: _Short | None
     error_condition: _Short | None
+    ref_id: _Short | None = None  # an HTTP submission's refId
+    http_status: int | None = None  # the status the HTTP API answered
 
 
 class CaseRecord(BaseModel):

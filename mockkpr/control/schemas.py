@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, Field
 
-from mockkpr.journal.models import AnswerRecord, JournalEntry, Outcome
+from mockkpr.journal.models import REF_ID, AnswerRecord, JournalEntry, Outcome
 
 
 class AnswerOut(BaseModel):
@@ -62,13 +62,19 @@ class EntryOut(BaseModel):
     body_size: int
     answered_at: datetime | None
     answers: list[AnswerOut]
-    links: dict[str, str] = Field(description="URLs of this entry, its feedback and payload.")
+    ref_id: str | None = Field(description="The refId the HTTP API answered (null for a "
+                               "message from the service bus); it names this entry.")
+    links: dict[str, str] = Field(description="URLs of this entry (by refId for an HTTP "
+                                  "submission), its feedback and payload, and its page in "
+                                  "the web view.")
 
     @classmethod
     def fields_of(cls, entry: JournalEntry) -> dict[str, Any]:
         """The field values of ``entry`` shared by every entry shape."""
         assert entry.id is not None
-        base = f"/api/messages/{quote(entry.message_id, safe='')}"
+        ref_id = entry.details.get(REF_ID)
+        ref_id = ref_id if isinstance(ref_id, str) else None
+        base = f"/api/messages/{quote(ref_id or entry.message_id, safe='')}"
         return {
             "id": entry.id, "message_id": entry.message_id, "msg_id": entry.msg_id,
             "received_at": entry.received_at, "queue": entry.queue, "user": entry.user,
@@ -79,8 +85,9 @@ class EntryOut(BaseModel):
             "properties": entry.properties,
             "application_properties": entry.application_properties,
             "body_size": entry.body_size, "answered_at": entry.answered_at,
-            "answers": [AnswerOut.of(a) for a in entry.answers],
-            "links": {"self": base, "feedback": f"{base}/feedback", "payload": f"{base}/payload"},
+            "answers": [AnswerOut.of(a) for a in entry.answers], "ref_id": ref_id,
+            "links": {"self": base, "feedback": f"{base}/feedback", "payload": f"{base}/payload",
+                      "web": f"/messages/{entry.id}"},
         }
 
     @classmethod

@@ -383,17 +383,27 @@ class _RequestFault(_Fault):
 
 class HttpError(_RequestFault):
     """Answer a submission with an HTTP error (500 with an errorCode, 429 or 503 with
-    ``Retry-After``...) instead of processing it, or after processing it."""
+    ``Retry-After``, 400 with a validationCode...) instead of processing it, or after
+    processing it."""
 
     kind: Literal["http-error"]
-    status: Literal[429, 500, 502, 503, 504] = 500
-    error_code: int = Field(1002, description="errorCode in the body.")
-    error_message: str = Field("mockkpr fault: technical error", min_length=1)
+    status: Literal[400, 429, 500, 502, 503, 504] = 500
+    error_code: int = Field(1002, description="errorCode in the body (validationCode with "
+                            "status 400).")
+    error_message: str = Field("mockkpr fault: technical error", min_length=1,
+                               description="errorMessage (validationMessage with status 400).")
     retry_after: int | None = Field(
         None, ge=0, description="Seconds in Retry-After (default 1 with 429 and 503).")
     after_processing: bool = Field(
         False, description="Process and record the submission first, then answer the error "
-        "(the sender never hears it was received).")
+        "(the sender never hears it was received); not with status 400.")
+
+    @model_validator(mode="after")
+    def _refusal_before_processing(self) -> HttpError:
+        if self.status == 400 and self.after_processing:
+            raise ValueError("status 400 refuses the submission: it cannot come after "
+                             "processing (a received message is not refused)")
+        return self
 
 
 class SlowResponse(_RequestFault):

@@ -9,11 +9,13 @@ import sqlalchemy as sa
 
 from mockkpr.journal import tables as t
 from mockkpr.journal.models import (
+    REF_ID,
     AnswerRecord,
     JournalEntry,
     MessageFilter,
     Outcome,
     QueuedMessage,
+    whole_guid,
 )
 from mockkpr.service.messages import OutboundMessage
 
@@ -162,8 +164,11 @@ def conditions(flt: MessageFilter, *, settled_only: bool = False) -> list[sa.Col
         where.append(e.apprec_status == flt.apprec_status)
     if flt.search:
         search = flt.search.lower()
-        where.append(sa.or_(sa.func.lower(e.message_id).startswith(search, autoescape=True),
-                            sa.func.lower(e.msg_id).startswith(search, autoescape=True)))
+        found = [sa.func.lower(e.message_id).startswith(search, autoescape=True),
+                 sa.func.lower(e.msg_id).startswith(search, autoescape=True)]
+        if whole_guid(search):  # a refId is searched whole (it is not indexed)
+            found.append(e.details[REF_ID].as_string() == search)
+        where.append(sa.or_(*found))
     return where
 
 

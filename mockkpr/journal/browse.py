@@ -26,7 +26,7 @@ MAX_CONFORMANCE_RUNS = 100
 #: Outcomes whose entry carries an accepted identity document (the join's candidates).
 _SUMMARY_COLUMNS = ("id", "message_id", "msg_id", "received_at", "sender_her_id",
                     "receiver_her_id", "subject", "outcome", "apprec_status", "error_condition",
-                    "body_size", "answered_at")
+                    "body_size", "answered_at", "queue")
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ class Summary:
     error_condition: str | None
     body_size: int
     answered_at: datetime | None
+    queue: str = ""  # KPR's queue, or "http" for a submission over the HTTP API
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -9,6 +10,17 @@ from typing import Any
 
 from mockkpr.errors import InputError
 from mockkpr.service.messages import OutboundMessage
+
+#: ``details`` key of an HTTP submission's reference id (the API's ``refId``): it names the
+#: journal entry, and a duplicate is answered with the earlier submission's one.
+REF_ID = "http.ref_id"
+_WHOLE_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def whole_guid(text: str) -> bool:
+    """Whether ``text`` (lower case) is a whole GUID, as refIds are: the list's search then
+    also looks for the entry with that refId."""
+    return _WHOLE_GUID.fullmatch(text) is not None
 
 
 class Outcome(StrEnum):
@@ -109,7 +121,7 @@ class MessageFilter:
     after_id: int | None = None
     #: AppRec status sent (``1``, ``2``, ``3``).
     apprec_status: str | None = None
-    #: The start of the AMQP message-id or the MsgHead MsgId, in any case.
+    #: The start of the AMQP message-id or the MsgHead MsgId, in any case, or a whole refId.
     search: str | None = None
 
     def matches(self, entry: JournalEntry) -> bool:
@@ -118,7 +130,8 @@ class MessageFilter:
         return (
             (self.apprec_status is None or entry.apprec_status == self.apprec_status)
             and (not search or entry.message_id.lower().startswith(search)
-                 or (entry.msg_id or "").lower().startswith(search))
+                 or (entry.msg_id or "").lower().startswith(search)
+                 or (whole_guid(search) and entry.details.get(REF_ID) == search))
             and (self.sender_her_id is None or entry.sender_her_id == self.sender_her_id)
             and (self.subject is None or entry.subject == self.subject)
             and (self.outcome is None or entry.outcome == self.outcome)

@@ -234,7 +234,8 @@ class KneikApi:
             wire={REF_ID: ref_id, "http.path": request.url.path,
                   "http.client_id": token.client_id,
                   "http.content_type": request.headers.get("content-type"),
-                  "http.body_bytes": size, "http.names": list(body.names)})
+                  "http.body_bytes": size, "http.names": list(body.names),
+                  **self.helseid.facts_of(token)})
 
     async def _process(self, inbound: InboundMessage, body: b.Body,
                        fault: m.Fault | None) -> Submitted | None:
@@ -275,6 +276,9 @@ class KneikApi:
         return _json(200, {"messageId": entry.message_id, "refId": ref_id})
 
     def _fault_answer(self, fault: m.HttpError, ref_id: str) -> Response:
+        if fault.status == 400:  # the register refuses the message: the 400 body
+            return _json(400, {"validationCode": fault.error_code,
+                               "validationMessage": fault.error_message, "refId": ref_id})
         headers = {}
         retry_after = fault.retry_after
         if retry_after is None and fault.status in (429, 503):

@@ -136,6 +136,15 @@ def _read(raw: bytes, body: Body) -> None:
     prefix = body.names[-1] + "."
     values = {name: _pick(header, name, prefix, body) for name in HEADER_FIELDS}
     missing = [name for name, value in values.items() if value is None]
+    # the strings first: a refusal for a HER-id's type still journals the messageId and type
+    for name in ("messageType", "messageVersion", "messageId"):
+        value = values[name]
+        if value is not None:
+            if not isinstance(value, str):
+                raise _Refuse(SubmissionRefused(
+                    ValidationCode.WRONG_TYPE, f"{name} is not a string",
+                    (f"{name}={json.dumps(value)[:40]}",)))
+            body.header[name] = value
     for name in ("fromHerId", "toHerId"):
         value = values[name]
         if value is not None:
@@ -143,14 +152,6 @@ def _read(raw: bytes, body: Body) -> None:
                     or not _LONG[0] <= value <= _LONG[1]:
                 raise _Refuse(SubmissionRefused(
                     ValidationCode.WRONG_TYPE, f"{name} is not an integer (long)",
-                    (f"{name}={json.dumps(value)[:40]}",)))
-            body.header[name] = value
-    for name in ("messageType", "messageVersion", "messageId"):
-        value = values[name]
-        if value is not None:
-            if not isinstance(value, str):
-                raise _Refuse(SubmissionRefused(
-                    ValidationCode.WRONG_TYPE, f"{name} is not a string",
                     (f"{name}={json.dumps(value)[:40]}",)))
             body.header[name] = value
     payload = _pick(document, "payload", "", body)

@@ -25,6 +25,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -54,6 +55,8 @@ LEEWAY_S = 60
 MAX_ASSERTION_S = 600
 #: Remembered assertion ids at most (a flood of fresh assertions is refused beyond it).
 MAX_SEEN = 100_000
+#: Access tokens whose facts are kept at most (the oldest are forgotten beyond it).
+MAX_ISSUED = 20_000
 
 
 class OAuthError(MockKprError):
@@ -120,6 +123,7 @@ class HelseId:
         self._lock = threading.Lock()
         self._seen: dict[tuple[str, str], float] = {}  # (client, assertion jti) -> until
         self._expired: dict[str, float] = {}  # access token jti -> its exp (a fault)
+        self._issued: dict[str, tuple[float, dict[str, Any]]] = {}  # jti -> (exp, facts)
 
     # ------------------------------------------------------------------ documents
     def discovery(self, issuer: str) -> dict[str, Any]:
@@ -165,8 +169,9 @@ class HelseId:
                 "client_assertion"):
             raise OAuthError("invalid_client", "a private_key_jwt client assertion "
                              f"(client_assertion_type {ASSERTION_TYPE}) is required")
-        claims = self._assertion(form["client_assertion"], form.get("client_id"),
-                                 audiences=(token_endpoint, issuer))
+        assertion = self._assertion(form["client_assertion"], form.get("client_id"),
+                                    audiences=(token_endpoint, issuer))
+        claims = assertion.claims
         client_id = str(claims["sub"])
         client = self.registry.client(client_id)
         assert client is not None  # _assertion checked it
@@ -182,13 +187,26 @@ class HelseId:
                         "exp": now + self.token_lifetime}
         header = {"alg": jwk.JWS_ALGORITHM, "kid": self.key.kid, "typ": "at+jwt"}
         token = jwt.encode(header, token_claims, self.key)
+        self._keep(token_claims, {
+            "helseid.token_id": token_claims["jti"],
+            "helseid.token_issued_at": _iso(now), "helseid.token_scope": granted,
+            "helseid.token_endpoint": token_endpoint,
+            "helseid.assertion_alg": assertion.header.get("alg"),
+            "helseid.assertion_kid": assertion.header.get("kid"),
+            "helseid.assertion_audience": claims.get("aud"),
+            "helseid.assertion_lifetime_s": _lifetime(claims),
+            "helseid.assertion_claims": sorted(claims),
+            "helseid.assertion_scope": scopes_of(claims.get("scope")) if "scope" in claims
+            else None,
+            "helseid.scope_parameter": form.get("scope"),
+        })
         log.info("helseid.token_issued", client_id=client_id, scope=granted)
         return {"access_token": token, "token_type": "Bearer",
                 "expires_in": self.token_lifetime, "scope": " ".join(granted)}
 
     def _assertion(self, assertion: str, client_id: str | None, *,
-                   audiences: tuple[str, ...]) -> Mapping[str, Any]:
-        """The verified claims of a client assertion (RFC 7523 §3)."""
+                   audiences: tuple[str, ...]) -> jwt.Token:
+        """The verified client assertion (RFC 7523 §3): its header and claims."""
         claims = _unverified_claims(assertion)
         if claims is None:
             raise OAuthError("invalid_client", "the client assertion is not a JWT")
@@ -218,7 +236,7 @@ class HelseId:
             raise OAuthError("invalid_client", f"the client assertion must expire within "
                              f"{MAX_ASSERTION_S} s")
         self._remember(subject, str(token.claims["jti"]), float(expires))
-        return token.claims
+        return token
 
     def _remember(self, client_id: str, jti: str, until: float) -> None:
         now = self.now()
@@ -268,12 +286,44 @@ class HelseId:
         return AccessToken(client_id, frozenset(scopes_of(claims.get("scope"))), jti,
                            int(claims["exp"]), claims)
 
+    def _keep(self, claims: Mapping[str, Any], facts: dict[str, Any]) -> None:
+        """Remember what the token endpoint observed when it issued the token ``claims``."""
+        now = self.now()
+        with self._lock:
+            if len(self._issued) >= MAX_ISSUED:
+                self._issued = {k: v for k, v in self._issued.items() if v[0] >= now}
+                while len(self._issued) >= MAX_ISSUED:  # all still valid: forget the oldest
+                    del self._issued[next(iter(self._issued))]
+            self._issued[str(claims["jti"])] = (float(claims["exp"]), facts)
+
+    def facts_of(self, token: AccessToken) -> dict[str, Any]:
+        """What the token endpoint observed when it issued ``token``: its client assertion
+        (``helseid.assertion_*``: alg, kid, audience, lifetime, claim names, scope claim) and
+        the token (``helseid.token_*``), for the journal entry of a submission made with it
+        (docs/http-api.md). Empty when no longer known (more than :data:`MAX_ISSUED` tokens
+        issued since)."""
+        with self._lock:
+            found = self._issued.get(token.jti)
+        return dict(found[1]) if found is not None else {}
+
     def expire(self, token: AccessToken) -> None:
         """Treat ``token`` as expired from now on (the ``expire-token`` fault)."""
         now = self.now()
         with self._lock:
             self._expired = {k: v for k, v in self._expired.items() if v >= now}
             self._expired[token.jti] = token.expires
+
+
+def _iso(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat()
+
+
+def _lifetime(claims: Mapping[str, Any]) -> int | None:
+    """``exp - iat`` of an assertion, in seconds (None without a numeric ``iat``)."""
+    issued, expires = claims.get("iat"), claims.get("exp")
+    if isinstance(issued, int | float) and isinstance(expires, int | float):
+        return int(expires - issued)
+    return None
 
 
 def _unverified_claims(value: str) -> dict[str, Any] | None:

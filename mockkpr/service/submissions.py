@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockkpr.errors import TransportError
+from mockkpr.journal.models import REF_ID as JOURNAL_REF_ID
 from mockkpr.journal.models import JournalEntry
 
-#: ``details`` key of the submission's reference id (the HTTP API's ``refId``): it names the
-#: journal entry, and a duplicate is answered with the earlier submission's one.
-REF_ID = "http.ref_id"
+#: ``details`` key of the submission's reference id (the HTTP API's ``refId``; defined with
+#: the journal's values, which search by it).
+REF_ID = JOURNAL_REF_ID
 
 #: The problem of a payload that decrypted but is not an IPLOS 56.0.0 message.
 NOT_EVENT_MESSAGE = "The payload is not an IPLOS 56.0.0 message"

@@ -162,7 +162,8 @@ class KprEndpoint:
 
             self._driver = (InProcessDriver(self._endpoint) if self._endpoint is not None
                             else ControlDriver(self.amqp_url, self.control_url,
-                                               self.registry_path, self.control_token))
+                                               self.registry_path, self.http_url,
+                                               control_token=self.control_token))
         return self._driver
 
     # ------------------------------------------------------------------ control

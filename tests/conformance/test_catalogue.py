@@ -48,7 +48,36 @@ def test_requirements_table_rows_are_complete() -> None:
         assert set(row) == {"id", "level", "source", "text"}, row
         assert re.fullmatch(r"REQ-[A-Z]+(-[A-Z0-9]+)+", row["id"]), row["id"]
         assert row["source"].split()[0] in {"nhn-amqp-profile.md", "iplos-format.md",
-                                            "kpr-reporting.md"}, row["id"]
+                                            "kpr-reporting.md", "kpr-http-api.md",
+                                            "docs/http-api.md"}, row["id"]
+
+
+def test_http_requirements_say_what_is_public_fact_and_what_mockkprs_choice() -> None:
+    """The HTTP route's rows trace to the public facts (kpr-http-api.md) and name
+    docs/http-api.md only for mockkpr's own choices, saying so."""
+    rows = [r for r in requirements().values() if r.id.startswith("REQ-HTTP-")]
+    assert len(rows) >= 10
+    for row in rows:
+        assert "kpr-http-api.md" in row.source or "docs/http-api.md" in row.source, row.id
+        if "docs/http-api.md" in row.source:
+            assert "mockkpr's choice" in row.source or "RFC" in row.source, row.id
+    sources = (ROOT / "docs" / "http-api.md").read_text(encoding="utf-8")
+    assert "## Conformance" in sources
+
+
+def test_the_catalogue_has_an_http_route() -> None:
+    http = c.select(None, "http")
+    assert http
+    assert {case.route.value for case in http} == {"http"}
+    assert {case.route.value for case in c.select(None)} == {"amqp"}
+    assert {case.group.value for case in http} == {"http"}
+    assert all(run.route.value == "http" for case in http for run in case.runs)
+    assert [x.id for x in c.select(["http"], "http")] == [x.id for x in http]
+    with pytest.raises(ConfigError, match=r"--cases KPR-CONF-100: its cases judge the http "
+                       r"route, not amqp \(give --route http\)"):
+        c.select(["KPR-CONF-100"])
+    with pytest.raises(ConfigError, match="judge the amqp route, not http"):
+        c.select(["security"], "http")
 
 
 def test_a_case_is_as_strict_as_its_strictest_requirement() -> None:
@@ -88,7 +117,7 @@ def test_select_by_id_pattern_and_group() -> None:
     assert [x.id for x in c.select(["kpr-conf-03*"])] == [
         "KPR-CONF-030", "KPR-CONF-031", "KPR-CONF-032", "KPR-CONF-033", "KPR-CONF-034"]
     assert {x.group.value for x in c.select(["large-files"])} == {"large-files"}
-    assert len(c.select(None)) == len(c.CATALOGUE)
+    assert len(c.select(None)) + len(c.select(None, "http")) == len(c.CATALOGUE)
 
 
 def test_select_names_what_it_does_not_know() -> None:

@@ -76,6 +76,26 @@ def test_a_sender_that_sends_nothing_fails_with_the_root_cause(data_dir: Path,
             "any entry, found 0.") in result.output
 
 
+def test_an_http_sender_that_submits_nothing_fails_the_token_case(data_dir: Path,
+                                                                 tmp_path: Path) -> None:
+    """Nothing journaled on the HTTP route: the token case fails with the sender's own
+    account, the others are not judged, naming it as their root cause."""
+    result = certify(data_dir, tmp_path, "--route", "http", "--sender-cmd",
+                     "true {file} {jwk} {client_id} {authority}", "--cases",
+                     "KPR-CONF-100,KPR-CONF-103")
+    assert result.exit_code == 1, result.output
+    assert "cases (route http)" in result.output
+    assert "KPR-CONF-103 NOT-JUDGED Signs and encrypts the payload as on the service bus" \
+        in result.output
+    assert ("Nothing arrived from KPR_IPL_0301_2024_56_001.xml (run http-baseline): the sender "
+            "exit 0 after ") in result.output
+    assert ("  REQ-HTTP-TOKEN: 1 failed (KPR-CONF-100), 1 not judged; the endpoint answered: "
+            "no submission was journaled") in result.output
+    assert ("FAIL  KPR-CONF-100 Gets its access token with a private_key_jwt client assertion "
+            "- a submission was journaled: expected at least one submission that passed the "
+            "token, scope and content-type checks; actual 0 journaled") in result.output
+
+
 @pytest.mark.parametrize(("args", "message"), [
     ([], "give --sender-cmd COMMAND, or --manual (not both)"),
     (["--sender-cmd", "x {file}", "--manual"], "give --sender-cmd COMMAND, or --manual"),
@@ -87,6 +107,13 @@ def test_a_sender_that_sends_nothing_fails_with_the_root_cause(data_dir: Path,
      "--cases KPR-CONF-999: no such case id, pattern or group"),
     (["--sender-cmd", "x {file}", "--amqp-url", "amqps://h:5671/X"],
      "needs --amqp-url, --control-url and --registry together"),
+    (["--sender-cmd", "x {file} {jwk}"],
+     "{jwk} is a placeholder of the HTTP route: give --route http"),
+    (["--route", "http", "--manual"], "--manual is for the AMQP route"),
+    (["--route", "http", "--sender-cmd", "x {file}", "--cases", "KPR-CONF-015"],
+     "--cases KPR-CONF-015: its cases judge the amqp route, not http (give --route amqp)"),
+    (["--route", "http", "--sender-cmd", "x {file}", "--control-url", "http://h:1"],
+     "needs --http-url, --control-url and --registry together"),
 ])
 def test_usage_errors_exit_2(data_dir: Path, tmp_path: Path, args: list[str],
                              message: str) -> None:

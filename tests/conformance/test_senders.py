@@ -299,7 +299,8 @@ def test_command_sender_kills_the_whole_process_group(endpoint: Endpoint,
 
 @pytest.mark.parametrize(("template", "message"), [
     ("send {file} {password}", "sender command: unknown placeholder {password} in "
-     "'{password}'; known: {file}, {url}, {registry}, {from}, {to}, {ca}, {timeout}"),
+     "'{password}'; known: {file}, {url}, {registry}, {from}, {to}, {ca}, {timeout} and on "
+     "the HTTP route {authority}, {token_url}, {client_id}, {jwk}, {control}"),
     ("send 'unbalanced", "sender command \"send 'unbalanced\": No closing quotation"),
     ("   ", "sender command is empty"),
     ("send {file", "sender command: '{file': expected '}' before end of string (write {{ "

@@ -81,3 +81,23 @@ def test_accepted_and_rejected_messages() -> None:
     assert stop is not None
     assert (stop.stage, stop.requirement, stop.answer) == (
         Stage.VALIDATION, "REQ-PAY-ACCEPTED", "AppRec status 2 (rejected)")
+
+
+@pytest.mark.parametrize(("code", "condition", "cms", "stage", "requirement"), [
+    (1004, "transport:invalid-field-value", False, Stage.HEADERS, "REQ-HTTP-BODY"),
+    (1010, "transport:invalid-field-value", False, Stage.HEADERS, "REQ-HTTP-BODY"),
+    (3001, "transport:missing-certificate", False, Stage.HEADERS, "REQ-HTTP-BODY"),
+    (2005, "transport:unsupported-message", False, Stage.CMS, "REQ-HTTP-CMS"),
+    (3002, "transport:invalid-certificate", False, Stage.CMS, "REQ-HTTP-CMS"),
+    (4001, "transport:unsupported-message", True, Stage.MSGHEAD, "REQ-PAY-FORMAT"),
+])
+def test_an_http_refusal_stops_where_its_validation_code_says(
+        code: int, condition: str, cms: bool, stage: Stage, requirement: str) -> None:
+    """docs/http-api.md's code list: 10xx (and 3001) the request, 20xx/30xx the CMS and the
+    signer, 4001 the document; the answer names the code as the API gave it."""
+    details = {"http.validation_code": code, "http.status": 400, **(CMS if cms else {})}
+    found = stopped(condition, "what the API said", details=details)
+    assert found == (stage, requirement, f"HTTP 400 validationCode {code}: what the API said")
+    m = message(details=details, outcome=Outcome.TRANSPORT_ERROR, report=None, answers=[],
+                error_condition=condition, error_description="x", msghead=None)
+    assert reached(m.entry, dict(m.details)) == Stage(stage - 1)

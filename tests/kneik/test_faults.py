@@ -186,3 +186,31 @@ name: impossible
 faults:
   - {kind: token-endpoint-down, when: {message_id: x}}
 """)
+
+
+def test_a_400_fault_refuses_with_a_validation_code_and_records_nothing(
+        route: HttpRoute, http_endpoint: Endpoint, event_message: bytes) -> None:
+    scenario = """
+name: refuse
+faults:
+  - {kind: http-error, status: 400, error_code: 1234, error_message: Feil signeringssertifikat}
+"""
+    body = _body(route, event_message)
+    with http_endpoint.armed(scenario):
+        refused = route.post(body, route.token())
+        assert refused.status_code == 400
+        answer = refused.json()
+        assert answer["validationCode"] == 1234
+        assert answer["validationMessage"] == "Feil signeringssertifikat"
+        assert set(answer) == {"validationCode", "validationMessage", "refId"}
+        assert route.count() == 0
+        assert route.post(body, route.token()).status_code == 200
+
+
+def test_a_400_fault_cannot_come_after_processing() -> None:
+    with pytest.raises(ConfigError, match="status 400 refuses the submission"):
+        parse_scenario("""
+name: impossible
+faults:
+  - {kind: http-error, status: 400, after_processing: true}
+""")

@@ -8,13 +8,22 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import datetime
 
 import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.kneik.support import ASSERTION_TYPE, SCOPE, HttpRoute, assertion, token_form
+from tests.kneik.support import (
+    ASSERTION_TYPE,
+    SCOPE,
+    HttpRoute,
+    assertion,
+    protected,
+    submission,
+    token_form,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -148,3 +157,35 @@ def test_malformed_token_requests_get_their_oauth_errors(route: HttpRoute) -> No
                        verify=route.ca)
     assert twice.status_code == 400
     assert "more than once" in twice.json()["error_description"]
+
+
+def test_the_journal_records_what_helseid_saw_of_the_tokens_assertion(
+        route: HttpRoute, event_message: bytes) -> None:
+    """The assertion is built with PyJWT (the server uses joserfc); what the entry says of
+    it is compared with what was sent, not with mockkpr's own client."""
+    endpoint = route.discovery()["token_endpoint"]
+    sent = assertion(route.registry, "client-12345", endpoint, exp=int(time.time()) + 45,
+                     iat=int(time.time()) - 5)
+    answer = route.request_token(token_form(sent, scope=SCOPE))
+    assert answer.status_code == 200, answer.text
+    token = answer.json()["access_token"]
+    registry = route.registry
+    body = submission(protected(event_message, registry.party(12345), registry.party(131725)))
+    ref_id = route.post(body, token).json()["refId"]
+    details = route.entry(ref_id)["details"]
+    header = jwt.get_unverified_header(sent)
+    claims = jwt.decode(sent, options={"verify_signature": False})
+    access = jwt.decode(token, options={"verify_signature": False})
+    assert details["helseid.assertion_alg"] == header["alg"] == "RS256"
+    assert details["helseid.assertion_kid"] == header.get("kid")
+    assert details["helseid.assertion_audience"] == claims["aud"] == endpoint
+    assert details["helseid.token_endpoint"] == endpoint
+    assert details["helseid.assertion_lifetime_s"] == claims["exp"] - claims["iat"] == 50
+    assert details["helseid.assertion_claims"] == sorted(claims)
+    assert details["helseid.assertion_scope"] == [SCOPE]
+    assert details["helseid.scope_parameter"] == SCOPE
+    assert details["helseid.token_id"] == access["jti"]
+    assert details["helseid.token_scope"] == access["scope"] == [SCOPE]
+    issued = datetime.fromisoformat(details["helseid.token_issued_at"]).timestamp()
+    assert issued == access["iat"]
+    assert details["http.client_id"] == "client-12345"

@@ -21,19 +21,6 @@ from tests.kneik.support import HttpRoute, assertion, protected, submission
 pytestmark = pytest.mark.integration
 
 JS = Path(__file__).parent / "js"
-JOSE_DIR = Path("/tmp/mockkpr-node-jose")  # npm's copy of jose, shared by test runs
-
-
-@pytest.fixture(scope="session")
-def jose_dir() -> Path:
-    """A directory whose node_modules holds jose (installed with npm on first use)."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("node/npm are not installed (scripts/setup.d/10-base.sh installs them)")
-    if not (JOSE_DIR / "node_modules" / "jose").is_dir():
-        JOSE_DIR.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "jose@6"], cwd=JOSE_DIR,
-                       check=True, capture_output=True, timeout=180)
-    return JOSE_DIR
 
 
 def _curl(*args: str) -> tuple[int, str]:

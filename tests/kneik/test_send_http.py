@@ -36,7 +36,9 @@ def test_an_accepted_message_exits_0_with_its_ref_id_and_verdict(route: HttpRout
     assert "HTTP 200" in result.output
     assert "Verdict: ACCEPTED (accepted)" in result.output
     ref_id = result.output.split("refId ")[1].split()[0]
-    assert route.entry(ref_id)["outcome"] == "accepted"
+    entry = route.entry(ref_id)
+    assert entry["outcome"] == "accepted"
+    assert f"Web view: {route.control}/messages/{entry['id']}\n" in result.output
 
 
 def test_a_message_with_findings_exits_1_and_lists_them(route: HttpRoute) -> None:

@@ -98,9 +98,9 @@ def test_the_docs_example_collects_the_whole_suite(pytester: pytest.Pytester,
     assert len(code.strip().splitlines()) <= 12
     pytester.makepyfile(test_vendor=code)
     result = pytester.runpytest("-p", "mockkpr.testing.plugin", "--collect-only", "-q")
-    from mockkpr.conformance.cases import CATALOGUE
+    from mockkpr.conformance.cases import select
 
-    result.stdout.fnmatch_lines([f"*{len(CATALOGUE)} tests collected*"])
+    result.stdout.fnmatch_lines([f"*{len(select(None))} tests collected*"])
     result.stdout.fnmatch_lines(["test_vendor.py::TestOurSender::test_conformance[[]KPR-CONF-001[]]"])
 
 
@@ -335,3 +335,34 @@ def test_the_readme_plugin_example_runs_as_written(pytester: pytest.Pytester,
                                f"{os.environ['PATH']}")
     result = pytester.runpytest("-p", "mockkpr.testing.plugin")
     result.assert_outcomes(passed=1)
+
+
+HTTP_VENDOR = '''
+import pytest
+from mockkpr.conformance.senders import reference_http_sender
+from mockkpr.testing.conformance import ConformanceSuite
+
+
+class TestOurHttpSender(ConformanceSuite):
+    route = "http"
+    cases = ("KPR-CONF-100", "KPR-CONF-104")
+    timeout = 10
+
+    @pytest.fixture
+    def sender(self):
+        return reference_http_sender()
+'''
+
+
+@pytest.mark.integration
+def test_a_vendor_suite_can_judge_the_http_route(pytester: pytest.Pytester,
+                                                 isolated: None) -> None:
+    """``route = "http"``: the HTTP route's cases against the plugin's endpoint, which
+    serves the HTTP API."""
+    pytester.makepyfile(test_http_vendor=HTTP_VENDOR)
+    result = pytester.runpytest("-p", "mockkpr.testing.plugin", "-rA")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines([
+        "PASSED test_http_vendor.py::TestOurHttpSender::test_conformance[[]KPR-CONF-100[]]",
+        "PASSED test_http_vendor.py::TestOurHttpSender::test_conformance[[]KPR-CONF-104[]]",
+    ], consecutive=False)

@@ -152,6 +152,7 @@ def pages_router(web: Web) -> APIRouter:
             timeline=views.timeline(entry, answers), firings=views.firings(web, entry),
             parts=views.split_parts(entry), joined=joined, identity=identity,
             check=views.check(entry), report=views.report_summary(entry.report),
+            http=views.http_facts(entry),
             sender_name=web.party_name(entry.sender_her_id),
             receiver_name=web.party_name(entry.receiver_her_id),
             envelope=entry.envelope is not None, colour=colour,

@@ -8,12 +8,13 @@ from typing import Any
 
 from mockkpr.control.findings import consequence_totals, rule_totals, worst_first
 from mockkpr.control.web.context import Web
-from mockkpr.control.web.words import EndpointCheck, transport_check
+from mockkpr.control.web.words import HTTP_MEANINGS, EndpointCheck, transport_check
 from mockkpr.envelope import parse_apprec
 from mockkpr.envelope.apprec import AppRecInfo
 from mockkpr.envelope.problems import EnvelopeError
 from mockkpr.journal.browse import Summary, Waiting
 from mockkpr.journal.models import AnswerRecord, JournalEntry, Outcome
+from mockkpr.service.submissions import REF_ID
 
 #: Findings shown on the message page itself (all are on the findings page).
 PREVIEW_FINDINGS = 10
@@ -62,10 +63,77 @@ def answers(web: Web, entry: JournalEntry) -> list[AnswerView]:
             for n, a in enumerate(entry.answers)]
 
 
+#: What the token endpoint observed of a submission's token (docs/http-api.md), as labelled.
+_TOKEN_FACTS = (
+    ("helseid.token_id", "access token id (jti)"), ("helseid.token_issued_at", "issued at"),
+    ("helseid.token_scope", "scope granted"), ("helseid.token_endpoint", "token endpoint"),
+    ("helseid.assertion_alg", "client assertion alg"), ("helseid.assertion_kid", "kid"),
+    ("helseid.assertion_audience", "aud"),
+    ("helseid.assertion_lifetime_s", "lifetime (exp - iat, s)"),
+    ("helseid.assertion_claims", "claims"), ("helseid.assertion_scope", "scope claim"),
+    ("helseid.scope_parameter", "scope parameter"),
+)
+
+
+@dataclass(frozen=True)
+class HttpFacts:
+    """What the message page shows of a submission over KPR's HTTP API."""
+
+    ref_id: str
+    status: int | None
+    validation_code: int | None
+    request: list[tuple[str, Any]]
+    header: list[tuple[str, Any]]
+    token: list[tuple[str, Any]]
+    meaning: str
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) if value else "(none)"
+    return value
+
+
+def http_facts(entry: JournalEntry) -> HttpFacts | None:
+    """The HTTP route's facts of ``entry`` (None for a message from the service bus)."""
+    details = entry.details
+    ref_id = details.get(REF_ID)
+    if not isinstance(ref_id, str):
+        return None
+    status, code = details.get("http.status"), details.get("http.validation_code")
+    request = [("refId", ref_id), ("POST", details.get("http.path")),
+               ("answered", f"HTTP {status}" if status is not None else None),
+               ("validationCode", code), ("fault", details.get("http.fault")),
+               ("client id", details.get("http.client_id")),
+               ("Content-Type", details.get("http.content_type")),
+               ("body", details.get("http.body_bytes")),
+               ("member names as sent", _text(details.get("http.names") or []))]
+    token = [(label, _text(details[key])) for key, label in _TOKEN_FACTS if key in details]
+    header = [(name, entry.application_properties.get(name)) for name in (
+        "fromHerId", "toHerId", "messageType", "messageVersion")] + [
+        ("messageId", entry.message_id or None)]
+    meaning = HTTP_MEANINGS.get(entry.outcome, "")
+    if status not in (200, 400, None):
+        meaning += f" The sender was answered HTTP {status} instead (a scenario fault)."
+    return HttpFacts(ref_id, status if isinstance(status, int) else None,
+                     code if isinstance(code, int) else None, request, header, token, meaning)
+
+
 def timeline(entry: JournalEntry, views: list[AnswerView]) -> list[Event]:
     """Received, processed, then each answer: queued, taken by the sender, or still held,
     waiting or dead-lettered (in this order, which is the order of time: an answer is built
     while its message is processed, and recorded with it)."""
+    http = http_facts(entry)
+    if http is not None:  # the API answered in the response: nothing was queued
+        events = [Event(entry.received_at, "Received over HTTP",
+                        f"POST {entry.details.get('http.path')} from client {entry.user}")]
+        if entry.answered_at is not None:
+            good = http.status == 200
+            events.append(Event(entry.answered_at, f"Answered HTTP {http.status}",
+                                f"refId {http.ref_id}, outcome {entry.outcome.value}",
+                                "good" if good and entry.outcome is Outcome.ACCEPTED
+                                else "warn" if good else "bad"))
+        return events
     parts = entry.details.get("group.parts")
     events = [Event(entry.received_at, "Received",
                     f"on {entry.queue}" + (f", the last of {parts} parts" if parts else ""))]

@@ -81,6 +81,20 @@ _VERDICTS = {
 }
 
 
+#: What an outcome means for a submission over KPR's HTTP API (no AppRec on that route).
+HTTP_MEANINGS = {
+    Outcome.ACCEPTED: "The API answered 200 (received) and KPR registers the whole message; "
+                      "the verdict is in the journal (no AppRec on this route).",
+    Outcome.PARTIAL: "The API answered 200 (received); KPR registers the message without the "
+                     "rows or values it rejected.",
+    Outcome.REJECTED: "The API answered 200 (received), but nothing from this message is "
+                      "registered.",
+    Outcome.TRANSPORT_ERROR: "The API refused the submission with HTTP 400 and a "
+                             "validationCode: nothing is registered; the sender may send it "
+                             "again, under the same messageId, once it is fixed.",
+}
+
+
 def verdict(outcome: Outcome) -> Verdict:
     """The words for an outcome."""
     return _VERDICTS[outcome]
