@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import accumulate
 from statistics import NormalDist
+from typing import TYPE_CHECKING
 
 from mockkpr.errors import ConfigError
 from mockkpr.generator import realism as R
@@ -27,6 +28,9 @@ from mockkpr.generator.spec import GenerationSpec
 from mockkpr.iplos.formats import Generation
 from mockkpr.iplos.identifiers import Gender, synthetic_orgnr
 from mockkpr.refdata import codelists, kommuner
+
+if TYPE_CHECKING:
+    from mockkpr.generator.blocks import Population
 
 ROW_ID_FACTOR = 32
 """Row ids are ``person key x 32 + n``: unique in the file, readable, at most 10 digits."""
@@ -110,6 +114,8 @@ class World:
         self.variable_offsets = tuple((v, R.VARIABLE_OFFSET.get(v, 0.0))
                                       for v in self.variables)
         self.sensory_positions = tuple(n for n, v in enumerate(self.variables) if v in (13, 14))
+        self.annual: Population | None = None
+        """The annual persons (set by the run for annual generations)."""
 
     # ------------------------------------------------------------------ streams
     def person_rng(self, index: int) -> random.Random:
@@ -132,11 +138,14 @@ class World:
 
     # ------------------------------------------------------------------ identity
     def identity(self, index: int) -> Identity:
-        """Person ``index``'s age, gender, birth date and synthetic national id.
+        """Person ``index``'s age, gender, birth date and synthetic national id (annual
+        generations: from the person's block, :mod:`mockkpr.generator.blocks`).
 
         These are the first draws of the person's stream, so the identity file needs nothing
         else; :meth:`person_rng` left positioned after them is what the care model continues.
         """
+        if self.annual is not None:
+            return self.annual.identity(index)
         rng = self.person_rng(index)
         group = min(bisect(self._group_cum, rng.random() * self._group_cum[-1]),
                     len(R.AGE_GROUPS) - 1)
@@ -183,12 +192,16 @@ class World:
             pool = self.providers.other_units
         return pool[int(rng.random() * len(pool))]
 
+    def bydeler_of(self, kommune: str) -> tuple[str, ...]:
+        """The bydeler of ``kommune`` in the year, sorted (statistical units left out)."""
+        return tuple(sorted(kommuner.bydeler(kommune, self.year, include_statistical=False)))
+
     def home(self, rng: random.Random) -> tuple[str, str]:
         """Home kommune and bydel of a person."""
         kommune = self.kommune
         if self.other_kommuner and rng.random() < R.OTHER_HOME_KOMMUNE_SHARE:
             kommune = self.other_kommuner[int(rng.random() * len(self.other_kommuner))]
-            districts = sorted(kommuner.bydeler(kommune, self.year, include_statistical=False))
+            districts = self.bydeler_of(kommune)
             bydel = districts[int(rng.random() * len(districts))] if districts else "00"
             return kommune, bydel
         if self.spec.bydel is not None:
