@@ -54,6 +54,11 @@ from mockkpr.refdata import kommuner
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
+MODEL_VERSION = 2
+"""The generator's model version (``generator.model`` in the manifest): what a seed gives. It
+moves whenever the output for a given spec and seed changes (docs/generator.md,
+"Determinism"). 1: each person drawn with its own reseeded ``random.Random``; 2: annual
+persons drawn in blocks with NumPy (56.0.0 output as in 1)."""
 Progress = Callable[[int], None]
 
 
@@ -169,8 +174,9 @@ class GenerationRun:
         spec_json["defects"] = dict(sorted(spec.defects.items()))
         return {
             "manifest_version": MANIFEST_VERSION,
-            "generator": {"name": "mockkpr", "version": __version__,
-                          "faker": metadata.version("faker")},
+            "generator": {"name": "mockkpr", "version": __version__, "model": MODEL_VERSION,
+                          "faker": metadata.version("faker"),
+                          "numpy": metadata.version("numpy")},
             "spec": spec_json,
             "kommune": {"number": spec.kommune,
                         "name": kommuner.kommune_name(spec.kommune, spec.year),
@@ -192,7 +198,7 @@ class _Sink:
     second core this part costs the generator next to nothing. At most ``depth`` chunks
     wait; an error writing is raised again in the caller (at the next put or at close)."""
 
-    def __init__(self, streams: tuple[IO[bytes], ...], depth: int = 8) -> None:
+    def __init__(self, streams: tuple[IO[bytes], ...], depth: int = 2) -> None:
         self.streams = streams
         self.digests = [hashlib.sha256() for _ in streams]
         self.sizes = [0 for _ in streams]

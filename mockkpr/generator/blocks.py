@@ -55,7 +55,7 @@ class Population:
         self.persons = world.spec.persons
         self._seed = derive_seed(world.spec.seed, "annual-block")
         self._mix = mix_table(world)
-        self._ids = NationalIds()
+        self._ids = NationalIds(self.persons, world.year)
         self._cache: OrderedDict[int, C.Block] = OrderedDict()
 
     def block(self, number: int) -> C.Block:
@@ -68,9 +68,7 @@ class Population:
         block = C.draw_block(self.world, number * BLOCK, uniforms(bits, (BLOCK, C.SLOTS)),
                              lambda rows: uniforms(bits, (rows, ROW_SLOTS)), self._mix)
         size = min(BLOCK, self.persons - number * BLOCK)
-        birth_years = self.world.year - block.ident.age
-        block.national_id = self._ids.resolve(number * BLOCK, block.ident.drawn[:size],
-                                               birth_years[:size])
+        block.national_id = self._ids.resolve(number * BLOCK, block.ident, size)
         self._cache[number] = block
         if len(self._cache) > CACHED_BLOCKS:
             self._cache.popitem(last=False)
