@@ -35,7 +35,6 @@ from mockkpr import __version__
 from mockkpr.errors import ConfigError, InputError
 from mockkpr.generator import defects as D
 from mockkpr.generator.annual import created_date
-from mockkpr.generator.blocks import Population
 from mockkpr.generator.contacts import (
     EPJ_VENDOR,
     IPLOS_CONTACT,
@@ -43,9 +42,7 @@ from mockkpr.generator.contacts import (
     make_contacts,
 )
 from mockkpr.generator.document import GeneratedDocument
-from mockkpr.generator.identity import IdentityWriter, identity_chunks
 from mockkpr.generator.model import World
-from mockkpr.generator.render_block import annual_chunks
 from mockkpr.generator.rows import iso_date
 from mockkpr.generator.spec import GenerationSpec, check_spec
 from mockkpr.generator.stats import Stats
@@ -88,6 +85,8 @@ class GenerationRun:
             self.plan.place_notifications(self._events.total, self._events.last_key,
                                           self._events.person_notes)
         else:
+            from mockkpr.generator.blocks import Population  # NumPy: annual only
+
             self._events = None
             self.population = Population(self.world)
             self.world.annual = self.population
@@ -122,6 +121,8 @@ class GenerationRun:
                 self.documents_made.append(document)
                 yield document
             return
+        from mockkpr.generator.render_block import annual_chunks, identity_chunks
+
         world = self.world
         population = self.population
         iplos = GeneratedDocument(
@@ -140,6 +141,8 @@ class GenerationRun:
         """Write both annual documents in one pass over the persons (what :func:`write`
         does): the same bytes as streaming :meth:`documents` one after the other, with each
         block of persons drawn once."""
+        from mockkpr.generator.render_block import IdentityWriter, annual_chunks
+
         assert self._events is None
         spec, world = self.spec, self.world
         names = (self.iplos_name, self.identity_name)

@@ -26,7 +26,7 @@ from mockkpr.generator.draw_services import (
     timeline,
     uniform_day,
 )
-from mockkpr.generator.model import NORMAL_TABLE, World
+from mockkpr.generator.model import NORMAL_TABLE, ROW_ID_FACTOR, World
 from mockkpr.generator.rows import FIRST_DATE, OPEN
 
 IntArray = npt.NDArray[np.int64]
@@ -105,6 +105,8 @@ def draw_block(world: World, first: int, u: FloatArray, draws: Callable[[int], F
     line = timeline(world, u[:, LT_ONGOING], u[:, ADMISSION], u[:, DEATH], u[:, DEATH_DAY],
                     ident.birth, group, long_term)
     services = draw_services(world, line, group, chosen, refused, draws)
+    if np.bincount(services.person).max() >= ROW_ID_FACTOR:
+        raise OverflowError(f"more than {ROW_ID_FACTOR - 1} TJENESTE rows on one person")
     home_kommune, bydel = _homes(world, u)
     n = len(u)
     # The assessment period: from the first decision (or start) on record, to death or open.

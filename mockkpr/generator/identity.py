@@ -1,19 +1,15 @@
 """Writing the identity message (``KPR_IDE``) that pairs with an annual IPLOS file.
 
 It holds one ``PasientIdent`` per PERSON, joined on ``pePeID``: the synthetic national id
-(``fid``) and its id type (9032: 1 fødselsnummer, 2 D-number).
+(``fid``) and its id type (9032: 1 fødselsnummer, 2 D-number). This module writes the header
+and a row a defect changed; :mod:`mockkpr.generator.render_block` writes the rows of a block.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from xml.sax.saxutils import escape
 
-import numpy as np
-
 from mockkpr.generator.annual import created_date
-from mockkpr.generator.blocks import BLOCK, Population, identity_of
-from mockkpr.generator.draw_care import Block
 from mockkpr.generator.hooks import Hooks
 from mockkpr.generator.model import World
 from mockkpr.generator.rows import IdentityRow, date8
@@ -60,51 +56,3 @@ def render_identity(row: IdentityRow) -> str:
     if row.twice:
         text *= 2
     return text + (row.after or "")
-
-
-class IdentityWriter:
-    """Push-style writer of the identity document: :meth:`add_block` one block of persons at
-    a time (it returns the block's text as a chunk), then :meth:`finish`. Lets the annual run
-    write the IPLOS and identity files in one pass over the persons."""
-
-    def __init__(self, world: World, hooks: Hooks, document: str) -> None:
-        self.hooks = hooks
-        self.document = document
-        self.head: str | None = identity_header(world, hooks, document)
-
-    def add_block(self, block: Block, size: int) -> bytes:
-        """The PasientIdent rows of the first ``size`` persons of ``block``."""
-        assert block.national_id is not None
-        types = np.where(block.ident.d_number[:size], 2, 1).tolist()
-        texts = [f'  <PasientIdent pePeID="{key}">\n'
-                 f"    <fid>{national_id}</fid>\n"
-                 f"    <typeID>{id_type}</typeID>\n"
-                 "  </PasientIdent>\n"
-                 for key, national_id, id_type in zip(
-                     range(block.first + 1, block.first + size + 1), block.national_id,
-                     types, strict=False)]
-        for n in range(size):
-            if self.hooks.edits_person(block.first + n):
-                row = IdentityRow(identity_of(block, n))
-                self.hooks.identity(row, self.document)
-                texts[n] = render_identity(row)
-        if self.head is not None:
-            texts.insert(0, self.head)
-            self.head = None
-        return "".join(texts).encode()
-
-    def finish(self) -> bytes:
-        text = (self.head or "") + "</IdentMelding>\n"
-        self.head = None
-        return text.encode()
-
-
-def identity_chunks(world: World, population: Population, hooks: Hooks, document: str
-                    ) -> Iterator[bytes]:
-    """The whole KPR_IDE document as UTF-8 chunks."""
-    writer = IdentityWriter(world, hooks, document)
-    persons = world.spec.persons
-    for number in range((persons + BLOCK - 1) // BLOCK):
-        block = population.block(number)
-        yield writer.add_block(block, min(BLOCK, persons - block.first))
-    yield writer.finish()

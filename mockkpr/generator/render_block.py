@@ -1,4 +1,4 @@
-"""Rendering a block of annual persons as IPLOS text, from its columns (the fast path).
+"""Writing the annual documents a block of persons at a time, from its columns (fast path).
 
 Every PERSON no defect touches is written straight from the block's columns: the dates of
 a column are turned into text by one table look-up, each row kind is rendered for the whole
@@ -6,7 +6,8 @@ block at once, and the rows are put in document order (PERSON, PERSONOPPL, FUNKS
 TJENESTE, DIAGNOSE, DOGNTILBUD) by one stable sort. A person a defect changes is made into
 a :class:`~mockkpr.generator.rows.Person` and written by
 :func:`mockkpr.generator.annual.render_person`, which writes the same text for an unchanged
-person (``tests/generator/test_blocks.py`` checks it person by person).
+person (``tests/generator/test_blocks.py`` checks it person by person). The identity
+message's rows are written the same way (:class:`IdentityWriter`).
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ import numpy.typing as npt
 
 from mockkpr.generator import draw_care as C
 from mockkpr.generator.annual import header, render_person
-from mockkpr.generator.blocks import BLOCK, Population, person_of
+from mockkpr.generator.blocks import BLOCK, Population, identity_of, person_of
 from mockkpr.generator.contacts import Contact
 from mockkpr.generator.hooks import Hooks
+from mockkpr.generator.identity import identity_header, render_identity
 from mockkpr.generator.model import ROW_ID_FACTOR, World
-from mockkpr.generator.rows import FIRST_DATE, OPEN, date8
+from mockkpr.generator.rows import FIRST_DATE, OPEN, IdentityRow, date8
 from mockkpr.generator.stats import Stats, age_group
 from mockkpr.iplos.formats import Generation
 
@@ -303,3 +305,51 @@ def annual_chunks(world: World, population: Population, contacts: list[Contact],
         if progress is not None:
             progress(size)
     yield b"</IPLOS>\n"
+
+
+class IdentityWriter:
+    """Push-style writer of the identity document: :meth:`add_block` one block of persons at
+    a time (it returns the block's text as a chunk), then :meth:`finish`. Lets the annual run
+    write the IPLOS and identity files in one pass over the persons."""
+
+    def __init__(self, world: World, hooks: Hooks, document: str) -> None:
+        self.hooks = hooks
+        self.document = document
+        self.head: str | None = identity_header(world, hooks, document)
+
+    def add_block(self, block: C.Block, size: int) -> bytes:
+        """The PasientIdent rows of the first ``size`` persons of ``block``."""
+        assert block.national_id is not None
+        types = np.where(block.ident.d_number[:size], 2, 1).tolist()
+        texts = [f'  <PasientIdent pePeID="{key}">\n'
+                 f"    <fid>{national_id}</fid>\n"
+                 f"    <typeID>{id_type}</typeID>\n"
+                 "  </PasientIdent>\n"
+                 for key, national_id, id_type in zip(
+                     range(block.first + 1, block.first + size + 1), block.national_id,
+                     types, strict=True)]
+        for n in range(size):
+            if self.hooks.edits_person(block.first + n):
+                row = IdentityRow(identity_of(block, n))
+                self.hooks.identity(row, self.document)
+                texts[n] = render_identity(row)
+        if self.head is not None:
+            texts.insert(0, self.head)
+            self.head = None
+        return "".join(texts).encode()
+
+    def finish(self) -> bytes:
+        text = (self.head or "") + "</IdentMelding>\n"
+        self.head = None
+        return text.encode()
+
+
+def identity_chunks(world: World, population: Population, hooks: Hooks, document: str
+                    ) -> Iterator[bytes]:
+    """The whole KPR_IDE document as UTF-8 chunks."""
+    writer = IdentityWriter(world, hooks, document)
+    persons = world.spec.persons
+    for number in range((persons + BLOCK - 1) // BLOCK):
+        block = population.block(number)
+        yield writer.add_block(block, min(BLOCK, persons - block.first))
+    yield writer.finish()
