@@ -49,8 +49,16 @@ _HOURS_FACTOR = np.array([math.exp(v * R.HOURS_SPREAD) for v in NORMAL_TABLE])
 Python's math, so that NumPy's vectorised exp never decides a value)."""
 
 
+_IN: dict[frozenset[int], BoolArray] = {}
+
+
 def _in(types: IntArray, members: frozenset[int] | set[int] | tuple[int, ...]) -> BoolArray:
-    return np.isin(types, np.array(sorted(members)))
+    """``types`` in ``members``, by a look-up table per set of types."""
+    key = frozenset(members)
+    table = _IN.get(key)
+    if table is None:
+        table = _IN[key] = np.isin(np.arange(max(TYPES) + 1), np.array(sorted(key)))
+    return table[types]
 
 
 def _table(values: dict[int, float], default: float = 0.0) -> FloatArray:
