@@ -34,6 +34,16 @@ IntArray = npt.NDArray[np.int64]
 _HEAD, _PO, _FN, _TJ, _DI, _DG, _END = range(7)
 
 
+def _codes(values: IntArray) -> list[str]:
+    """Each code as text, "" for 0 (none)."""
+    return [str(value) if value else "" for value in values.tolist()]
+
+
+def _hours(hundredths: IntArray) -> list[str]:
+    """Hours per week as the schema's decimal with two places, "" for 0 (none)."""
+    return [f"{h // 100}.{h % 100:02d}" if h else "" for h in hundredths.tolist()]
+
+
 class BlockRenderer:
     """Renders blocks of one world (tables built once)."""
 
@@ -180,45 +190,30 @@ class BlockRenderer:
         row_id = key * ROW_ID_FACTOR + self._ranks(owner)
         series_no = s.series_no[rows]
         series = np.where(series_no > 0, row_id - series_no + 1, 0)
+        starts = [f'    <TJENESTE tjPeID="{k}" tjTjID="{rid}"'
+                  + (f' tjVeID="{ser}" tjVeNrID="{sno}">\n' if sno else ">\n")
+                  + f"      <tjTjenType>{typ}</tjTjenType>\n"
+                  for k, rid, ser, sno, typ in zip(
+                      key.tolist(), row_id.tolist(), series.tolist(), series_no.tolist(),
+                      s.type[rows].tolist(), strict=True)]
         dates = self.dates
-        hours = s.hours[rows]
-        two = s.two_staff[rows]
-        texts = []
-        for (k, rid, ser, sno, typ, applied, decided, decision, h, t2, rolling, orgnr, fra,
-             til, received, answered) in zip(
-                key.tolist(), row_id.tolist(), series.tolist(), series_no.tolist(),
-                s.type[rows].tolist(), dates(s.applied[rows]), dates(s.decided[rows]),
-                s.decision[rows].tolist(), hours.tolist(), two.tolist(),
-                s.rolling[rows].tolist(), self._orgnrs[s.orgnr[rows]].tolist(),
-                dates(s.start[rows]), dates(s.end[rows]), dates(s.appeal_received[rows]),
-                dates(s.appeal_answered[rows]), strict=True):
-            out = [f'    <TJENESTE tjPeID="{k}" tjTjID="{rid}"'
-                   + (f' tjVeID="{ser}" tjVeNrID="{sno}">\n' if sno else ">\n")
-                   + f"      <tjTjenType>{typ}</tjTjenType>\n"]
-            if applied:
-                out.append(f"      <tjSoknadDato>{applied}</tjSoknadDato>\n")
-            if decided:
-                out.append(f"      <tjVedtDato>{decided}</tjVedtDato>\n")
-            if decision:
-                out.append(f"      <tjVedtak>{decision}</tjVedtak>\n")
-            if h:
-                out.append(f"      <tjTimerUke>{h // 100}.{h % 100:02d}</tjTimerUke>\n")
-            if t2:
-                out.append(f"      <tjResTimerUke>{t2 // 100}.{t2 % 100:02d}</tjResTimerUke>\n")
-            if rolling:
-                out.append(f"      <tjRullerende>{rolling}</tjRullerende>\n")
-            if orgnr:
-                out.append(f"      <tjInstOrgnr>{orgnr}</tjInstOrgnr>\n")
-            if fra:
-                out.append(f"      <tjFraDato>{fra}</tjFraDato>\n")
-            if til:
-                out.append(f"      <tjTilDato>{til}</tjTilDato>\n")
-            if received:
-                out.append(f"      <tjKlageMottatt>{received}</tjKlageMottatt>\n")
-            if answered:
-                out.append(f"      <tjKlageBesvart>{answered}</tjKlageBesvart>\n")
-            out.append("    </TJENESTE>\n")
-            texts.append("".join(out))
+        fields = [  # in schema order; "" where a row has no such field
+            ("tjSoknadDato", dates(s.applied[rows])),
+            ("tjVedtDato", dates(s.decided[rows])),
+            ("tjVedtak", _codes(s.decision[rows])),
+            ("tjTimerUke", _hours(s.hours[rows])),
+            ("tjResTimerUke", _hours(s.two_staff[rows])),
+            ("tjRullerende", _codes(s.rolling[rows])),
+            ("tjInstOrgnr", self._orgnrs[s.orgnr[rows]].tolist()),  # -1 -> the last, ""
+            ("tjFraDato", dates(s.start[rows])),
+            ("tjTilDato", dates(s.end[rows])),
+            ("tjKlageMottatt", dates(s.appeal_received[rows])),
+            ("tjKlageBesvart", dates(s.appeal_answered[rows])),
+        ]
+        lines = [[f"      <{tag}>{text}</{tag}>\n" if text else "" for text in texts]
+                 for tag, texts in fields]
+        texts = ["".join(parts) + "    </TJENESTE>\n"
+                 for parts in zip(starts, *lines, strict=True)]
         return texts, owner
 
     def _diagnoses(self, block: C.Block, size: int) -> tuple[list[str], IntArray]:
