@@ -165,6 +165,15 @@ class GenerationRun:
             self.documents_made.append(done)
 
     # ------------------------------------------------------------------ manifest
+    def _generator_json(self) -> dict[str, Any]:
+        """What made the output: mockkpr, the model version, and the versions of the
+        libraries whose output it includes (Faker's contacts, NumPy's draws for annual)."""
+        made = {"name": "mockkpr", "version": __version__, "model": MODEL_VERSION,
+                "faker": metadata.version("faker")}
+        if self._events is None:
+            made["numpy"] = metadata.version("numpy")
+        return made
+
     def manifest(self) -> dict[str, Any]:
         """What was generated: spec, documents (size, sha256), counts, providers, contacts
         and every injected defect with its location. Complete once all documents streamed."""
@@ -177,9 +186,7 @@ class GenerationRun:
         spec_json["defects"] = dict(sorted(spec.defects.items()))
         return {
             "manifest_version": MANIFEST_VERSION,
-            "generator": {"name": "mockkpr", "version": __version__, "model": MODEL_VERSION,
-                          "faker": metadata.version("faker"),
-                          "numpy": metadata.version("numpy")},
+            "generator": self._generator_json(),
             "spec": spec_json,
             "kommune": {"number": spec.kommune,
                         "name": kommuner.kommune_name(spec.kommune, spec.year),
