@@ -9,7 +9,8 @@ script counts, with ``valgrind --tool=callgrind``, the instructions of
   (2019, ``--persons`` persons), the same baseline as ``bench_validate.py``;
 - ``mockkpr-validate``: ``mockkpr.iplos.validate`` of that file, on the incremental path big
   files take (small files are judged from the parse that finds their root);
-- ``mockkpr-generate``: generating ``--persons`` persons with ``write()``, per person.
+- ``mockkpr-generate``: generating ``--persons`` persons with ``write()``, per person
+  (``--generator-only`` counts just this one).
 
 Each is run twice, for one and for three passes (or persons and four times as many), so that
 start-up and imports cancel out. The ratio of the first two is the validator's cost relative
@@ -92,9 +93,15 @@ def _per(code: str, path: str, low: int, high: int) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=600)
+    parser.add_argument("--generator-only", action="store_true",
+                        help="count only the generator (persons: a multiple of its block of "
+                             "512 keeps whole blocks) and update that figure in the results")
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
+    if args.generator_only:
+        _generator_only(args.persons)
+        return
     from mockkpr.generator import GenerationSpec, write
     from mockkpr.iplos import Generation
 
@@ -118,6 +125,20 @@ def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))
+
+
+def _generator_only(persons: int) -> None:
+    per_person = _per(_GENERATE, "-", persons, 4 * persons)
+    result = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
+    result.setdefault("instructions", {})["mockkpr-generate_per_person"] = per_person
+    result["generator"] = {
+        "persons": persons, "date": time.strftime("%Y-%m-%d"),
+        "python": platform.python_version(), "machine": platform.machine(),
+        "command": f"python benchmarks/bench_instructions.py --generator-only --persons {persons}",
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps({"mockkpr-generate_per_person": per_person}, indent=2))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from mockkpr.cli import COMMANDS, main
 ROOT = Path(__file__).parents[1]
 #: What the server extra installs: blocked to play a light install (`pip install mockkpr`).
 SERVER_MODULES = ("sqlalchemy", "fastapi", "starlette", "uvicorn", "prometheus_client", "faker",
-                  "jinja2", "pika")
+                  "numpy", "jinja2", "pika")
 LIGHT_COMMANDS = {"send", "messages", "validate", "pki", "docs", "scenarios"}
 
 

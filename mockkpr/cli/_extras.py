@@ -18,6 +18,7 @@ from mockkpr.errors import ConfigError
 EXTRA_OF = {
     "sqlalchemy": "server", "fastapi": "server", "starlette": "server", "uvicorn": "server",
     "prometheus_client": "server", "faker": "server", "jinja2": "server", "pika": "server",
+    "numpy": "server",
     "testcontainers": "testing", "docker": "testing", "psycopg": "postgres",
 }
 

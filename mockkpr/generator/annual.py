@@ -1,16 +1,18 @@
 """Writing the annual IPLOS file (``KPR_IPL``, 2018 or 2019 format) as a stream of bytes.
 
-The document is built as text, one PERSON at a time, and handed out in chunks of about
-256 kB, so memory stays flat whatever the number of persons. Element order follows the
-schemas in :mod:`mockkpr.iplos.schemas`. Every value that is not produced by the generator
-from digits (names, phone numbers, e-mail addresses, injected defect values) goes through
-:func:`xml.sax.saxutils.escape`; numbers and dates are written from ints. A test checks each
-generated document against the schema as a whole with lxml.
+This module writes the header and, for a person a defect changed, the PERSON from its
+:class:`~mockkpr.generator.rows.Person` (the slow path);
+:mod:`mockkpr.generator.render_block` writes everything else from a block's columns and hands
+the document out one block at a time, so memory stays flat whatever the number of persons.
+Element order follows the schemas in :mod:`mockkpr.iplos.schemas`. Every value that is not
+produced by the generator from digits (names, phone numbers, e-mail addresses, injected defect
+values) goes through :func:`xml.sax.saxutils.escape`; numbers and dates are written from ints.
+A test checks each generated document against the schema as a whole with lxml.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from xml.sax.saxutils import escape
 
 from mockkpr import __version__
@@ -18,12 +20,10 @@ from mockkpr.generator.contacts import Contact
 from mockkpr.generator.hooks import Hooks
 from mockkpr.generator.model import World
 from mockkpr.generator.rows import Editable, Person, Service, date8, hours_text
-from mockkpr.generator.stats import Stats
 from mockkpr.iplos.formats import NS_2018, NS_2019, DocumentKind, Generation
 
 SYSTEM_ID = "MOCKKPR"
 """``iiSysID``: the "EPJ system" that made the file."""
-CHUNK_CHARS = 1 << 18
 
 _VERSION = {Generation.ANNUAL_2018: "3.5", Generation.ANNUAL_2019: "3.7"}
 _NAMESPACE = {Generation.ANNUAL_2018: NS_2018, Generation.ANNUAL_2019: NS_2019}
@@ -271,23 +271,3 @@ def render_person(person: Person) -> str:
     if person.after:
         text += person.after
     return text
-
-
-def annual_chunks(world: World, persons: Iterable[Person], contacts: list[Contact],
-                  hooks: Hooks, stats: Stats, document: str) -> Iterator[bytes]:
-    """The whole KPR_IPL document for ``persons`` as UTF-8 chunks."""
-    buffer = [header(world, contacts, hooks, document)]
-    size = 0
-    for person in persons:
-        hooks.person(person, document)
-        stats.add_person(person)
-        text = render_person(person)
-        buffer.append(text)
-        size += len(text)
-        if size >= CHUNK_CHARS:
-            yield "".join(buffer).encode()
-            buffer.clear()
-            size = 0
-    buffer.append("</IPLOS>\n")
-    yield "".join(buffer).encode()
-

@@ -34,8 +34,7 @@ from typing import IO, Any
 from mockkpr import __version__
 from mockkpr.errors import ConfigError, InputError
 from mockkpr.generator import defects as D
-from mockkpr.generator.annual import annual_chunks, created_date
-from mockkpr.generator.annual_model import draw_annual_person
+from mockkpr.generator.annual import created_date
 from mockkpr.generator.contacts import (
     EPJ_VENDOR,
     IPLOS_CONTACT,
@@ -43,9 +42,8 @@ from mockkpr.generator.contacts import (
     make_contacts,
 )
 from mockkpr.generator.document import GeneratedDocument
-from mockkpr.generator.identity import IdentityWriter, identity_chunks
 from mockkpr.generator.model import World
-from mockkpr.generator.rows import Person, iso_date
+from mockkpr.generator.rows import iso_date
 from mockkpr.generator.spec import GenerationSpec, check_spec
 from mockkpr.generator.stats import Stats
 from mockkpr.iplos.formats import NS_2018, NS_2019, DocumentKind, Generation
@@ -53,6 +51,11 @@ from mockkpr.refdata import kommuner
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
+MODEL_VERSION = 2
+"""The generator's model version (``generator.model`` in the manifest): what a seed gives. It
+moves whenever the output for a given spec and seed changes (docs/generator.md,
+"Determinism"). 1: each person drawn with its own reseeded ``random.Random``; 2: annual
+persons drawn in blocks with NumPy (56.0.0 output as in 1)."""
 Progress = Callable[[int], None]
 
 
@@ -82,12 +85,16 @@ class GenerationRun:
             self.plan.place_notifications(self._events.total, self._events.last_key,
                                           self._events.person_notes)
         else:
+            from mockkpr.generator.blocks import Population  # NumPy: annual only
+
             self._events = None
+            self.population = Population(self.world)
+            self.world.annual = self.population
             types = (IPLOS_CONTACT, SUBMISSION_RESPONSIBLE, EPJ_VENDOR)
             self.contacts = make_contacts(spec.seed, types)
             D.check_defects(spec.defects, generation, 1)
             namespace = NS_2018 if generation is Generation.ANNUAL_2018 else NS_2019
-            self.plan.place_persons(spec.persons, self._draw,
+            self.plan.place_persons(spec.persons, self.population.person,
                                     (self.iplos_name, self.identity_name), namespace)
             self.plan.place_documents([self.iplos_name], [self.identity_name])
 
@@ -106,18 +113,6 @@ class GenerationRun:
         return f"KPR_IDE_{self._stem}.xml"
 
     # ------------------------------------------------------------------ documents
-    def _draw(self, index: int) -> Person:
-        return draw_annual_person(self.world, index)
-
-    def _persons(self) -> Iterator[Person]:
-        world, progress, step = self.world, self.progress, 1000
-        for index in range(self.spec.persons):
-            yield draw_annual_person(world, index)
-            if progress is not None and (index + 1) % step == 0:
-                progress(step)
-        if progress is not None and self.spec.persons % step:
-            progress(self.spec.persons % step)
-
     def documents(self) -> Iterator[GeneratedDocument]:
         """The documents in order: annual -> KPR_IPL then KPR_IDE; 56.0.0 -> the messages."""
         generation = self.spec.generation
@@ -126,41 +121,38 @@ class GenerationRun:
                 self.documents_made.append(document)
                 yield document
             return
+        from mockkpr.generator.render_block import annual_chunks, identity_chunks
+
         world = self.world
+        population = self.population
         iplos = GeneratedDocument(
             self.iplos_name, DocumentKind.IPLOS, generation,
-            lambda: annual_chunks(world, self._persons(), self.contacts, self.plan,
-                                  self.stats, self.iplos_name))
+            lambda: annual_chunks(world, population, self.contacts, self.plan, self.stats,
+                                  self.iplos_name, self.progress))
         self.documents_made.append(iplos)
         yield iplos
         identity = GeneratedDocument(
             self.identity_name, DocumentKind.IDENTITY, generation,
-            lambda: identity_chunks(world, (world.identity(i) for i in range(self.spec.persons)),
-                                    self.plan, self.identity_name))
+            lambda: identity_chunks(world, population, self.plan, self.identity_name))
         self.documents_made.append(identity)
         yield identity
 
     def write_annual(self, iplos: IO[bytes], identity: IO[bytes]) -> None:
         """Write both annual documents in one pass over the persons (what :func:`write`
-        does): the same bytes as streaming :meth:`documents` one after the other, in about
-        two thirds of the time, since each person is drawn once."""
+        does): the same bytes as streaming :meth:`documents` one after the other, with each
+        block of persons drawn once."""
+        from mockkpr.generator.render_block import IdentityWriter, annual_chunks
+
         assert self._events is None
         spec, world = self.spec, self.world
         names = (self.iplos_name, self.identity_name)
         sink = _Sink((iplos, identity))
         put = sink.put
         ide = IdentityWriter(world, self.plan, names[1])
-
-        def persons() -> Iterator[Person]:
-            for person in self._persons():
-                chunk = ide.add(person.identity)
-                if chunk is not None:
-                    put(1, chunk)
-                yield person
-
         try:
-            for chunk in annual_chunks(world, persons(), self.contacts, self.plan, self.stats,
-                                       names[0]):
+            for chunk in annual_chunks(world, self.population, self.contacts, self.plan,
+                                       self.stats, names[0], self.progress,
+                                       lambda block, size: put(1, ide.add_block(block, size))):
                 put(0, chunk)
             put(1, ide.finish())
         except BaseException:
@@ -173,6 +165,15 @@ class GenerationRun:
             self.documents_made.append(done)
 
     # ------------------------------------------------------------------ manifest
+    def _generator_json(self) -> dict[str, Any]:
+        """What made the output: mockkpr, the model version, and the versions of the
+        libraries whose output it includes (Faker's contacts, NumPy's draws for annual)."""
+        made = {"name": "mockkpr", "version": __version__, "model": MODEL_VERSION,
+                "faker": metadata.version("faker")}
+        if self._events is None:
+            made["numpy"] = metadata.version("numpy")
+        return made
+
     def manifest(self) -> dict[str, Any]:
         """What was generated: spec, documents (size, sha256), counts, providers, contacts
         and every injected defect with its location. Complete once all documents streamed."""
@@ -185,8 +186,7 @@ class GenerationRun:
         spec_json["defects"] = dict(sorted(spec.defects.items()))
         return {
             "manifest_version": MANIFEST_VERSION,
-            "generator": {"name": "mockkpr", "version": __version__,
-                          "faker": metadata.version("faker")},
+            "generator": self._generator_json(),
             "spec": spec_json,
             "kommune": {"number": spec.kommune,
                         "name": kommuner.kommune_name(spec.kommune, spec.year),
@@ -208,7 +208,7 @@ class _Sink:
     second core this part costs the generator next to nothing. At most ``depth`` chunks
     wait; an error writing is raised again in the caller (at the next put or at close)."""
 
-    def __init__(self, streams: tuple[IO[bytes], ...], depth: int = 8) -> None:
+    def __init__(self, streams: tuple[IO[bytes], ...], depth: int = 2) -> None:
         self.streams = streams
         self.digests = [hashlib.sha256() for _ in streams]
         self.sizes = [0 for _ in streams]

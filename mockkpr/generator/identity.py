@@ -1,19 +1,18 @@
 """Writing the identity message (``KPR_IDE``) that pairs with an annual IPLOS file.
 
 It holds one ``PasientIdent`` per PERSON, joined on ``pePeID``: the synthetic national id
-(``fid``) and its id type (9032: 1 fødselsnummer, 2 D-number). Only the identity stream of each
-person is drawn, so this document costs a fraction of the IPLOS file.
+(``fid``) and its id type (9032: 1 fødselsnummer, 2 D-number). This module writes the header
+and a row a defect changed; :mod:`mockkpr.generator.render_block` writes the rows of a block.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from xml.sax.saxutils import escape
 
-from mockkpr.generator.annual import CHUNK_CHARS, created_date
+from mockkpr.generator.annual import created_date
 from mockkpr.generator.hooks import Hooks
 from mockkpr.generator.model import World
-from mockkpr.generator.rows import Identity, IdentityRow, date8
+from mockkpr.generator.rows import IdentityRow, date8
 from mockkpr.iplos.formats import NS_IDENTITY, DocumentKind
 
 VERSION = "1.0"
@@ -57,51 +56,3 @@ def render_identity(row: IdentityRow) -> str:
     if row.twice:
         text *= 2
     return text + (row.after or "")
-
-
-class IdentityWriter:
-    """Push-style writer of the identity document: :meth:`add` one identity at a time (it
-    returns a chunk when enough text has gathered), then :meth:`finish`. Lets the annual run
-    write the IPLOS and identity files in one pass over the persons."""
-
-    def __init__(self, world: World, hooks: Hooks, document: str) -> None:
-        self.hooks = hooks
-        self.document = document
-        self.buffer = [identity_header(world, hooks, document)]
-        self.size = 0
-
-    def add(self, identity: Identity) -> bytes | None:
-        if self.hooks.edits_person(identity.index):
-            row = IdentityRow(identity)
-            self.hooks.identity(row, self.document)
-            text = render_identity(row)
-        else:  # what render_identity writes for a row no defect touched
-            text = (f'  <PasientIdent pePeID="{identity.key}">\n'
-                    f"    <fid>{identity.national_id}</fid>\n"
-                    f"    <typeID>{identity.id_type}</typeID>\n"
-                    "  </PasientIdent>\n")
-        self.buffer.append(text)
-        self.size += len(text)
-        if self.size < CHUNK_CHARS:
-            return None
-        chunk = "".join(self.buffer).encode()
-        self.buffer.clear()
-        self.size = 0
-        return chunk
-
-    def finish(self) -> bytes:
-        self.buffer.append("</IdentMelding>\n")
-        chunk = "".join(self.buffer).encode()
-        self.buffer.clear()
-        return chunk
-
-
-def identity_chunks(world: World, identities: Iterable[Identity], hooks: Hooks,
-                    document: str) -> Iterator[bytes]:
-    """The whole KPR_IDE document as UTF-8 chunks."""
-    writer = IdentityWriter(world, hooks, document)
-    for identity in identities:
-        chunk = writer.add(identity)
-        if chunk is not None:
-            yield chunk
-    yield writer.finish()

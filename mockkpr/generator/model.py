@@ -1,23 +1,23 @@
-"""Drawing persons from the realism tables, deterministically per (seed, person index).
+"""What all persons of a generation share, and drawing one 56.0.0 person's identity.
 
-Each person is drawn from its own seeded streams: the *identity* stream (age, gender, birth
-date, synthetic national id) and the *care* stream (services, scores, diagnoses...), each
-seeded from ``(seed, stream name, person index)``. So a person does not depend on the persons
-before it, the identity file can be written without drawing care data, and output never
-depends on iteration details. :class:`World` holds what is shared: the year, the kommune, its
-bydeler and the fixed pool of providers.
+:class:`World` holds what is shared: the year, the kommune, its bydeler, the fixed pool of
+providers, the service mix and the functional variables of the year. A 56.0.0 person is drawn
+from its own ``random.Random``, seeded from (seed, person index): identity first (age, gender,
+birth date, synthetic national id), then its events (:mod:`mockkpr.generator.events`), so a
+person does not depend on the persons before it. Annual persons are drawn in blocks
+(:mod:`mockkpr.generator.blocks`); :meth:`World.identity` hands those out for them.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 import random
 from bisect import bisect
 from dataclasses import dataclass
 from datetime import date
 from itertools import accumulate
 from statistics import NormalDist
+from typing import TYPE_CHECKING
 
 from mockkpr.errors import ConfigError
 from mockkpr.generator import realism as R
@@ -28,19 +28,17 @@ from mockkpr.iplos.formats import Generation
 from mockkpr.iplos.identifiers import Gender, synthetic_orgnr
 from mockkpr.refdata import codelists, kommuner
 
+if TYPE_CHECKING:
+    from mockkpr.generator.blocks import Population
+
 ROW_ID_FACTOR = 32
 """Row ids are ``person key x 32 + n``: unique in the file, readable, at most 10 digits."""
 
 _NORMAL_STEPS = 1024
 NORMAL_TABLE = tuple(NormalDist().inv_cdf((i + 0.5) / _NORMAL_STEPS)
                      for i in range(_NORMAL_STEPS))
-
-
-def gauss(rng: random.Random, sigma: float) -> float:
-    """A normal deviate with standard deviation ``sigma`` from one uniform draw (a 1024-step
-    quantile table: plenty for synthetic data, and several times cheaper than
-    ``Random.gauss``)."""
-    return NORMAL_TABLE[int(rng.random() * _NORMAL_STEPS)] * sigma
+"""Normal deviates from one uniform draw: a 1024-step quantile table (plenty for synthetic
+data; a table look-up, so the same values on every machine)."""
 
 
 def derive_seed(seed: int, label: str) -> int:
@@ -109,7 +107,8 @@ class World:
         self.variables = tuple(int(c) for c in codelists.FUNCTIONAL_VARIABLE.codes_in(spec.year))
         self.variable_offsets = tuple((v, R.VARIABLE_OFFSET.get(v, 0.0))
                                       for v in self.variables)
-        self.sensory_positions = tuple(n for n, v in enumerate(self.variables) if v in (13, 14))
+        self.annual: Population | None = None
+        """The annual persons (set by the run for annual generations)."""
 
     # ------------------------------------------------------------------ streams
     def person_rng(self, index: int) -> random.Random:
@@ -132,11 +131,14 @@ class World:
 
     # ------------------------------------------------------------------ identity
     def identity(self, index: int) -> Identity:
-        """Person ``index``'s age, gender, birth date and synthetic national id.
+        """Person ``index``'s age, gender, birth date and synthetic national id (annual
+        generations: from the person's block, :mod:`mockkpr.generator.blocks`).
 
         These are the first draws of the person's stream, so the identity file needs nothing
         else; :meth:`person_rng` left positioned after them is what the care model continues.
         """
+        if self.annual is not None:
+            return self.annual.identity(index)
         rng = self.person_rng(index)
         group = min(bisect(self._group_cum, rng.random() * self._group_cum[-1]),
                     len(R.AGE_GROUPS) - 1)
@@ -168,27 +170,16 @@ class World:
         raise ConfigError(f"more persons born on {national_id[:6]} than synthetic ids for them")
 
     # ------------------------------------------------------------------ helpers
-    def provider(self, rng: random.Random, service_type: int) -> str | None:
-        """The provider of a service, or None where the type takes no orgnr."""
-        if service_type in R.ORGNR_FORBIDDEN:
-            return None
-        if (service_type in R.ORGNR_OPTIONAL and not self.orgnr_always
-                and rng.random() >= R.ORGNR_OPTIONAL_SHARE):
-            return None
-        if service_type in R.INSTITUTION_TYPES:
-            pool = self.providers.institutions
-        elif service_type in (1, 2, 5, 6, 15):
-            pool = self.providers.home_care
-        else:
-            pool = self.providers.other_units
-        return pool[int(rng.random() * len(pool))]
+    def bydeler_of(self, kommune: str) -> tuple[str, ...]:
+        """The bydeler of ``kommune`` in the year, sorted (statistical units left out)."""
+        return tuple(sorted(kommuner.bydeler(kommune, self.year, include_statistical=False)))
 
     def home(self, rng: random.Random) -> tuple[str, str]:
         """Home kommune and bydel of a person."""
         kommune = self.kommune
         if self.other_kommuner and rng.random() < R.OTHER_HOME_KOMMUNE_SHARE:
             kommune = self.other_kommuner[int(rng.random() * len(self.other_kommuner))]
-            districts = sorted(kommuner.bydeler(kommune, self.year, include_statistical=False))
+            districts = self.bydeler_of(kommune)
             bydel = districts[int(rng.random() * len(districts))] if districts else "00"
             return kommune, bydel
         if self.spec.bydel is not None:
@@ -216,13 +207,6 @@ class World:
             chosen.remove(extra)  # one kind of housing at a time
         return chosen
 
-    def hours(self, rng: random.Random, service_type: int, group: int) -> int:
-        """Granted hours per week in hundredths, quarter hours between the limits."""
-        median = R.HOURS_MEDIAN[service_type][group]
-        value = median * math.exp(gauss(rng, R.HOURS_SPREAD))
-        value = min(max(value, R.MIN_HOURS), R.MAX_HOURS)
-        quarters = max(1, round(value / R.HOURS_STEP))
-        return quarters * 25
 
 
 def uniform_day(rng: random.Random, low: int, high: int) -> int:

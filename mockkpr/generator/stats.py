@@ -34,7 +34,7 @@ class Stats:
         self.persons += 1
         self.women += ident.gender.value == "K"
         self.d_numbers += ident.id_type == 2
-        self.age_groups[_age_group(ident.age)] += 1
+        self.age_groups[age_group(ident.age)] += 1
 
     def add_person(self, person: Person) -> None:
         """Count one annual person and its rows."""
@@ -71,7 +71,8 @@ class Stats:
         }
 
 
-def _age_group(age: int) -> str:
+def age_group(age: int) -> str:
+    """The manifest's age group of ``age`` (SSB's groups)."""
     for low, high in ((0, 17), (18, 49), (50, 66), (67, 79), (80, 89)):
         if low <= age <= high:
             return f"{low:02d}-{high}"

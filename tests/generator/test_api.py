@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,19 @@ def test_manifest_describes_the_run() -> None:
     assert {c["type"] for c in manifest["contacts"]} == {15, 16, 17}
     assert [d["rule"] for d in manifest["defects"]] == ["XSD-ROW", "XSD-ROW"]
     assert manifest["created"].startswith("2020-01-")
+    # what a seed gives is versioned; NumPy draws the annual persons (docs/generator.md)
+    assert manifest["generator"]["model"] == 2
+    assert manifest["generator"]["numpy"] == metadata.version("numpy")
+
+
+def test_an_event_manifest_names_no_numpy() -> None:
+    """56.0.0 persons are drawn without NumPy; its manifest does not name it."""
+    run = GenerationRun(GenerationSpec("0301", 2021, 10, generation=Generation.EVENT_56))
+    for document in run.documents():
+        document.read()
+    generator = run.manifest()["generator"]
+    assert generator["model"] == 2
+    assert "numpy" not in generator
 
 
 def test_event_messages_must_be_consumed_in_order() -> None:

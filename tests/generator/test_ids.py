@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import date
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -26,18 +27,29 @@ def test_fast_ids_are_valid_synthetic_numbers_for_the_birth_date_and_gender(
     assert parsed.gender is gender
 
 
-def test_national_ids_are_unique_in_a_large_population() -> None:
+@pytest.mark.parametrize("annual", [True, False], ids=["annual-blocks", "56-per-person"])
+def test_national_ids_are_unique_in_a_large_population(annual: bool) -> None:
     """Drawn ids collide often at national scale (many persons per birth date); the
-    generator moves a later person to the next free id of the same date, gender and kind."""
+    generator moves a later person to the next free id of the same date, gender and kind.
+    Annual persons come in blocks (:mod:`mockkpr.generator.blocks`), 56.0.0 persons one by
+    one."""
+    from mockkpr.generator.blocks import Population
     from mockkpr.generator.model import World
     from mockkpr.generator.spec import GenerationSpec
 
-    world = World(GenerationSpec(kommune="0301", year=2019, persons=40_000, seed=3))
-    seen = [world.identity(i).national_id for i in range(40_000)]
+    world = World(GenerationSpec(kommune="0301", year=2019, persons=40_000, seed=3,
+                                 d_number_share=0.2))
+    if annual:
+        world.annual = Population(world)
+    identities = [world.identity(i) for i in range(40_000)]
+    seen = [identity.national_id for identity in identities]
     assert len(set(seen)) == len(seen)
     again = [world.identity(i).national_id for i in range(0, 40_000, 97)]
     assert again == seen[::97]  # a second pass (the identity file) gives the same ids
-    for number in seen[:2000]:
-        parsed = parse_national_id(number)
-        assert parsed.valid
-        assert parsed.kind.is_synthetic
+    for identity in identities[::7]:
+        parsed = parse_national_id(identity.national_id)
+        assert parsed.valid, parsed.problem
+        assert parsed.kind is (IdKind.SYNTHETIC_D_NUMBER if identity.id_type == 2
+                               else IdKind.SYNTHETIC)
+        assert parsed.birth_date == date.fromordinal(identity.birth)
+        assert parsed.gender is identity.gender
