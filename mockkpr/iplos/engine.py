@@ -459,8 +459,9 @@ class DocumentValidator:
                 1 for r in rows if r.kind in DATA_ROWS and r.is_dropped())
         if self.format.kind is DocumentKind.IDENTITY and name == "PasientIdent":
             self._collect_identity(row)
-        # The elements are freed next (_judge): rows that outlive them (the header) must not
-        # keep them alive.
+        # The elements are freed next (_judge): rows must not keep them alive, neither those
+        # that outlive them (the header) nor the rest, which their parent/child cycles keep
+        # until the garbage collector runs (without this, 5 % more instructions per row).
         for each in rows:
             each.element = None
 
