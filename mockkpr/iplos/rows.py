@@ -3,10 +3,14 @@
 A row is an element that carries attributes or child elements (``PERSON``, ``TJENESTE``,
 ``Notifikasjon``, ``Bruker``...). Its leaf children become ``fields`` (local name -> text),
 its attributes ``attrs``. Every row knows its keyed XPath, for example
-``/IPLOS/PERSON[@pePeID=17]/TJENESTE[@tjTjID=3]``, so that findings point at it exactly.
+``/IPLOS/PERSON[@pePeID=17]/TJENESTE[@tjTjID=3]``, so that findings point at it exactly,
+and the source line of itself and of each of its fields (:meth:`Row.line_for`).
 
 Rows are built for every element of a document, so building them is on the validator's hot
-path: the class uses slots and computes its path only when a finding needs it.
+path: the class uses slots and computes its path, and the line of a field, only when a
+finding needs it. For the lines a row keeps a reference to its element (``Row.element``) while
+that element is alive: the engine sets it to None once the rules have judged the rows, before
+it frees the element.
 """
 
 from __future__ import annotations
@@ -42,11 +46,13 @@ class Row:
 
     __slots__ = (
         "_base",
+        "_field_lines",
         "_position",
         "_step",
         "attrs",
         "children",
         "dropped",
+        "element",
         "fields",
         "kind",
         "line",
@@ -63,6 +69,7 @@ class Row:
         parent: Row | None = None,
         base: str = "",
         position: int = 0,
+        element: etree._Element | None = None,
     ) -> None:
         self.kind = kind
         self.attrs = attrs
@@ -74,6 +81,9 @@ class Row:
         self._step = step
         self._base = base
         self._position = position
+        # The element this row was built from, while it is alive (see line_for).
+        self.element = element
+        self._field_lines: dict[str, int] | None = None
 
     def __repr__(self) -> str:
         return f"Row({self.path!r})"
@@ -143,6 +153,39 @@ class Row:
         """The keyed XPath of this row, or of one of its fields (``x``) or attributes (``@x``)."""
         return self.path if name is None else f"{self.path}/{name}"
 
+    def line_for(self, name: str | None = None) -> int:
+        """The source line of what :meth:`location` names: of this row's element, or of its
+        first child element named ``name`` (a field).
+
+        An attribute (``@x``) is on its element's line; a field the row lacks, or any field
+        once ``element`` is None (unless :meth:`keep_field_lines` noted them), gives the row's
+        own line. Looked up in the element only when asked (for a finding):
+        building rows costs nothing more than the reference.
+        """
+        if name is None or name[0] == "@":
+            return self.line
+        element = self.element
+        if element is not None:
+            for child in element.iterchildren("{*}" + name):
+                return line_of(child) or self.line
+            return self.line
+        lines = self._field_lines
+        if lines is not None:
+            return lines.get(name, self.line)
+        return self.line
+
+    def keep_field_lines(self) -> None:
+        """Note the line of each field now, so that :meth:`line_for` still knows them when
+        ``element`` is gone (for a row that outlives its element: a document's header)."""
+        element = self.element
+        if element is None:
+            return
+        lines: dict[str, int] = {}
+        for child in element:
+            if isinstance(child.tag, str):
+                lines.setdefault(_local(child.tag), line_of(child) or self.line)
+        self._field_lines = lines
+
 
 def local_name(tag: str) -> str:
     """``{namespace}name`` -> ``name``."""
@@ -210,7 +253,7 @@ def _build(
             attrs = attributes_of(element)
             break
     fields: dict[str, str] = {}
-    row = Row(kind, attrs, fields, line_of(element), None, parent, base, position)
+    row = Row(kind, attrs, fields, line_of(element), None, parent, base, position, element)
     if index is not None:
         index[element] = row
     out.append(row)

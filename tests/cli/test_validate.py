@@ -78,6 +78,39 @@ def test_junit_output_has_a_failing_case_for_a_rejecting_rule() -> None:
     assert [case.get("name") for case in failures] == ["II-KOMNR-VALID"]
 
 
+@pytest.mark.parametrize(("generation", "year", "rule", "prefix"), [
+    (Generation.ANNUAL_2019, 2019, "II-FRADATO", "KPR_IPL"),
+    (Generation.ANNUAL_2018, 2018, "TJ-TIMERUKE-RANGE", "KPR_IPL"),
+    (Generation.ANNUAL_2019, 2019, "IDE-FID-CHECKSUM", "KPR_IDE")])
+def test_every_format_gives_the_line_of_the_field_not_of_its_row(
+    tmp_path: Path, generation: Generation, year: int, rule: str, prefix: str,
+) -> None:
+    """Text, JSON and JUnit say the line of the field a finding names (not of its row): the
+    line is found in the generated file by the field's name and the injected value."""
+    manifest = write(GenerationSpec(kommune="0301", year=year, persons=5, seed=7,
+                                    generation=generation, defects={rule: 1}), tmp_path)
+    (defect,) = manifest["defects"]
+    path = tmp_path / next(d["name"] for d in manifest["documents"]
+                           if d["name"].startswith(prefix))
+    name = defect["location"].rsplit("/", 1)[1]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    (line,) = [n for n, text in enumerate(lines, 1)
+               if f"<{name}>{defect['value']}</{name}>" in text]
+    files = [str(tmp_path / d["name"]) for d in manifest["documents"]]
+    _, text = run(*files)
+    assert f"{defect['location']} (line {line}): " in text, text
+    report = tmp_path / "report.json"
+    run(*files, "--format", "json", "--output", str(report))
+    (finding,) = [f for r in json.loads(report.read_text(encoding="utf-8"))["reports"]
+                  for f in r["findings"]]
+    assert (finding["rule_id"], finding["location"], finding["line"]) == (
+        rule, defect["location"], line)
+    _, junit = run(*files, "--format", "junit")
+    case = etree.fromstring(junit.encode()).find(f".//testcase[@name='{rule}']")
+    assert case is not None
+    assert f"{defect['location']} (line {line}): " in "".join(case.itertext())
+
+
 def test_identity_and_iplos_given_together_are_joined() -> None:
     code, out = run(str(VALID / "iplos-2019.xml"), str(VALID / "kpr-ide-1-2018.xml"))
     # The 2018 identity file does not belong to the 2019 report: the join says so.

@@ -12,8 +12,12 @@ Layout: ``fixtures/rules/<RULE-ID>/<case>.xml`` with ``<case>.yaml`` beside it::
       - rule: TJ-TIMERUKE-RANGE
         location: /IPLOS/PERSON[@pePeID=17]/TJENESTE[@tjTjID=3]/tjTimerUke
         value: "200"              # optional; checked when given
+        line: 34                  # optional; checked when given (counted in the file)
 
-A meta-test fails when a registered rule has no fixture or a fixture names no known rule.
+A finding's line is the line of the element its location names (a field's own line; for a
+missing field, its row's); tests/iplos/test_finding_lines.py checks that for every finding of
+every fixture against the file. A meta-test fails when a registered rule has no fixture or a
+fixture names no known rule.
 """
 
 from __future__ import annotations
@@ -63,9 +67,12 @@ def test_fixture_gives_exactly_its_findings(case: Path) -> None:
         for f in report.findings
     )
     values = {(f.rule_id, f.location): f.value for f in report.findings}
+    lines = {(f.rule_id, f.location): f.line for f in report.findings}
     for item in spec["findings"]:
         if "value" in item:
             assert values[(item["rule"], item["location"])] == item["value"]
+        if "line" in item:
+            assert lines[(item["rule"], item["location"])] == item["line"]
     if "accepted" in spec:
         assert report.accepted is spec["accepted"]
 

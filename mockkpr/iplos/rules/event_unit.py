@@ -115,20 +115,22 @@ def contact_type_code(row: Row, ctx: Context) -> list[Violation] | None:
     en="The message lacks a contact of type 16 or 17.",
 )
 def contacts_16_17(row: Row, ctx: Context) -> list[Violation] | None:
-    types: list[str | None] = ctx.rule_state("EV-CONTACTS-16-17", list)
+    # The contacts' types, each with its line (the finding points at the first contact).
+    types: list[tuple[str | None, int]] = ctx.rule_state("EV-CONTACTS-16-17", list)
     if row.kind == "Kontaktperson":
-        types.append(row.attrs.get("typeKontaktperson"))
+        types.append((row.attrs.get("typeKontaktperson"), row.line))
         return None
-    if not types or any(t is None or t not in CONTACT_TYPE for t in types):
+    if not types or any(t is None or t not in CONTACT_TYPE for t, _ in types):
         return None
     found = None
+    given = {t for t, _ in types}
     for needed in NEEDED_CONTACT_TYPES:
-        if needed not in types:
+        if needed not in given:
             found = found or []
             found.append(Violation(
                 None, None, f"a Kontaktperson with typeKontaktperson {needed} "
                             f"({CONTACT_TYPE.text(needed)})",
-                location=f"{row.path}/Kontaktperson"))
+                location=f"{row.path}/Kontaktperson", line=types[0][1]))
     return found
 
 
