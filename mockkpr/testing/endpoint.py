@@ -9,7 +9,7 @@ driven alike, and nothing here needs the server's packages::
         message = kpr.wait(sender=12345, subject="KPR_IPL")      # waits until answered
         assert message.apprec_status == "1"
         kpr.assert_received(count=1, sender=12345)              # verify, as WireMock does
-        assert kpr.apprec(message).status.value == "1"          # the AppRec as sent
+        assert kpr.apprec(message).status_code == "1"          # the AppRec as sent
 
 Filters (``sender``, ``subject``, ``outcome``, ``message_id``, ``since``, ``until``,
 ``after``) are those of ``GET /api/messages``; ``after`` takes a journal id or a message,
