@@ -36,8 +36,8 @@ claims = sa.Table(
     metadata,
     # The sender's HER-id ('' when unknown) and the AMQP message-id; "group:" keys lock the
     # reassembly of a split message.
-    sa.Column("sender_key", sa.String(64), primary_key=True),
-    sa.Column("message_id", sa.String(255), primary_key=True),
+    sa.Column("sender_key", sa.Text(), primary_key=True),
+    sa.Column("message_id", sa.Text(), primary_key=True),
     sa.Column("owner", sa.String(64), nullable=False),
     sa.Column("claimed_at", UtcDateTime(), nullable=False, index=True),
     sa.Column("done", sa.Boolean(), nullable=False, default=False),

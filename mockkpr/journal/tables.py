@@ -1,9 +1,10 @@
 """The journal's tables, in portable SQLAlchemy Core (SQLite and PostgreSQL).
 
-Layout (schema version 5: ``groups`` added, and SQLite files made with incremental
-auto-vacuum; version 4 added ``answers.document``, ``entries.envelope`` and the conformance
-tables; version 3 ``entries.details``, ``answers.disposition`` and
-``answers.settled_at``; version 2 ``queued.not_before``)::
+Layout (schema version 6: what a sender writes — ids, subjects, HER-ids, addresses — is
+unbounded text, so a long value is stored on PostgreSQL too; version 5 added ``groups`` and
+made SQLite files with incremental auto-vacuum; version 4 added ``answers.document``,
+``entries.envelope`` and the conformance tables; version 3 ``entries.details``,
+``answers.disposition`` and ``answers.settled_at``; version 2 ``queued.not_before``)::
 
     schema_version  version
     entries         id, message_id, msg_id, received_at, queue, user_name, sender_her_id,
@@ -41,7 +42,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
 #: Bumped whenever a table changes; an existing database with another version is refused.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 metadata = sa.MetaData()
 
@@ -81,15 +82,15 @@ def _json() -> sa.JSON:
 def _message_columns() -> list[sa.Column[Any]]:
     """The columns of one OutboundMessage (answers and queued messages)."""
     return [
-        sa.Column("to_queue", sa.String(255), nullable=False),
-        sa.Column("message_id", sa.String(255), nullable=False),
-        sa.Column("subject", sa.String(255), nullable=False),
+        sa.Column("to_queue", sa.Text(), nullable=False),
+        sa.Column("message_id", sa.Text(), nullable=False),
+        sa.Column("subject", sa.Text(), nullable=False),
         sa.Column("content_type", sa.String(255), nullable=False),
         sa.Column("application_properties", _json(), nullable=False),
         sa.Column("body", sa.LargeBinary(), nullable=False),
-        sa.Column("correlation_id", sa.String(255)),
-        sa.Column("to_address", sa.String(255)),
-        sa.Column("reply_to", sa.String(255)),
+        sa.Column("correlation_id", sa.Text()),
+        sa.Column("to_address", sa.Text()),
+        sa.Column("reply_to", sa.Text()),
     ]
 
 
@@ -107,14 +108,14 @@ entries = sa.Table(
     "entries",
     metadata,
     sa.Column("id", sa.Integer(), primary_key=True),
-    sa.Column("message_id", sa.String(255), nullable=False, index=True),
-    sa.Column("msg_id", sa.String(255), index=True),
+    sa.Column("message_id", sa.Text(), nullable=False, index=True),
+    sa.Column("msg_id", sa.Text(), index=True),
     sa.Column("received_at", UtcDateTime(), nullable=False, index=True),
-    sa.Column("queue", sa.String(255), nullable=False),
-    sa.Column("user_name", sa.String(255)),
-    sa.Column("sender_her_id", sa.String(64)),
-    sa.Column("receiver_her_id", sa.String(64)),
-    sa.Column("subject", sa.String(255)),
+    sa.Column("queue", sa.Text(), nullable=False),
+    sa.Column("user_name", sa.Text()),
+    sa.Column("sender_her_id", sa.Text()),
+    sa.Column("receiver_her_id", sa.Text()),
+    sa.Column("subject", sa.Text()),
     sa.Column("properties", _json(), nullable=False),
     sa.Column("application_properties", _json(), nullable=False),
     sa.Column("body_size", sa.BigInteger(), nullable=False),
@@ -168,7 +169,7 @@ queued = sa.Table(
     "queued",
     metadata,
     sa.Column("id", sa.Integer(), primary_key=True),
-    sa.Column("queue", sa.String(255), nullable=False, index=True),
+    sa.Column("queue", sa.Text(), nullable=False, index=True),
     sa.Column("enqueued_at", UtcDateTime(), nullable=False),
     sa.Column("delivery_count", sa.Integer(), nullable=False, default=0),
     # Held until the endpoint's clock reaches it (a late AppRec); NULL: deliver at once.
@@ -181,9 +182,9 @@ parts = sa.Table(
     "parts",
     metadata,
     sa.Column("id", sa.Integer(), primary_key=True),
-    sa.Column("group_id", sa.String(255), nullable=False),
+    sa.Column("group_id", sa.Text(), nullable=False),
     # The sender's HER-id, or '' when unknown: NULL would defeat the unique constraint.
-    sa.Column("sender_key", sa.String(64), nullable=False),
+    sa.Column("sender_key", sa.Text(), nullable=False),
     sa.Column("sequence", sa.Integer(), nullable=False),
     sa.Column("part_count", sa.Integer(), nullable=False),
     sa.Column("body", sa.LargeBinary(), nullable=False),
@@ -196,8 +197,8 @@ groups = sa.Table(
     "groups",
     metadata,
     sa.Column("id", sa.Integer(), primary_key=True),
-    sa.Column("group_id", sa.String(255), nullable=False),
-    sa.Column("sender_key", sa.String(64), nullable=False),  # as in parts
+    sa.Column("group_id", sa.Text(), nullable=False),
+    sa.Column("sender_key", sa.Text(), nullable=False),  # as in parts
     sa.Column("part_count", sa.Integer(), nullable=False),
     sa.Column("received", sa.Integer(), nullable=False),  # parts stored
     sa.Column("bytes", sa.BigInteger(), nullable=False),  # their bodies' bytes

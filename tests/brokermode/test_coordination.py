@@ -62,6 +62,18 @@ def test_of_many_simultaneous_claims_exactly_one_wins(
     assert {c.claim(KEY).state for c in rivals} == {ClaimState.DONE}
 
 
+def test_a_long_message_id_and_her_id_are_claimed_like_any_other(
+        coordinators: Callable[..., Coordinator]) -> None:
+    """AMQP puts no length on a message-id: one of 2,000 characters (and a 300-digit HER-id)
+    is claimed and finished on PostgreSQL as on SQLite, not refused by a VARCHAR(255)."""
+    key = ("9" * 300, "m" * 2000)
+    first, second = coordinators("p1"), coordinators("p2")
+    assert first.claim(key).state is ClaimState.OWNED
+    assert second.claim(key).state is ClaimState.BUSY
+    first.finish(key)
+    assert second.claim(key).state is ClaimState.DONE
+
+
 def test_a_dead_instances_claim_is_taken_over_by_exactly_one(
         coordinators: Callable[..., Coordinator]) -> None:
     crashed = coordinators("crashed")

@@ -87,7 +87,7 @@ def test_default_database_is_sqlite_in_data_dir(tmp_path: Path) -> None:
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA auto_vacuum").scalar() == 2  # incremental
-        assert conn.exec_driver_sql("SELECT version FROM schema_version").scalar() == 5
+        assert conn.exec_driver_sql("SELECT version FROM schema_version").scalar() == 6
     engine.dispose()
 
 

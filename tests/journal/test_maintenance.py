@@ -141,14 +141,15 @@ def test_other_schema_version_is_refused(journal_url: str) -> None:
     with engine.begin() as conn:
         conn.exec_driver_sql("UPDATE schema_version SET version = 99")
     engine.dispose()
-    with pytest.raises(ConfigError, match=r"has schema version \[99\], this mockkpr uses 5"):
+    with pytest.raises(ConfigError, match=r"has schema version \[99\], this mockkpr uses 6"):
         Journal(journal_url)
 
 
-@pytest.mark.parametrize("older", [3, 4])
+@pytest.mark.parametrize("older", [3, 4, 5])
 def test_an_older_database_is_refused_with_what_to_do(journal_url: str, older: int) -> None:
     """Version 4 added the answers' documents, the envelope outline and the conformance
-    tables; version 5 the open groups' table (and SQLite's incremental vacuum); no migration
+    tables; version 5 the open groups' table (and SQLite's incremental vacuum); version 6
+    unbounded text for what a sender writes; no migration
     exists."""
     Journal(journal_url).close()
     engine = sa.create_engine(journal_url)
@@ -158,7 +159,7 @@ def test_an_older_database_is_refused_with_what_to_do(journal_url: str, older: i
     with pytest.raises(ConfigError) as refused:
         Journal(journal_url)
     assert str(refused.value).endswith(
-        f"has schema version [{older}], this mockkpr uses 5; delete it or point "
+        f"has schema version [{older}], this mockkpr uses 6; delete it or point "
         "MOCKKPR_DATABASE_URL elsewhere")
 
 

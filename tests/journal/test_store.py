@@ -244,6 +244,29 @@ def test_find_without_sender(journal: Journal) -> None:
     assert found.id == entry.id
 
 
+def test_long_values_a_sender_chose_are_stored_whole(journal: Journal) -> None:
+    """AMQP and MsgHead put no length on ids, subjects or HER-id properties: 2,000 characters
+    of each are stored and found again on PostgreSQL as on SQLite (no VARCHAR(255) refusing
+    the record, which would leave the message unanswered)."""
+    long = "x" * 2000
+    her = "9" * 300
+    answer = make_answer()
+    answer = replace(answer, message=replace(answer.message, correlation_id=long,
+                                             reply_to="r" * 2000))
+    entry = make_entry(message_id=long, subject="S" * 2000, sender_her_id=her,
+                       receiver_her_id=her, user="u" * 2000, queue="q" * 2000,
+                       msghead={"msg_id": "m" * 2000}, answers=[answer])
+    journal.record(entry)
+    found = journal.find(long, her)
+    assert found is not None
+    assert (found.message_id, found.subject, found.user, found.queue) == \
+        (long, "S" * 2000, "u" * 2000, "q" * 2000)
+    assert found.answers[0].message.correlation_id == long
+    by_msg_id = journal.get_by_message_id("m" * 2000)
+    assert by_msg_id is not None
+    assert by_msg_id.id == entry.id
+
+
 def test_get_by_message_id_or_msg_id(journal: Journal) -> None:
     """Lookup by AMQP message-id first, then by MsgHead MsgId; unknown ids give None."""
     entry = make_entry(message_id="amqp-1", msghead={"msg_id": "msghead-1"})
