@@ -1,4 +1,9 @@
-"""``mockkpr serve``: run the KPR validation endpoint in the foreground."""
+"""``mockkpr serve``: run the KPR validation endpoint in the foreground.
+
+Only the chosen mode is imported (embedded endpoint or broker mode), when the command runs:
+start-up time until ``/readyz`` says ready is mostly imports
+(``benchmarks/bench_startup.py``).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,6 @@ from types import FrameType
 
 import click
 
-from mockkpr.cli.serve_broker import serve_broker
-from mockkpr.endpoint.app import Endpoint
 from mockkpr.log import configure
 from mockkpr.settings import load_settings
 
@@ -80,8 +83,12 @@ def serve(
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     if settings.broker:
+        from mockkpr.cli.serve_broker import serve_broker
+
         serve_broker(settings, stop)
         return
+    from mockkpr.endpoint.app import Endpoint
+
     with Endpoint(settings) as endpoint:
         urls = endpoint.urls
         click.echo(f"mockkpr: KPR endpoint (HER-id {settings.kpr_her_id}) listening on "
