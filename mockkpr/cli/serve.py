@@ -21,8 +21,13 @@ from typing import TYPE_CHECKING
 
 import click
 
+from mockkpr.cli._extras import require
 from mockkpr.log import configure
 from mockkpr.settings import Settings, load_settings
+
+# The endpoint is imported when the command runs; without the server extra the command says
+# what to install (mockkpr.cli._extras) instead of failing once started.
+require("sqlalchemy", "fastapi", "uvicorn", "prometheus_client", "jinja2")
 
 if TYPE_CHECKING:
     from mockkpr.endpoint.app import Endpoint
