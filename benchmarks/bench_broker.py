@@ -25,9 +25,11 @@ RabbitMQ (the node's process tree), PostgreSQL (the postmaster's tree), this cli
 whole machine (``others``: whatever else ran, and kernel work charged to no process), per
 message and as cores busy; and the PostgreSQL transactions per message (``pg_stat_database``,
 with the pool's pre-ping queries). ``scaling`` compares two consumers with one, beside the
-most two could answer on this machine's cores at the CPU cost per message measured (the
-consumers share the cores with RabbitMQ, PostgreSQL and the sender). ``--profile DIR`` records
-the mockkpr processes with py-spy (raw stacks; the figures of such a run are not comparable).
+most two could answer on this machine's cores at the CPU cost per message measured in that
+run (the consumers share the cores with RabbitMQ, PostgreSQL and the sender). ``--profile
+DIR`` records the mockkpr processes with py-spy (raw stacks; such a run's figures are not
+comparable). ``MOCKKPR_*`` variables in the environment reach the mockkpr processes
+(``MOCKKPR_WORKERS=4``, say).
 
 Writes ``benchmarks/results/broker.json`` (only a run of all four, without ``--profile``) and
 prints it. Nothing is asserted; the figures depend on the machine and its load.
@@ -279,9 +281,11 @@ def processes(commands: list[list[str]], envs: list[dict[str, str]],
 def scaling(one: dict[str, Any], two: dict[str, Any]) -> dict[str, Any]:
     """Two consumer processes against one, and the most two could do on this machine.
 
-    Every party of a round trip runs on the same cores: with two consumers busy, the machine
-    can answer at most ``cpus / (CPU seconds of all parties per message)`` round trips per
-    second, whatever the consumers do, even with nothing else running.
+    Every party of a round trip runs on the same cores: at the CPU cost per message measured
+    with two consumers, the machine answers at most ``cpus / (CPU seconds of all parties per
+    message)`` round trips per second, even with nothing else running. (The cost per message
+    itself falls as more messages are in flight at once, so this is an estimate for that
+    run's concurrency.)
     """
     per_message = sum(two["cpu_ms_per_message"].values())
     ceiling = 1000 * (os.cpu_count() or 1) / per_message

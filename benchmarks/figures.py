@@ -69,7 +69,8 @@ def broker_scaling() -> str:
             f"(**{scaling['two_over_one']}x**, cores {two['cores_busy']} busy). With two, a "
             f"message costs {scaling['cpu_ms_per_message_all_parties_with_two']} ms of CPU in "
             f"all (mockkpr {cost['mockkpr']}, RabbitMQ {cost['rabbitmq']}, PostgreSQL "
-            f"{cost['postgresql']}, the client {cost['client']}): these cores answer at most "
+            f"{cost['postgresql']}, the client {cost['client']}): at that cost these cores answer "
+            f"at most "
             f"{scaling['cpu_bound_round_trips_per_second_with_two']}/s "
             f"({scaling['cpu_bound_two_over_one']}x). PostgreSQL transactions per message: "
             f"{two['postgresql_transactions_per_message']}.")
