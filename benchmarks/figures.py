@@ -39,9 +39,48 @@ def container() -> str:
             f"{float(result['ready_restart_s']):.1f} s on a restart.")
 
 
+def serve_startup() -> str:
+    """``mockkpr serve`` until ``/readyz`` (bench_startup.py)."""
+    result = _load("startup.json")
+    serve = result["serve_ready"]
+    return (f"Measured {result['date']} (benchmarks/bench_startup.py, "
+            f"`benchmarks/results/startup.json`, {result['cpus']} CPUs shared with other "
+            f"jobs, load {serve['load_average_1min_before']}): `mockkpr serve` ready in "
+            f"**{serve['median_s']:.2f} s** (median of {serve['runs']} warm starts, best "
+            f"{serve['best_s']:.2f} s; CPU {serve['cpu_to_ready']['median_s']:.2f} s), "
+            f"{serve['no_bytecode']['median_s']:.2f} s when mockkpr's modules compile from "
+            f"source; a first start that makes the test PKI "
+            f"{serve['cold_with_pki_creation_s']:.2f} s. `mockkpr --help`: "
+            f"{result['mockkpr_help']['median_s']:.2f} s.")
+
+
+def broker_scaling() -> str:
+    """One and two broker-mode consumers, and the CPU-bound ceiling (bench_broker.py)."""
+    result = _load("broker.json")
+    one, two, scaling = result["broker_1"], result["broker_2"], result["scaling"]
+    cost = two["cpu_ms_per_message"]
+    return (f"Measured {str(result['measured_at'])[:10]} (benchmarks/bench_broker.py, "
+            f"`benchmarks/results/broker.json`, {one['messages']} messages, "
+            f"{result['machine']['cpus']} CPUs, load {result['load_average_1min_before']}): "
+            f"one consumer {one['round_trips_per_second']} round trips/s (mockkpr "
+            f"{one['cpu_ms_per_message']['mockkpr']} ms CPU a message: "
+            f"{one['round_trips_per_second'] * one['cpu_ms_per_message']['mockkpr'] / 1000:.2f}"
+            f" of a core), two {two['round_trips_per_second']}/s "
+            f"(**{scaling['two_over_one']}x**, cores {two['cores_busy']} busy). With two, a "
+            f"message costs {scaling['cpu_ms_per_message_all_parties_with_two']} ms of CPU in "
+            f"all (mockkpr {cost['mockkpr']}, RabbitMQ {cost['rabbitmq']}, PostgreSQL "
+            f"{cost['postgresql']}, the client {cost['client']}): at that cost these cores answer "
+            f"at most "
+            f"{scaling['cpu_bound_round_trips_per_second_with_two']}/s "
+            f"({scaling['cpu_bound_two_over_one']}x). PostgreSQL transactions per message: "
+            f"{two['postgresql_transactions_per_message']}.")
+
+
 #: Figure name -> (document, renderer).
 FIGURES: dict[str, tuple[Path, Callable[[], str]]] = {
     "container": (ROOT / "docs" / "container.md", container),
+    "serve-startup": (ROOT / "docs" / "performance.md", serve_startup),
+    "broker-scaling": (ROOT / "docs" / "performance.md", broker_scaling),
 }
 
 

@@ -8,6 +8,7 @@ says so, instead of a traceback.
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any, NoReturn
 
 import click
@@ -21,6 +22,16 @@ EXTRA_OF = {
     "numpy": "server",
     "testcontainers": "testing", "docker": "testing", "psycopg": "postgres",
 }
+
+
+def require(*modules: str) -> None:
+    """Raise :class:`ModuleNotFoundError` for the first of ``modules`` that is not installed,
+    importing none of them: a command module that imports its dependencies only when the
+    command runs (start-up time) calls this when it is imported, so that a light install
+    still lists the command as not installed."""
+    for module in modules:
+        if importlib.util.find_spec(module) is None:
+            raise ModuleNotFoundError(f"No module named {module!r}", name=module)
 
 
 def install_hint(error: ModuleNotFoundError) -> str | None:

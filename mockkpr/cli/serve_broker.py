@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import click
 
@@ -11,11 +12,13 @@ from mockkpr.client.sender import Target
 from mockkpr.settings import Settings
 
 
-def serve_broker(settings: Settings, stop: threading.Event) -> None:
-    """Run broker mode until ``stop`` is set."""
+def serve_broker(settings: Settings, stop: threading.Event,
+                 started: Callable[[], None] = lambda: None) -> None:
+    """Run broker mode until ``stop`` is set; ``started()`` is called once it has started."""
     assert settings.broker is not None
     target = Target.parse(settings.broker)
     with BrokerEndpoint(settings) as endpoint:
+        started()
         assert endpoint.consumer is not None
         options = endpoint.consumer.options
         click.echo(f"mockkpr: KPR endpoint (HER-id {settings.kpr_her_id}) consuming "

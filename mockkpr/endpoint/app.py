@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from proton import SSLDomain
 
@@ -34,12 +35,14 @@ from mockkpr.faults.forged import ForgedKeys
 from mockkpr.faults.verify import ExpectationFailed, Result
 from mockkpr.journal.models import JournalEntry, MessageFilter
 from mockkpr.journal.store import Journal
-from mockkpr.kneik import HttpApi
 from mockkpr.log import get_logger
 from mockkpr.pki import PartySpec, create_test_pki
 from mockkpr.registry import REGISTRY_FILE, Registry, load_registry
 from mockkpr.service.pipeline import Receiver
 from mockkpr.settings import Settings
+
+if TYPE_CHECKING:  # imported when an HTTP port is configured (start-up time)
+    from mockkpr.kneik import HttpApi
 
 log = get_logger(__name__)
 
@@ -205,6 +208,8 @@ class Endpoint:
         self._control = ControlServer(app, settings.control_host, settings.control_port)
         self._control.start()
         if settings.http_port is not None:
+            from mockkpr.kneik import HttpApi
+
             self.http = HttpApi(receiver, registry, settings, plan=self.faults,
                                 now=self.clock.now)
             self.http.start()

@@ -42,7 +42,7 @@ from pydantic import (
 from mockkpr.envelope.codes import ErrorCode
 from mockkpr.journal.models import Outcome
 
-_STRICT = ConfigDict(extra="forbid", frozen=True)
+_STRICT = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 # YAML writers put numbers where mockkpr keeps strings (HER-ids, statuses) and seconds where
 # it keeps durations; the schema says what the loader accepts.
@@ -563,7 +563,8 @@ class ClockSpec(BaseModel):
 class Scenario(BaseModel):
     """A named sequence of faults and expectations."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, title="mockkpr scenario")
+    model_config = ConfigDict(extra="forbid", frozen=True, title="mockkpr scenario",
+                              defer_build=True)
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = Field("", description="One line: the question the scenario asks.")

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from datetime import timedelta
 from typing import TypeVar
 
 import pytest
@@ -164,6 +165,44 @@ def test_a_redelivery_racing_the_first_delivery_in_another_process_is_not_proces
         assert sorted(len(r.queued) for r in results) == [0, 1]
         assert first_journal.count(MessageFilter(message_id="m-42")) == 1
         assert len(first_journal.queued()) == 1
+
+
+def test_a_message_sent_again_goes_to_the_receiver_and_a_redelivery_does_not(
+        database_url: str, coordinators: Callable[..., Coordinator]) -> None:
+    """After its answer, the same message-id sent again (a first delivery) reaches the
+    receiver, whose duplicate rule answers it, whether its claim is kept or was pruned; a
+    redelivery of it (delivery-count 1) is accepted without reaching the receiver."""
+    calls: list[int] = []
+
+    def message(delivery_count: int) -> InboundMessage:
+        return InboundMessage(
+            message_id="m-7", correlation_id="m-7", subject="KPR_IPL", to="131725_async",
+            reply_to="12345_async", content_type="text/plain",
+            application_properties={"fromHerId": "12345", "toHerId": "131725"}, body=b"x",
+            delivery_count=delivery_count)
+
+    with Journal(database_url) as journal:
+        def receiver(inbound: InboundMessage) -> ProcessResult:
+            calls.append(inbound.delivery_count)
+            if journal.find("m-7", "12345") is not None:  # stands in for the duplicate rule
+                return ProcessResult(Settle.ACCEPT)
+            entry = make_entry(message_id="m-7", sender_her_id="12345")
+            queued = journal.record_answered(entry)
+            return ProcessResult(Settle.ACCEPT, entry_id=entry.id, queued=tuple(queued))
+
+        coordinator = coordinators("only")
+        processor = BrokerProcessor(receiver, journal, coordinator,
+                                    Outbox(journal, coordinator), max_wait_s=5)
+        assert len(processor(message(0)).queued) == 1
+        assert processor(message(0)).settle is Settle.ACCEPT  # claim done: sent again
+        assert calls == [0, 0]
+        time.sleep(0.01)
+        assert coordinator.prune(timedelta(0)) == 1
+        assert processor(message(0)).settle is Settle.ACCEPT  # claim pruned: sent again
+        assert calls == [0, 0, 0]
+        assert processor(message(1)).settle is Settle.ACCEPT  # redelivered: not again
+        assert calls == [0, 0, 0]
+        assert journal.count(MessageFilter(message_id="m-7")) == 1
 
 
 def test_processes_starting_together_on_a_fresh_database_all_open_it(database_url: str) -> None:

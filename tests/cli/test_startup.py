@@ -75,3 +75,42 @@ def test_a_command_still_runs_after_the_lazy_load() -> None:
     result = CliRunner().invoke(cli.main, ["generate", "--help"], prog_name="mockkpr")
     assert result.exit_code == 0
     assert "--persons" in result.output
+
+
+def test_serve_pauses_garbage_collection_only_while_it_starts() -> None:
+    """``mockkpr serve`` pauses the cyclic collector during start-up; once started, or when
+    the start fails, it collects again, and a garbage cycle made afterwards is freed."""
+    import gc
+    import weakref
+
+    from mockkpr.cli.serve import collection_paused
+
+    try:
+        with collection_paused() as started:
+            assert not gc.isenabled()
+            started()
+            assert gc.isenabled()
+            started()  # once is enough; a second call changes nothing
+            assert gc.isenabled()
+
+        class Node:
+            other: object = None
+
+        first, second = Node(), Node()
+        first.other, second.other = second, first
+        gone = weakref.ref(first)
+        del first, second
+        gc.collect()
+        assert gone() is None
+
+        def failing_start() -> None:
+            with collection_paused():
+                assert not gc.isenabled()
+                raise RuntimeError("the endpoint could not start")
+
+        with pytest.raises(RuntimeError):
+            failing_start()
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()

@@ -372,6 +372,35 @@ def test_a_jwk_of_another_kind_or_key(pki_dir: Path, base: dict[str, Any]) -> No
     assert "private_jwk does not belong to helseid.public_jwk" in _error(_write(pki_dir, data))
 
 
+def test_a_private_jwk_read_without_the_rsa_check_signs_for_its_public_jwk(
+        registry: Registry) -> None:
+    """The private JWK is read without cryptography's slow RSA consistency check (start-up
+    time): the key it gives signs what its public half verifies (RS256, RFC 7518)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    client_id = registry.party(SENDER).client_id
+    client = registry.client(client_id) if client_id else None
+    assert client is not None
+    assert client.private_key is not None
+    signature = client.private_key.sign(b"assertion", padding.PKCS1v15(), hashes.SHA256())
+    client.public_key.verify(signature, b"assertion", padding.PKCS1v15(), hashes.SHA256())
+
+
+def test_a_private_jwk_with_an_unreadable_member(pki_dir: Path, base: dict[str, Any]) -> None:
+    import json
+
+    data = _edited(base)
+    helseid = _sender(data)["helseid"]
+    jwk = json.loads((pki_dir / helseid["private_jwk"]).read_text())
+    jwk["qi"] = "not base64url!"
+    (pki_dir / "broken-jwk.json").write_text(json.dumps(jwk))
+    helseid["private_jwk"] = "broken-jwk.json"
+    error = _error(_write(pki_dir, data))
+    assert "helseid.private_jwk" in error
+    assert "does not hold a readable RSA key" in error
+
+
 def test_one_client_id_for_two_parties(pki_dir: Path, base: dict[str, Any]) -> None:
     data = _edited(base)
     receiver = next(p for p in data["parties"] if p["her_id"] == RECEIVER)
