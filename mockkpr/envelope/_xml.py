@@ -22,6 +22,9 @@ from mockkpr.envelope.codes import ErrorCode
 from mockkpr.envelope.problems import EnvelopeError, EnvelopeProblem, problem
 
 _local = threading.local()
+# Compiling a schema that imports another (msghead imports xmldsig) in two threads at once
+# failed once under load ("QName ... Signature does not resolve"): one at a time.
+_compiling = threading.Lock()
 # How far into a document that failed to parse a DOCTYPE is looked for.
 _DOCTYPE_SCAN = 1 << 16
 
@@ -96,9 +99,10 @@ def schema(name: str) -> etree.XMLSchema:
         parser = _parser()
         parser.resolvers.add(_PackageSchemas())
         # a base URL of the package's own kind, so relative imports reach the resolver
-        document = etree.fromstring(_schema_bytes(name), parser,
-                                    base_url=f"mockkpr-schemas:///{name}")
-        cache[name] = etree.XMLSchema(document)
+        with _compiling:
+            document = etree.fromstring(_schema_bytes(name), parser,
+                                        base_url=f"mockkpr-schemas:///{name}")
+            cache[name] = etree.XMLSchema(document)
     return cache[name]
 
 
