@@ -235,6 +235,16 @@ def rsa_work(registry: Registry, rounds: int = 300) -> dict[str, float]:
             "total_ms": round(decrypt_ms + sign_ms, 3)}
 
 
+def _py_spy(served: Served, out: Path) -> subprocess.Popen[bytes]:
+    """py-spy recording the endpoint and its worker processes until interrupted."""
+    command = [str(Path(sys.executable).parent / "py-spy"), "record", "--pid",
+               str(served.process.pid), "--subprocesses", "--rate", "250", "--output",
+               str(out), *(["--format", "raw"] if out.suffix != ".svg" else [])]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(1)  # attached before the load starts
+    return process
+
+
 # ------------------------------------------------------------------ throughput
 class _Sender(MessagingHandler):
     """One connection: sends its messages pipelined and receives answers for the load."""
@@ -436,6 +446,10 @@ def main() -> None:
                         help="MOCKKPR_WORKERS of the served endpoint")
     parser.add_argument("--cpus", default=None, help="pin the endpoint to these CPUs (taskset)")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="record the endpoint with py-spy during the throughput runs "
+                             "into this file (raw format: one line per stack with its count; "
+                             "an .svg name gives a flame graph); figures are then not clean")
     args = parser.parse_args()
     serve_env = {**({"MOCKKPR_PROCESSES": str(args.processes)} if args.processes is not None
                     else {}),
@@ -457,6 +471,7 @@ def main() -> None:
             results["startup"] = startup(work, args.warm_starts)
             print(json.dumps({"startup": results["startup"]}), flush=True)
         served = serve(work / "endpoint", serve_env, args.cpus)
+        spy: subprocess.Popen[bytes] | None = None
         try:
             registry = load_registry(work / "endpoint" / "pki" / "registry.yaml")
             if full:
@@ -472,6 +487,8 @@ def main() -> None:
             large = protected(bergen, annual_document(100_000), args.large) \
                 if "100kb" in sizes else []
             runs: dict[str, Any] = {}
+            if args.profile is not None:
+                spy = _py_spy(served, args.profile)
             for label, her_id, messages in (("1kb", OSLO, small), ("100kb", BERGEN, large)):
                 if label not in sizes:
                     continue
@@ -501,6 +518,9 @@ def main() -> None:
                 "runs_per_case": args.repeat,
                 **runs}
         finally:
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+                spy.wait(60)
             stop(served)
 
         if not full:

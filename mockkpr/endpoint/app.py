@@ -27,6 +27,7 @@ from mockkpr.endpoint.broker import BrokerOptions, EmbeddedBroker
 from mockkpr.endpoint.faults import BrokerFaults
 from mockkpr.endpoint.queues import QueueInfo, Topology
 from mockkpr.endpoint.server import AmqpServer, Listen
+from mockkpr.endpoint.settlements import DeferredQueueWrites
 from mockkpr.errors import ConfigError
 from mockkpr.faults import Clock, FaultPlan, Scenario, load_scenario, parse_scenario, verify
 from mockkpr.faults.answers import AnswerFaults
@@ -147,6 +148,7 @@ class Endpoint:
         self._armed_after: int | None = None  # the newest journal id when it was armed
         self._executor: ThreadPoolExecutor | None = None
         self._amqp: AmqpServer | None = None
+        self._queue_writes: DeferredQueueWrites | None = None
         self._control: ControlServer | None = None
         self.http: HttpApi | None = None
         #: The control API's token (None: none required) and where it came from
@@ -180,8 +182,9 @@ class Endpoint:
         receiver = Receiver(registry, journal, settings, clock=self.clock.now,
                             faults=answer_faults)
         self._executor = ThreadPoolExecutor(settings.workers, thread_name_prefix="mockkpr-work")
+        self._queue_writes = DeferredQueueWrites(journal)
         broker = EmbeddedBroker(
-            topology_of(registry, settings.kpr_her_id), journal, receiver.process,
+            topology_of(registry, settings.kpr_her_id), self._queue_writes, receiver.process,
             self._executor,
             BrokerOptions(delivery_limit=settings.delivery_limit, prefetch=settings.prefetch,
                           max_message_bytes=settings.max_message_bytes,
@@ -228,6 +231,9 @@ class Endpoint:
         if self._amqp is not None:
             self._amqp.stop()
             self._amqp = None
+        if self._queue_writes is not None:
+            self._queue_writes.close()
+            self._queue_writes = None
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
