@@ -495,20 +495,25 @@ def main() -> None:
                 account = registry.party(her_id).sasl
                 assert account is not None
                 for senders in crowds:
-                    rates, cpu_ms = [], []
+                    rates, cpu_ms, client_ms = [], [], []
                     for run in range(args.repeat):
                         for message in messages:  # new ids: not duplicates of the last run
                             message.id = message.correlation_id = \
                                 f"{label}-{senders}-{run}-{message.id!s}"
                         cpu_before = tree_cpu(served.process.pid)
+                        client_before = time.process_time()
                         rates.append(throughput(
                             served.amqps, domain, account.user, account.password,
                             f"/exchange/NHNTESTServiceBus/{KPR}_async",
                             f"/amq/queue/{her_id}_async", messages, senders))
                         cpu_after = tree_cpu(served.process.pid)
+                        client_ms.append((time.process_time() - client_before) * 1000
+                                         / len(messages))
                         cpu_ms.append((cpu_after - cpu_before) * 1000 / len(messages))
                     runs.update(_rates(f"mockkpr {label}", senders, rates, cpu_ms,
                                        rsa["total_ms"] if label == "1kb" else None))
+                    runs[f"{label}_{senders}_senders_client_cpu_ms_per_msg"] = round(
+                        statistics.median(client_ms), 3)
             results["throughput"] = {
                 "documents": {"1kb": len(IDENTITY), "100kb": len(annual_document(100_000))},
                 "messages": {"1kb": len(small), "100kb": len(large)},

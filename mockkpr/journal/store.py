@@ -29,6 +29,7 @@ from mockkpr.errors import ConfigError
 from mockkpr.journal import _parts, _rows
 from mockkpr.journal import tables as t
 from mockkpr.journal.engine import (
+    WriteLock,
     checkpoint,
     create_engine,
     database_url,
@@ -98,11 +99,12 @@ class Journal:
         self.max_messages = max_messages
         self.max_age_days = max_age_days
         self._poll_interval = poll_interval
-        # SQLite has one writer at a time anyway; queueing in-process is cheaper than its
-        # busy-wait. Other databases lock rows themselves, except for add_part's
-        # check-then-insert, which always takes this lock (see add_part).
-        self._serial = threading.Lock()
+        # SQLite has one writer at a time anyway; queueing (in-process, and between processes
+        # with a file lock: WriteLock) is cheaper than its busy-wait. Other databases lock
+        # rows themselves, except for add_part's check-then-insert, which always takes this
+        # lock (see add_part).
         self._sqlite = self._engine.dialect.name == "sqlite"
+        self._serial = WriteLock(self._engine.url.database if self._sqlite else None)
         # the endpoint's hot statements, compiled once (SQLite; mockkpr.journal.lean)
         self._lean = LeanJournal(self._engine) if self._sqlite else None
         self._changed = threading.Condition()
@@ -180,6 +182,10 @@ class Journal:
         """A counter that grows whenever this process records or changes an entry."""
         with self._changed:
             return self._generation
+
+    def changed(self) -> None:
+        """Wake the waiters now: another process (a worker) recorded an entry."""
+        self._notify()
 
     def _notify(self) -> None:
         with self._changed:
@@ -770,6 +776,7 @@ class Journal:
             self._closed = True
             self._changed.notify_all()
         self._engine.dispose()
+        self._serial.close()
 
     def __enter__(self) -> Journal:
         return self
