@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -40,6 +42,9 @@ from mockkpr.settings import Settings
 
 log = get_logger(__name__)
 
+#: How often a worker looks whether the endpoint that started it is still there.
+PARENT_CHECK_S = 0.5
+
 
 # the receiver of this worker process (set by _start_worker)
 _receiver: Receiver | None = None
@@ -48,9 +53,18 @@ _receiver: Receiver | None = None
 def _start_worker(settings: Settings, registry_path: str) -> None:
     """Worker process start: logging, registry, journal and a receiver without streams."""
     global _receiver
+    threading.Thread(target=_end_with_parent, args=(os.getppid(),), daemon=True,
+                     name="mockkpr-parent-watch").start()
     configure(settings)
     registry = load_registry(Path(registry_path))
     _receiver = Receiver(registry, Journal.from_settings(settings), settings, streams=False)
+
+
+def _end_with_parent(parent: int) -> None:
+    """End this worker when the endpoint is gone (killed: nobody waits for its answers)."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(1)
 
 
 def _process(inbound: InboundMessage) -> ProcessResult | None:
@@ -97,6 +111,11 @@ class ReceiverPool:
                 pool.shutdown(wait=False, cancel_futures=True)
             return None
 
+    def pids(self) -> list[int]:
+        """The process ids of the live workers."""
+        return [process.pid for process in getattr(self._pool, "_processes", {}).values()
+                if process.pid is not None]
+
     def close(self) -> None:
         """Stop the workers (after the messages they hold)."""
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -112,11 +131,19 @@ class Dispatch:
                  pool: ReceiverPool, local: Callable[[InboundMessage], bool],
                  changed: Callable[[], None]) -> None:
         self.own, self.pool, self.local, self.changed = process, pool, local, changed
+        self.by_workers = 0  # messages a worker answered
+        self.here = 0  # messages this process answered (as the module documentation says)
 
     def __call__(self, inbound: InboundMessage) -> ProcessResult:
         if not self.local(inbound):
             result = self.pool.process(inbound)
             if result is not None:
+                self.by_workers += 1
                 self.changed()
                 return result
+        self.here += 1
         return self.own(inbound)
+
+    def worker_pids(self) -> list[int]:
+        """The process ids of the workers (for tests and diagnostics)."""
+        return self.pool.pids()
