@@ -50,10 +50,10 @@ PARENT_CHECK_S = 0.5
 _receiver: Receiver | None = None
 
 
-def _start_worker(settings: Settings, registry_path: str) -> None:
+def _start_worker(settings: Settings, registry_path: str, parent: int) -> None:
     """Worker process start: logging, registry, journal and a receiver without streams."""
     global _receiver
-    threading.Thread(target=_end_with_parent, args=(os.getppid(),), daemon=True,
+    threading.Thread(target=_end_with_parent, args=(parent,), daemon=True,
                      name="mockkpr-parent-watch").start()
     configure(settings)
     registry = load_registry(Path(registry_path))
@@ -61,7 +61,8 @@ def _start_worker(settings: Settings, registry_path: str) -> None:
 
 
 def _end_with_parent(parent: int) -> None:
-    """End this worker when the endpoint is gone (killed: nobody waits for its answers)."""
+    """End this worker when the endpoint ``parent`` is gone (killed: nobody waits for its
+    answers), also when that happened before the worker started."""
     while os.getppid() == parent:
         time.sleep(PARENT_CHECK_S)
     os._exit(1)
@@ -93,7 +94,8 @@ class ReceiverPool:
     def _new(self) -> ProcessPoolExecutor:
         pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_start_worker,
-                                   initargs=(self.settings, str(self.registry_path)))
+                                   initargs=(self.settings, str(self.registry_path),
+                                             os.getpid()))
         for _ in range(self.processes):  # start them now, not with the first messages
             pool.submit(_pid)
         return pool
