@@ -190,7 +190,7 @@ class Endpoint:
         if settings.processes > 0:
             self._pool = ReceiverPool(settings, registry.path, settings.processes)
             processor = Dispatch(receiver.process, self._pool, self._stays_here, journal.changed)
-            threads = max(threads, 2 * settings.processes)  # a thread waits on each worker
+            threads = max(threads, self._pool.threads)  # a thread waits on each pipe
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="mockkpr-work")
         self._queue_writes = DeferredQueueWrites(journal)
         broker = EmbeddedBroker(

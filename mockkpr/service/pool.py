@@ -18,19 +18,22 @@ What stays in the endpoint's own process, on its own receiver:
 - every message while a scenario is armed or the clock is moved (fault injection and the
   scenario clock live in this process).
 
-A worker that dies is replaced; the message it held is processed here instead.
+A worker that dies is replaced; the message it held is processed here instead. Each worker
+has two pipes, so that the next message is waiting while it processes one; the broker's
+worker threads (at least one per pipe) send and wait on them, with no other thread between.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
+from typing import Any
 
 from mockkpr.journal.store import Journal
 from mockkpr.log import configure, get_logger
@@ -46,18 +49,41 @@ log = get_logger(__name__)
 PARENT_CHECK_S = 0.5
 
 
-# the receiver of this worker process (set by _start_worker)
-_receiver: Receiver | None = None
+#: Messages a worker holds at once: while it processes one, the next is already in its pipe.
+PIPES_PER_WORKER = 2
+# What a worker sends back: ("result", ProcessResult | None) or ("error", Exception).
+_Reply = tuple[str, Any]
 
 
-def _start_worker(settings: Settings, registry_path: str, parent: int) -> None:
-    """Worker process start: logging, registry, journal and a receiver without streams."""
-    global _receiver
+def _worker_main(settings: Settings, registry_path: str, parent: int,
+                 pipes: list[Connection]) -> None:
+    """A worker process: a receiver without streams answering what comes on its pipes,
+    until the endpoint closes them (or is gone)."""
     threading.Thread(target=_end_with_parent, args=(parent,), daemon=True,
                      name="mockkpr-parent-watch").start()
     configure(settings)
     registry = load_registry(Path(registry_path))
-    _receiver = Receiver(registry, Journal.from_settings(settings), settings, streams=False)
+    receiver = Receiver(registry, Journal.from_settings(settings), settings, streams=False)
+    open_pipes = list(pipes)
+    while open_pipes:
+        for pipe in wait(open_pipes):
+            assert isinstance(pipe, Connection)
+            try:
+                inbound = pipe.recv()
+            except (EOFError, OSError):  # the endpoint closed it: stopping
+                open_pipes.remove(pipe)
+                continue
+            pipe.send(_answer(receiver, inbound))
+
+
+def _answer(receiver: Receiver, inbound: InboundMessage) -> _Reply:
+    try:
+        return ("result", receiver.process(inbound))
+    except StreamElsewhere:
+        return ("result", None)
+    except Exception as exc:  # as in the endpoint: the broker retries the delivery
+        log.exception("worker.processing_failed", message_id=inbound.message_id)
+        return ("error", RuntimeError(f"worker {os.getpid()}: {exc!r}"))
 
 
 def _end_with_parent(parent: int) -> None:
@@ -68,59 +94,97 @@ def _end_with_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _process(inbound: InboundMessage) -> ProcessResult | None:
-    """Process one message in the worker; None when the endpoint's receiver must."""
-    assert _receiver is not None, "worker not started"
-    try:
-        return _receiver.process(inbound)
-    except StreamElsewhere:
-        return None
+class _Worker:
+    """One worker process and the endpoint's ends of its pipes."""
 
+    def __init__(self, settings: Settings, registry_path: Path) -> None:
+        context = multiprocessing.get_context("spawn")
+        pairs = [context.Pipe() for _ in range(PIPES_PER_WORKER)]
+        self.pipes = [mine for mine, _ in pairs]
+        self.process = context.Process(
+            target=_worker_main, name="mockkpr-worker", daemon=True,
+            args=(settings, str(registry_path), os.getpid(), [theirs for _, theirs in pairs]))
+        self.process.start()
+        for _, theirs in pairs:
+            theirs.close()  # the worker holds them now; EOF reaches it when ours close
 
-def _pid() -> int:
-    return os.getpid()
+    def close(self, timeout: float) -> None:
+        for pipe in self.pipes:
+            pipe.close()
+        self.process.join(timeout)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(timeout)
 
 
 class ReceiverPool:
-    """``processes`` worker processes, each with a receiver (started with ``spawn``: the
-    endpoint's threads are running by then, and a forked copy of them would be unsafe)."""
+    """``processes`` worker processes, each with a receiver, fed through pipes: each of the
+    broker's threads that hands a message on takes a free pipe, sends the message and waits
+    for the result on it. Workers are started with ``spawn``: the endpoint's threads are
+    running by then, and a forked copy of them would be unsafe."""
 
     def __init__(self, settings: Settings, registry_path: Path, processes: int) -> None:
         self.settings = settings
         self.registry_path = registry_path
-        self.processes = processes
-        self._pool = self._new()
+        self._lock = threading.Lock()
+        self._free: queue.SimpleQueue[tuple[_Worker, Connection]] = queue.SimpleQueue()
+        self._workers = [self._start() for _ in range(processes)]
+        self._closed = False
 
-    def _new(self) -> ProcessPoolExecutor:
-        pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_start_worker,
-                                   initargs=(self.settings, str(self.registry_path),
-                                             os.getpid()))
-        for _ in range(self.processes):  # start them now, not with the first messages
-            pool.submit(_pid)
-        return pool
+    @property
+    def threads(self) -> int:
+        """Threads that can use the workers at once (one per pipe)."""
+        return len(self._workers) * PIPES_PER_WORKER
+
+    def _start(self) -> _Worker:
+        worker = _Worker(self.settings, self.registry_path)
+        for pipe in worker.pipes:
+            self._free.put((worker, pipe))
+        return worker
 
     def process(self, inbound: InboundMessage) -> ProcessResult | None:
         """The result of a worker, or None when the endpoint's own receiver must process it
-        (an event message, or the worker died: the pool is replaced)."""
-        pool = self._pool
-        try:
-            return pool.submit(_process, inbound).result()
-        except BrokenProcessPool:
-            log.warning("workers.broken", message_id=inbound.message_id)
-            if self._pool is pool:
-                self._pool = self._new()
-                pool.shutdown(wait=False, cancel_futures=True)
+        (an event message, or the worker died: it is replaced). A failure in the worker is
+        raised here (the broker retries the delivery)."""
+        if self._closed:
             return None
+        worker, pipe = self._free.get()
+        try:
+            pipe.send(inbound)
+            kind, value = pipe.recv()
+        except (EOFError, OSError):
+            self._replace(worker)
+            return None
+        self._free.put((worker, pipe))
+        if kind == "error":
+            raise value
+        assert value is None or isinstance(value, ProcessResult)
+        return value
+
+    def _replace(self, worker: _Worker) -> None:
+        with self._lock:
+            if self._closed or worker not in self._workers:
+                return
+            log.warning("worker.ended", pid=worker.process.pid,
+                        exitcode=worker.process.exitcode)
+            self._workers.remove(worker)
+            worker.close(timeout=1)
+            self._workers.append(self._start())
+        # the dead worker's other pipes are in the free queue: they fail and are dropped
 
     def pids(self) -> list[int]:
         """The process ids of the live workers."""
-        return [process.pid for process in getattr(self._pool, "_processes", {}).values()
-                if process.pid is not None]
+        with self._lock:
+            return [w.process.pid for w in self._workers
+                    if w.process.pid is not None and w.process.is_alive()]
 
-    def close(self) -> None:
+    def close(self, timeout: float = 10) -> None:
         """Stop the workers (after the messages they hold)."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            self._closed = True
+            workers, self._workers = self._workers, []
+        for worker in workers:
+            worker.close(timeout)
 
 
 class Dispatch:
