@@ -26,8 +26,9 @@ same run with the endpoint's own keys (decrypting the content key, signing the A
 their ratio.
 
 ``--only throughput`` skips start-up, pilot and RabbitMQ (a short run for before/after
-comparisons); ``--processes N`` sets ``MOCKKPR_PROCESSES`` for the served endpoint and
-``--cpus 0`` pins it (``taskset``) to the listed CPUs.
+comparisons); ``--processes N`` sets ``MOCKKPR_PROCESSES`` for the served endpoint,
+``--cpus 0`` pins it (``taskset``) to the listed CPUs and ``--client-cpus 0`` the senders
+(this process): ``--cpus 0 --client-cpus 0`` is the whole test on one core.
 
 Writes ``benchmarks/results/endpoint.json`` (``--out`` elsewhere) and prints it. Timing
 figures depend on the machine and its load; the load average is recorded with them.
@@ -445,6 +446,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None,
                         help="MOCKKPR_WORKERS of the served endpoint")
     parser.add_argument("--cpus", default=None, help="pin the endpoint to these CPUs (taskset)")
+    parser.add_argument("--client-cpus", default=None,
+                        help="pin this benchmark (the senders) to these CPUs, e.g. 0")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--profile", type=Path, default=None,
                         help="record the endpoint with py-spy during the throughput runs "
@@ -454,6 +457,8 @@ def main() -> None:
     serve_env = {**({"MOCKKPR_PROCESSES": str(args.processes)} if args.processes is not None
                     else {}),
                  **({"MOCKKPR_WORKERS": str(args.workers)} if args.workers is not None else {})}
+    if args.client_cpus is not None:
+        os.sched_setaffinity(0, {int(c) for c in args.client_cpus.split(",")})
     sizes = args.sizes.split(",")
     crowds = [int(n) for n in args.senders.split(",")]
 
@@ -463,6 +468,7 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "endpoint_env": serve_env, "endpoint_cpus": args.cpus,
+        "client_cpus": args.client_cpus,
     }
     with tempfile.TemporaryDirectory(prefix="mockkpr-bench-") as tmp:
         work = Path(tmp)
