@@ -36,8 +36,6 @@ class DeferredQueueWrites:
     def __init__(self, backend: QueueBackend) -> None:
         self.backend = backend
         self._changes: queue_module.SimpleQueue[QueueChange | None] = queue_module.SimpleQueue()
-        self._idle = threading.Condition()
-        self._pending = 0
         self._thread = threading.Thread(target=self._run, name="mockkpr-queue-writes",
                                         daemon=True)
         self._thread.start()
@@ -65,14 +63,7 @@ class DeferredQueueWrites:
 
     # -- the writer -----------------------------------------------------------------------------
     def _put(self, change: QueueChange) -> None:
-        with self._idle:
-            self._pending += 1
         self._changes.put(change)
-
-    def flush(self, timeout: float = 10) -> bool:
-        """Wait until every change made so far is applied; False after ``timeout``."""
-        with self._idle:
-            return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
     def close(self, timeout: float = 10) -> None:
         """Apply what is queued and stop the writer."""
@@ -96,9 +87,6 @@ class DeferredQueueWrites:
                 else:
                     batch.append(change)
             self._apply(batch)
-            with self._idle:
-                self._pending -= len(batch)
-                self._idle.notify_all()
 
     def _apply(self, batch: list[QueueChange]) -> None:
         if not batch:
