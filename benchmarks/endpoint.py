@@ -74,6 +74,8 @@ KPR, OSLO, BERGEN = 131725, 12345, 23456
 # Debian's /usr/sbin wrappers switch to the rabbitmq user and drop the environment that
 # points the node at its private directories and ports; the real scripts live here.
 RABBITMQ_BIN = "/usr/lib/rabbitmq/bin"
+#: A throughput run that has not had every answer by then fails (--run-timeout).
+RUN_TIMEOUT_S = 600.0
 
 
 # ------------------------------------------------------------------ documents
@@ -293,7 +295,7 @@ class _Load(MessagingHandler):
 
     def on_start(self, event: Any) -> None:
         self.container = event.container
-        self.timer = event.container.schedule(600, self)
+        self.timer = event.container.schedule(RUN_TIMEOUT_S, self)
         for share in self.shares:
             self.connections.append(event.container.connect(
                 self.url, ssl_domain=self.domain, user=self.user, password=self.password,
@@ -449,6 +451,8 @@ def main() -> None:
     parser.add_argument("--client-cpus", default=None,
                         help="pin this benchmark (the senders) to these CPUs, e.g. 0")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--run-timeout", type=float, default=RUN_TIMEOUT_S,
+                        help="seconds a throughput run may take before it fails")
     parser.add_argument("--profile", type=Path, default=None,
                         help="record the endpoint with py-spy during the throughput runs "
                              "into this file (raw format: one line per stack with its count; "
@@ -457,6 +461,8 @@ def main() -> None:
     serve_env = {**({"MOCKKPR_PROCESSES": str(args.processes)} if args.processes is not None
                     else {}),
                  **({"MOCKKPR_WORKERS": str(args.workers)} if args.workers is not None else {})}
+    global RUN_TIMEOUT_S
+    RUN_TIMEOUT_S = args.run_timeout
     if args.client_cpus is not None:
         os.sched_setaffinity(0, {int(c) for c in args.client_cpus.split(",")})
     sizes = args.sizes.split(",")
@@ -528,6 +534,11 @@ def main() -> None:
                 "transport": "TLS + SASL PLAIN, pipelined, answers on the sender's queue",
                 "runs_per_case": args.repeat,
                 **runs}
+        except Exception:
+            log = work / "endpoint.log"
+            if log.exists():  # what the endpoint said, before the directory goes
+                print(log.read_text(errors="replace")[-6000:], file=sys.stderr)
+            raise
         finally:
             if spy is not None:
                 spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
