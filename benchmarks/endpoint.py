@@ -278,6 +278,8 @@ class _Sender(MessagingHandler):
 class _Load(MessagingHandler):
     """``senders`` connections share the messages; done when each has its answer."""
 
+    timeout = RUN_TIMEOUT_S
+
     def __init__(self, url: str, domain: SSLDomain | None, user: str, password: str,
                  target: str, source: str, messages: list[Message], senders: int) -> None:
         super().__init__()
@@ -295,7 +297,7 @@ class _Load(MessagingHandler):
 
     def on_start(self, event: Any) -> None:
         self.container = event.container
-        self.timer = event.container.schedule(RUN_TIMEOUT_S, self)
+        self.timer = event.container.schedule(self.timeout, self)
         for share in self.shares:
             self.connections.append(event.container.connect(
                 self.url, ssl_domain=self.domain, user=self.user, password=self.password,
@@ -461,8 +463,7 @@ def main() -> None:
     serve_env = {**({"MOCKKPR_PROCESSES": str(args.processes)} if args.processes is not None
                     else {}),
                  **({"MOCKKPR_WORKERS": str(args.workers)} if args.workers is not None else {})}
-    global RUN_TIMEOUT_S
-    RUN_TIMEOUT_S = args.run_timeout
+    _Load.timeout = args.run_timeout
     if args.client_cpus is not None:
         os.sched_setaffinity(0, {int(c) for c in args.client_cpus.split(",")})
     sizes = args.sizes.split(",")
