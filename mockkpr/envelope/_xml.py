@@ -17,14 +17,11 @@ from typing import Protocol, cast
 
 from lxml import etree
 
-import mockkpr.xmlsafe  # noqa: F401  (initialises libxml2's schema types before any thread)
+import mockkpr.xmlsafe  # also initialises libxml2's schema types before any thread
 from mockkpr.envelope.codes import ErrorCode
 from mockkpr.envelope.problems import EnvelopeError, EnvelopeProblem, problem
 
 _local = threading.local()
-# Compiling a schema that imports another (msghead imports xmldsig) in two threads at once
-# failed once under load ("QName ... Signature does not resolve"): one at a time.
-_compiling = threading.Lock()
 # How far into a document that failed to parse a DOCTYPE is looked for.
 _DOCTYPE_SCAN = 1 << 16
 
@@ -99,7 +96,7 @@ def schema(name: str) -> etree.XMLSchema:
         parser = _parser()
         parser.resolvers.add(_PackageSchemas())
         # a base URL of the package's own kind, so relative imports reach the resolver
-        with _compiling:
+        with mockkpr.xmlsafe.SCHEMA_COMPILE_LOCK:
             document = etree.fromstring(_schema_bytes(name), parser,
                                         base_url=f"mockkpr-schemas:///{name}")
             cache[name] = etree.XMLSchema(document)
