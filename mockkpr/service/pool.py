@@ -105,6 +105,7 @@ class _Worker:
             target=_worker_main, name="mockkpr-worker", daemon=True,
             args=(settings, str(registry_path), os.getpid(), [theirs for _, theirs in pairs]))
         self.process.start()
+        self.answered = False  # a worker that ends before its first answer cannot start
         for _, theirs in pairs:
             theirs.close()  # the worker holds them now; EOF reaches it when ours close
 
@@ -155,6 +156,7 @@ class ReceiverPool:
         except (EOFError, OSError):
             self._replace(worker)
             return None
+        worker.answered = True
         self._free.put((worker, pipe))
         if kind == "error":
             raise value
@@ -165,10 +167,15 @@ class ReceiverPool:
         with self._lock:
             if self._closed or worker not in self._workers:
                 return
-            log.warning("worker.ended", pid=worker.process.pid,
-                        exitcode=worker.process.exitcode)
             self._workers.remove(worker)
             worker.close(timeout=1)
+            if not worker.answered:  # it cannot start (registry, journal): not again
+                log.error("worker.cannot_start", pid=worker.process.pid,
+                          exitcode=worker.process.exitcode, workers_left=len(self._workers))
+                self._closed = not self._workers
+                return
+            log.warning("worker.ended", pid=worker.process.pid,
+                        exitcode=worker.process.exitcode)
             self._workers.append(self._start())
         # the dead worker's other pipes are in the free queue: they fail and are dropped
 
