@@ -104,7 +104,11 @@ class Journal:
         # rows themselves, except for add_part's check-then-insert, which always takes this
         # lock (see add_part).
         self._sqlite = self._engine.dialect.name == "sqlite"
-        self._serial = WriteLock(self._engine.url.database if self._sqlite else None)
+        try:
+            self._serial = WriteLock(self._engine.url.database if self._sqlite else None)
+        except OSError as exc:  # e.g. a directory the process may not write to
+            self._engine.dispose()
+            raise ConfigError(f"cannot open the journal database {self._url}: {exc}") from None
         # the endpoint's hot statements, compiled once (SQLite; mockkpr.journal.lean)
         self._lean = LeanJournal(self._engine) if self._sqlite else None
         self._changed = threading.Condition()
