@@ -19,8 +19,19 @@ Measures, against ``mockkpr serve`` running as its own process on this machine:
   same encrypted bodies through RabbitMQ 3 (AMQP 1.0 plugin, TLS) to a queue and receiving
   them back: the transport alone, with no processing.
 
-Writes ``benchmarks/results/endpoint.json`` and prints it. Timing figures depend on the
-machine and its load; the load average is recorded with them.
+The throughput cases also record the **server's CPU per answered message** (user + system time
+of the ``mockkpr serve`` process and its children, read from ``/proc``, over the run, divided
+by the messages answered) beside the **RSA work** a message needs at least, measured in the
+same run with the endpoint's own keys (decrypting the content key, signing the AppRec), and
+their ratio.
+
+``--only throughput`` skips start-up, pilot and RabbitMQ (a short run for before/after
+comparisons); ``--processes N`` sets ``MOCKKPR_PROCESSES`` for the served endpoint,
+``--cpus 0`` pins it (``taskset``) to the listed CPUs and ``--client-cpus 0`` the senders
+(this process): ``--cpus 0 --client-cpus 0`` is the whole test on one core.
+
+Writes ``benchmarks/results/endpoint.json`` (``--out`` elsewhere) and prints it. Timing
+figures depend on the machine and its load; the load average is recorded with them.
 """
 
 from __future__ import annotations
@@ -44,6 +55,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 from proton import Message, SSLDomain
 from proton.handlers import MessagingHandler
 from proton.reactor import Container
@@ -61,6 +74,8 @@ KPR, OSLO, BERGEN = 131725, 12345, 23456
 # Debian's /usr/sbin wrappers switch to the rabbitmq user and drop the environment that
 # points the node at its private directories and ports; the real scripts live here.
 RABBITMQ_BIN = "/usr/lib/rabbitmq/bin"
+#: A throughput run that has not had every answer by then fails (--run-timeout).
+RUN_TIMEOUT_S = 600.0
 
 
 # ------------------------------------------------------------------ documents
@@ -95,16 +110,21 @@ class Served:
     ready_seconds: float
 
 
-def serve(data_dir: Path) -> Served:
-    """Start ``python -m mockkpr serve`` on free ports; return once ``/readyz`` says 200."""
+def serve(data_dir: Path, env: dict[str, str] | None = None,
+          cpus: str | None = None) -> Served:
+    """Start ``python -m mockkpr serve`` on free ports; return once ``/readyz`` says 200.
+
+    ``env`` adds variables (``MOCKKPR_PROCESSES``...); ``cpus`` pins it with ``taskset``."""
     log = data_dir.parent / f"{data_dir.name}.log"
     started = time.perf_counter()
+    pin = ["taskset", "-c", cpus] if cpus else []
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "mockkpr", "serve", "--data-dir", str(data_dir),
+            [*pin, sys.executable, "-m", "mockkpr", "serve", "--data-dir", str(data_dir),
              "--port", "0", "--control-port", "0"],
             stdout=output, stderr=output,
-            env={**os.environ, "MOCKKPR_LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)})
+            env={**os.environ, "MOCKKPR_LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT),
+                 **(env or {})})
     amqps = control = None
     while amqps is None or control is None:
         if process.poll() is not None:
@@ -162,6 +182,72 @@ def pilot(served: Served, registry: Registry, sends: int) -> dict[str, Any]:
             "min_s": round(ordered[0], 4), "max_s": round(ordered[-1], 4)}
 
 
+# ------------------------------------------------------------------ CPU and RSA
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: str) -> tuple[int, float] | None:
+    """(parent pid, user + system CPU seconds) of a process, from /proc/<pid>/stat."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds of ``pid`` and every live descendant (worker processes), plus what its
+    ended children were charged (cutime, cstime are in the parent's figure only when waited
+    for; live workers are counted directly)."""
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (found := _stat(entry.name)) is not None:
+            stats[int(entry.name)] = found
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        total += stats.get(current, (0, 0.0))[1]
+        todo.extend(child for child, (parent, _) in stats.items() if parent == current)
+    return total
+
+
+def rsa_work(registry: Registry, rounds: int = 300) -> dict[str, float]:
+    """CPU milliseconds of the RSA-2048 operations a 1 KB message needs at least, with the
+    endpoint's own keys: decrypt the content key (PKCS#1 v1.5) and sign the AppRec (SHA-256,
+    PKCS#1 v1.5). Best of three rounds of ``rounds`` each."""
+    kpr = registry.party(KPR)
+    certificate, key = kpr.own_keys()[0]
+    assert kpr.signing is not None
+    signing = kpr.signing.key
+    wrapped = certificate.public_key().encrypt(os.urandom(32), padding.PKCS1v15())  # type: ignore[union-attr]
+    document = IDENTITY
+
+    def per_op(action: Any) -> float:
+        best = float("inf")
+        for _ in range(3):
+            started = time.process_time()
+            for _ in range(rounds):
+                action()
+            best = min(best, (time.process_time() - started) / rounds)
+        return best * 1000
+
+    decrypt_ms = per_op(lambda: key.decrypt(wrapped, padding.PKCS1v15()))
+    sign_ms = per_op(lambda: signing.sign(document, padding.PKCS1v15(), hashes.SHA256()))
+    return {"decrypt_ms": round(decrypt_ms, 3), "sign_ms": round(sign_ms, 3),
+            "total_ms": round(decrypt_ms + sign_ms, 3)}
+
+
+def _py_spy(served: Served, out: Path) -> subprocess.Popen[bytes]:
+    """py-spy recording the endpoint and its worker processes until interrupted."""
+    command = [str(Path(sys.executable).parent / "py-spy"), "record", "--pid",
+               str(served.process.pid), "--subprocesses", "--rate", "250", "--output",
+               str(out), *(["--format", "raw"] if out.suffix != ".svg" else [])]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(1)  # attached before the load starts
+    return process
+
+
 # ------------------------------------------------------------------ throughput
 class _Sender(MessagingHandler):
     """One connection: sends its messages pipelined and receives answers for the load."""
@@ -192,6 +278,8 @@ class _Sender(MessagingHandler):
 class _Load(MessagingHandler):
     """``senders`` connections share the messages; done when each has its answer."""
 
+    timeout = RUN_TIMEOUT_S
+
     def __init__(self, url: str, domain: SSLDomain | None, user: str, password: str,
                  target: str, source: str, messages: list[Message], senders: int) -> None:
         super().__init__()
@@ -209,7 +297,7 @@ class _Load(MessagingHandler):
 
     def on_start(self, event: Any) -> None:
         self.container = event.container
-        self.timer = event.container.schedule(600, self)
+        self.timer = event.container.schedule(self.timeout, self)
         for share in self.shares:
             self.connections.append(event.container.connect(
                 self.url, ssl_domain=self.domain, user=self.user, password=self.password,
@@ -257,13 +345,25 @@ def throughput(url: str, domain: SSLDomain, user: str, password: str, target: st
     return _Load(url, domain, user, password, target, source, messages, senders).run()
 
 
-def _rates(label: str, senders: int, rates: list[float]) -> dict[str, Any]:
-    """The median rate of a case (and every run), printed as it is measured."""
-    key = f"{label.split()[1]}_{senders}_senders_msg_per_s"
+def _rates(label: str, senders: int, rates: list[float],
+           cpu_ms: list[float] | None = None, rsa_ms: float | None = None) -> dict[str, Any]:
+    """The median rate of a case (and every run), with the server's CPU per message and its
+    ratio to the RSA work where measured; printed as it is measured."""
+    key = f"{label.split()[1]}_{senders}_senders"
     median = round(statistics.median(rates), 1)
-    print(json.dumps({f"{label} x{senders}": median, "runs": [round(r, 1) for r in rates]}),
-          flush=True)
-    return {key: median, f"{key}_runs": [round(r, 1) for r in rates]}
+    shown: dict[str, Any] = {f"{label} x{senders}": median, "runs": [round(r, 1) for r in rates]}
+    found: dict[str, Any] = {f"{key}_msg_per_s": median,
+                             f"{key}_msg_per_s_runs": [round(r, 1) for r in rates]}
+    if cpu_ms is not None:
+        cpu = round(statistics.median(cpu_ms), 3)
+        found[f"{key}_server_cpu_ms_per_msg"] = cpu
+        found[f"{key}_server_cpu_ms_per_msg_runs"] = [round(c, 3) for c in cpu_ms]
+        shown["server_cpu_ms_per_msg"] = cpu
+        if rsa_ms:
+            found[f"{key}_cpu_to_rsa"] = shown["cpu_to_rsa"] = round(cpu / rsa_ms, 2)
+            shown["rsa_ms"] = rsa_ms
+    print(json.dumps(shown), flush=True)
+    return found
 
 
 # ------------------------------------------------------------------ RabbitMQ reference
@@ -340,53 +440,115 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3,
                         help="throughput runs per case (the median is reported)")
     parser.add_argument("--no-rabbitmq", action="store_true")
+    parser.add_argument("--only", choices=("all", "throughput"), default="all",
+                        help="throughput: the throughput cases alone (no start-up, pilot, "
+                             "RabbitMQ)")
+    parser.add_argument("--sizes", default="1kb,100kb", help="throughput documents: 1kb,100kb")
+    parser.add_argument("--senders", default="1,10", help="connections per case")
+    parser.add_argument("--processes", type=int, default=None,
+                        help="MOCKKPR_PROCESSES of the served endpoint")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="MOCKKPR_WORKERS of the served endpoint")
+    parser.add_argument("--cpus", default=None, help="pin the endpoint to these CPUs (taskset)")
+    parser.add_argument("--client-cpus", default=None,
+                        help="pin this benchmark (the senders) to these CPUs, e.g. 0")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--run-timeout", type=float, default=RUN_TIMEOUT_S,
+                        help="seconds a throughput run may take before it fails")
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="record the endpoint with py-spy during the throughput runs "
+                             "into this file (raw format: one line per stack with its count; "
+                             "an .svg name gives a flame graph); figures are then not clean")
     args = parser.parse_args()
+    serve_env = {**({"MOCKKPR_PROCESSES": str(args.processes)} if args.processes is not None
+                    else {}),
+                 **({"MOCKKPR_WORKERS": str(args.workers)} if args.workers is not None else {})}
+    _Load.timeout = args.run_timeout
+    if args.client_cpus is not None:
+        os.sched_setaffinity(0, {int(c) for c in args.client_cpus.split(",")})
+    sizes = args.sizes.split(",")
+    crowds = [int(n) for n in args.senders.split(",")]
 
     results: dict[str, Any] = {
         "mockkpr_version": __version__, "python": platform.python_version(),
         "cpus": os.cpu_count(), "load_average_before": os.getloadavg(),
-        "date": time.strftime("%Y-%m-%d"),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "endpoint_env": serve_env, "endpoint_cpus": args.cpus,
+        "client_cpus": args.client_cpus,
     }
     with tempfile.TemporaryDirectory(prefix="mockkpr-bench-") as tmp:
         work = Path(tmp)
-        results["startup"] = startup(work, args.warm_starts)
-        print(json.dumps({"startup": results["startup"]}), flush=True)
-        served = serve(work / "endpoint")
+        full = args.only == "all"
+        if full:
+            results["startup"] = startup(work, args.warm_starts)
+            print(json.dumps({"startup": results["startup"]}), flush=True)
+        served = serve(work / "endpoint", serve_env, args.cpus)
+        spy: subprocess.Popen[bytes] | None = None
         try:
             registry = load_registry(work / "endpoint" / "pki" / "registry.yaml")
-            results["pilot_round_trip_1mb"] = pilot(served, registry, args.pilot_sends)
-            print(json.dumps({"pilot": results["pilot_round_trip_1mb"]}), flush=True)
+            if full:
+                results["pilot_round_trip_1mb"] = pilot(served, registry, args.pilot_sends)
+                print(json.dumps({"pilot": results["pilot_round_trip_1mb"]}), flush=True)
+            rsa = rsa_work(registry)
+            results["rsa_work_ms_per_message"] = rsa
+            print(json.dumps({"rsa_work_ms_per_message": rsa}), flush=True)
             domain = tls.client_domain(registry.ca_path)
             oslo = KprClient(served.amqps, registry, OSLO)
             bergen = KprClient(served.amqps, registry, BERGEN)
             small = protected(oslo, IDENTITY, args.small)
-            large = protected(bergen, annual_document(100_000), args.large)
+            large = protected(bergen, annual_document(100_000), args.large) \
+                if "100kb" in sizes else []
             runs: dict[str, Any] = {}
+            if args.profile is not None:
+                spy = _py_spy(served, args.profile)
             for label, her_id, messages in (("1kb", OSLO, small), ("100kb", BERGEN, large)):
+                if label not in sizes:
+                    continue
                 account = registry.party(her_id).sasl
                 assert account is not None
-                for senders in (1, 10):
-                    rates = []
+                for senders in crowds:
+                    rates, cpu_ms, client_ms = [], [], []
                     for run in range(args.repeat):
                         for message in messages:  # new ids: not duplicates of the last run
                             message.id = message.correlation_id = \
                                 f"{label}-{senders}-{run}-{message.id!s}"
+                        cpu_before = tree_cpu(served.process.pid)
+                        client_before = time.process_time()
                         rates.append(throughput(
                             served.amqps, domain, account.user, account.password,
                             f"/exchange/NHNTESTServiceBus/{KPR}_async",
                             f"/amq/queue/{her_id}_async", messages, senders))
-                    runs.update(_rates(f"mockkpr {label}", senders, rates))
+                        cpu_after = tree_cpu(served.process.pid)
+                        client_ms.append((time.process_time() - client_before) * 1000
+                                         / len(messages))
+                        cpu_ms.append((cpu_after - cpu_before) * 1000 / len(messages))
+                    runs.update(_rates(f"mockkpr {label}", senders, rates, cpu_ms,
+                                       rsa["total_ms"] if label == "1kb" else None))
+                    runs[f"{label}_{senders}_senders_client_cpu_ms_per_msg"] = round(
+                        statistics.median(client_ms), 3)
             results["throughput"] = {
                 "documents": {"1kb": len(IDENTITY), "100kb": len(annual_document(100_000))},
                 "messages": {"1kb": len(small), "100kb": len(large)},
-                "protected_bytes": {"1kb": _size(small[0]), "100kb": _size(large[0])},
+                "protected_bytes": {"1kb": _size(small[0]),
+                                    "100kb": _size(large[0]) if large else None},
                 "transport": "TLS + SASL PLAIN, pipelined, answers on the sender's queue",
                 "runs_per_case": args.repeat,
                 **runs}
+        except Exception:
+            log = work / "endpoint.log"
+            if log.exists():  # what the endpoint said, before the directory goes
+                print(log.read_text(errors="replace")[-6000:], file=sys.stderr)
+            raise
         finally:
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+                spy.wait(60)
             stop(served)
 
-        if args.no_rabbitmq or not Path(RABBITMQ_BIN, "rabbitmq-server").exists():
+        if not full:
+            pass
+        elif args.no_rabbitmq or not Path(RABBITMQ_BIN, "rabbitmq-server").exists():
             results["rabbitmq_reference"] = {"skipped": "rabbitmq-server not run"}
         else:
             reference: dict[str, Any] = {}
@@ -407,8 +569,8 @@ def main() -> None:
                                  "no decryption, validation or answer")
             results["rabbitmq_reference"] = reference
     results["load_average_after"] = os.getloadavg()
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
 
 

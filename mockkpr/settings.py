@@ -142,6 +142,13 @@ class Settings(BaseSettings):
         "amqp:link:message-size-exceeded (split large files into groups).",
     )
     workers: int = Field(2, ge=1, description="Threads that process messages.")
+    processes: int = Field(
+        0, ge=0,
+        description="Worker processes that decrypt, validate and answer messages, so that "
+        "the embedded endpoint uses more than one core (set it to the number of cores); 0: "
+        "all in the endpoint's own process. Event messages, split messages and armed "
+        "scenarios stay in the endpoint's process (docs/endpoint.md).",
+    )
     handshake_timeout: float = Field(
         10.0, gt=0,
         description="Seconds a client has to finish TLS, log in and open its connection; "

@@ -9,6 +9,7 @@ Importing this module also makes libxml2 build its table of built-in XML Schema 
 
 from __future__ import annotations
 
+import threading
 from typing import Final, cast
 
 from lxml import etree
@@ -41,6 +42,11 @@ def _initialise_schema_types() -> None:
 
 
 _initialise_schema_types()
+
+#: Held while a schema is compiled: libxml2's schema parser keeps global state (two workers
+#: compiling at once failed with "QName ... does not resolve" under load). Compiling happens
+#: once per schema and thread, so holding it costs nothing afterwards.
+SCHEMA_COMPILE_LOCK: Final = threading.Lock()
 
 
 def line_of(element: etree._Element) -> int:

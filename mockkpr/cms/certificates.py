@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -68,8 +69,17 @@ class SignerCheck:
     revocation_unknown: str | None
 
 
+#: Verdicts remembered (the same few certificates come with every message).
+_VERDICTS = 4096
+
+
+@lru_cache(maxsize=_VERDICTS)
 def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    """Whether ``issuer``'s key signed ``cert`` and the names chain."""
+    """Whether ``issuer``'s key signed ``cert`` and the names chain.
+
+    A pure function of the two certificates (equal and hashed by their DER), so its verdicts
+    are remembered: a sender's chain is checked once per process, not once per message.
+    """
     try:
         cert.verify_directly_issued_by(issuer)
     except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
@@ -148,12 +158,7 @@ def revocation(
     """``(revoked, None)`` from a current CRL of ``issuer``, or ``(False, reason)`` if unknown."""
     stale: str | None = None
     for crl in crls:
-        public_key = issuer.public_key()
-        if (
-            crl.issuer != issuer.subject
-            or not isinstance(public_key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey)
-            or not crl.is_signature_valid(public_key)
-        ):
+        if crl.issuer != issuer.subject or not _crl_signed_by(crl, issuer):
             continue
         next_update = crl.next_update_utc
         if next_update is not None and next_update < now:
@@ -161,6 +166,27 @@ def revocation(
             continue
         return crl.get_revoked_certificate_by_serial_number(cert.serial_number) is not None, None
     return False, stale or f"no CRL of {issuer.subject.rfc4514_string()}"
+
+
+# (id of the CRL, issuer) -> (the CRL, verdict); the CRL is kept so that its id stays its own
+_crl_verdicts: dict[tuple[int, x509.Certificate],
+                    tuple[x509.CertificateRevocationList, bool]] = {}
+
+
+def _crl_signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
+    """Whether ``issuer``'s key signed ``crl``; remembered per CRL object (CRLs are not
+    hashable, and the registry's stay the same objects while it is loaded)."""
+    key = (id(crl), issuer)
+    found = _crl_verdicts.get(key)
+    if found is not None and found[0] is crl:
+        return found[1]
+    public_key = issuer.public_key()
+    valid = isinstance(public_key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey) \
+        and crl.is_signature_valid(public_key)
+    if len(_crl_verdicts) >= _VERDICTS:
+        _crl_verdicts.clear()
+    _crl_verdicts[key] = (crl, valid)
+    return valid
 
 
 def check_signer(

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -74,14 +75,23 @@ class UnprotectResult:
 def _load_embedded(certificates_der: tuple[bytes, ...]) -> list[x509.Certificate]:
     loaded = []
     for der in certificates_der:
-        try:
-            cert = x509.load_der_x509_certificate(der)
-            # cryptography parses these lazily; touch them now so a damaged one is skipped here
-            _ = (cert.issuer, cert.subject, cert.serial_number, cert.extensions, cert.public_key())
-        except (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion):
-            continue  # an unreadable extra certificate cannot be the expected one
-        loaded.append(cert)
+        cert = _load_certificate(der)
+        if cert is not None:  # an unreadable extra certificate cannot be the expected one
+            loaded.append(cert)
     return loaded
+
+
+@lru_cache(maxsize=1024)
+def _load_certificate(der: bytes) -> x509.Certificate | None:
+    """A certificate read and checked once per process (a sender embeds the same ones in
+    every message); None when it cannot be read."""
+    try:
+        cert = x509.load_der_x509_certificate(der)
+        # cryptography parses these lazily; touch them now so a damaged one is skipped here
+        _ = (cert.issuer, cert.subject, cert.serial_number, cert.extensions, cert.public_key())
+    except (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion):
+        return None
+    return cert
 
 
 def _same_certificate(first: x509.Certificate, second: x509.Certificate) -> bool:

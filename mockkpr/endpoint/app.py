@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -28,6 +29,7 @@ from mockkpr.endpoint.broker import BrokerOptions, EmbeddedBroker
 from mockkpr.endpoint.faults import BrokerFaults
 from mockkpr.endpoint.queues import QueueInfo, Topology
 from mockkpr.endpoint.server import AmqpServer, Listen
+from mockkpr.endpoint.settlements import DeferredQueueWrites
 from mockkpr.errors import ConfigError
 from mockkpr.faults import Clock, FaultPlan, Scenario, load_scenario, parse_scenario, verify
 from mockkpr.faults.answers import AnswerFaults
@@ -38,7 +40,9 @@ from mockkpr.journal.store import Journal
 from mockkpr.log import get_logger
 from mockkpr.pki import PartySpec, create_test_pki
 from mockkpr.registry import REGISTRY_FILE, Registry, load_registry
+from mockkpr.service.messages import InboundMessage
 from mockkpr.service.pipeline import Receiver
+from mockkpr.service.pool import Dispatch, ReceiverPool
 from mockkpr.settings import Settings
 
 if TYPE_CHECKING:  # imported when an HTTP port is configured (start-up time)
@@ -149,7 +153,9 @@ class Endpoint:
         self._requested: Scenario | None = None
         self._armed_after: int | None = None  # the newest journal id when it was armed
         self._executor: ThreadPoolExecutor | None = None
+        self._pool: ReceiverPool | None = None  # worker processes (MOCKKPR_PROCESSES)
         self._amqp: AmqpServer | None = None
+        self._queue_writes: DeferredQueueWrites | None = None
         self._control: ControlServer | None = None
         self.http: HttpApi | None = None
         #: The control API's token (None: none required) and where it came from
@@ -182,9 +188,16 @@ class Endpoint:
         sasl.install_plain_authenticator(check)
         receiver = Receiver(registry, journal, settings, clock=self.clock.now,
                             faults=answer_faults)
-        self._executor = ThreadPoolExecutor(settings.workers, thread_name_prefix="mockkpr-work")
+        processor = receiver.process
+        threads = settings.workers
+        if settings.processes > 0:
+            self._pool = ReceiverPool(settings, registry.path, settings.processes)
+            processor = Dispatch(receiver.process, self._pool, self._stays_here, journal.changed)
+            threads = max(threads, self._pool.threads)  # a thread waits on each pipe
+        self._executor = ThreadPoolExecutor(threads, thread_name_prefix="mockkpr-work")
+        self._queue_writes = DeferredQueueWrites(journal)
         broker = EmbeddedBroker(
-            topology_of(registry, settings.kpr_her_id), journal, receiver.process,
+            topology_of(registry, settings.kpr_her_id), self._queue_writes, processor,
             self._executor,
             BrokerOptions(delivery_limit=settings.delivery_limit, prefetch=settings.prefetch,
                           max_message_bytes=settings.max_message_bytes,
@@ -233,12 +246,25 @@ class Endpoint:
         if self._amqp is not None:
             self._amqp.stop()
             self._amqp = None
+        if self._queue_writes is not None:
+            self._queue_writes.close()
+            self._queue_writes = None
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
         if self.journal is not None:
             self.journal.close()
             self.journal = None
+
+    def _stays_here(self, inbound: InboundMessage) -> bool:
+        """Whether a message is processed in this process rather than a worker process:
+        parts of split messages, and everything while a scenario is armed or the clock is
+        moved (:mod:`mockkpr.service.pool`)."""
+        return inbound.group_id is not None or self.faults.scenario is not None \
+            or self.clock.fixed or self.clock.offset != timedelta(0)
 
     def _drop_queued(self) -> None:
         """A reset dropped the answers still owed: the broker forgets them too. (Through the

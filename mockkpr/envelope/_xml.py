@@ -17,7 +17,7 @@ from typing import Protocol, cast
 
 from lxml import etree
 
-import mockkpr.xmlsafe  # noqa: F401  (initialises libxml2's schema types before any thread)
+import mockkpr.xmlsafe  # also initialises libxml2's schema types before any thread
 from mockkpr.envelope.codes import ErrorCode
 from mockkpr.envelope.problems import EnvelopeError, EnvelopeProblem, problem
 
@@ -96,9 +96,10 @@ def schema(name: str) -> etree.XMLSchema:
         parser = _parser()
         parser.resolvers.add(_PackageSchemas())
         # a base URL of the package's own kind, so relative imports reach the resolver
-        document = etree.fromstring(_schema_bytes(name), parser,
-                                    base_url=f"mockkpr-schemas:///{name}")
-        cache[name] = etree.XMLSchema(document)
+        with mockkpr.xmlsafe.SCHEMA_COMPILE_LOCK:
+            document = etree.fromstring(_schema_bytes(name), parser,
+                                        base_url=f"mockkpr-schemas:///{name}")
+            cache[name] = etree.XMLSchema(document)
     return cache[name]
 
 

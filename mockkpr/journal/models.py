@@ -161,6 +161,25 @@ class QueuedMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class QueueChange:
+    """One change the endpoint makes to its durable queues after a delivery
+    (:meth:`~mockkpr.journal.store.Journal.apply_changes` applies several in one transaction).
+
+    ``kind``: ``remove`` (``queued_id`` delivered), ``requeue`` (``queued_id`` kept with
+    ``delivery_count``), ``move`` (``queued_id`` to ``queue``, dead-lettering) or
+    ``disposition`` (the answer with AMQP ``message_id`` settled as ``disposition`` ``at``).
+    """
+
+    kind: str
+    queued_id: int = 0
+    delivery_count: int = 0
+    queue: str = ""
+    message_id: str = ""
+    disposition: str | None = None
+    at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class StoredIdentity:
     """An accepted identity message as ``Journal.identity_messages`` lists it: enough to pick
     the one an annual file is joined with (``details`` holds its pairing key)."""

@@ -16,7 +16,7 @@ import builtins
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -29,6 +29,7 @@ from mockkpr.errors import ConfigError
 from mockkpr.journal import _parts, _rows
 from mockkpr.journal import tables as t
 from mockkpr.journal.engine import (
+    WriteLock,
     checkpoint,
     create_engine,
     database_url,
@@ -36,6 +37,7 @@ from mockkpr.journal.engine import (
     mark_write,
     reclaim,
 )
+from mockkpr.journal.lean import LeanJournal
 from mockkpr.journal.models import (
     AnswerRecord,
     CompleteGroup,
@@ -43,6 +45,7 @@ from mockkpr.journal.models import (
     JournalEntry,
     MessageFilter,
     Outcome,
+    QueueChange,
     QueuedMessage,
     StaleGroup,
     StoredIdentity,
@@ -96,11 +99,18 @@ class Journal:
         self.max_messages = max_messages
         self.max_age_days = max_age_days
         self._poll_interval = poll_interval
-        # SQLite has one writer at a time anyway; queueing in-process is cheaper than its
-        # busy-wait. Other databases lock rows themselves, except for add_part's
-        # check-then-insert, which always takes this lock (see add_part).
-        self._serial = threading.Lock()
+        # SQLite has one writer at a time anyway; queueing (in-process, and between processes
+        # with a file lock: WriteLock) is cheaper than its busy-wait. Other databases lock
+        # rows themselves, except for add_part's check-then-insert, which always takes this
+        # lock (see add_part).
         self._sqlite = self._engine.dialect.name == "sqlite"
+        try:
+            self._serial = WriteLock(self._engine.url.database if self._sqlite else None)
+        except OSError as exc:  # e.g. a directory the process may not write to
+            self._engine.dispose()
+            raise ConfigError(f"cannot open the journal database {self._url}: {exc}") from None
+        # the endpoint's hot statements, compiled once (SQLite; mockkpr.journal.lean)
+        self._lean = LeanJournal(self._engine) if self._sqlite else None
         self._changed = threading.Condition()
         self._generation = 0
         self._inserts = 0
@@ -176,6 +186,10 @@ class Journal:
         """A counter that grows whenever this process records or changes an entry."""
         with self._changed:
             return self._generation
+
+    def changed(self) -> None:
+        """Wake the waiters now: another process (a worker) recorded an entry."""
+        self._notify()
 
     def _notify(self) -> None:
         with self._changed:
@@ -260,6 +274,13 @@ class Journal:
         """
         if entry.id is not None:
             raise ValueError(f"journal entry {entry.id} is already stored")
+        if self._lean is not None and completes is None:  # the hot path: one transaction
+            with self._serial, self._lean.write() as cursor:
+                entry_id = self._lean.insert_entry(cursor, entry)
+                queued = self._lean.insert_answers(cursor, entry_id, entry.answers)
+            entry.id = entry_id
+            self._inserted()
+            return queued
         with self._write(serial=completes is not None) as conn:
             entry_id = self._insert_entry(conn, entry)
             queued = self._insert_answers(conn, entry_id, entry.answers)
@@ -340,6 +361,8 @@ class Journal:
         original over DUPLICATE records of it. Its answers are what was sent the first time.
         A REFUSED delivery is never an earlier answer (another account may have sent it).
         """
+        if self._lean is not None and not self._lean.answered_exists(message_id, sender_her_id):
+            return None  # the usual case, an id not seen before: one indexed look-up
         e = t.entries.c
         sender = e.sender_her_id.is_(None) if sender_her_id is None else (
             e.sender_her_id == sender_her_id)
@@ -489,6 +512,9 @@ class Journal:
 
     def remove_queued(self, queued_id: int) -> bool:
         """Delete a delivered message; False when it was not (or no longer) queued."""
+        if self._lean is not None:
+            with self._serial, self._lean.write() as cursor:
+                return self._lean.remove_queued(cursor, queued_id)
         with self._write() as conn:
             result = conn.execute(t.queued.delete().where(t.queued.c.id == queued_id))
         return result.rowcount > 0
@@ -520,6 +546,13 @@ class Journal:
         good gets it, that is one without a disposition or with ``released``/``modified`` (such
         a delivery is made again). Returns False when there is none.
         """
+        if self._lean is not None:
+            with self._serial, self._lean.write() as cursor:
+                done = self._lean.set_answer_disposition(cursor, message_id, disposition,
+                                                         at or datetime.now(UTC))
+            if done:
+                self._notify()
+            return done
         a = t.answers.c
         open_answer = sa.or_(sa.and_(a.disposition.is_(None), a.settled_at.is_(None)),
                              a.disposition.in_(REDELIVERED))
@@ -533,6 +566,45 @@ class Journal:
                 disposition=disposition, settled_at=at or datetime.now(UTC)))
         self._notify()
         return True
+
+    def apply_changes(self, changes: Sequence[QueueChange]) -> None:
+        """Apply the endpoint's queue changes in order, in one transaction on SQLite (one by
+        one elsewhere). A change whose row is gone (a reset dropped it) does nothing."""
+        if not changes:
+            return
+        if self._lean is None:
+            for change in changes:
+                self._apply_one(change)
+            return
+        lean, settled = self._lean, False
+        with self._serial, lean.write() as cursor:
+            for change in changes:
+                if change.kind == "remove":
+                    lean.remove_queued(cursor, change.queued_id)
+                elif change.kind == "requeue":
+                    lean.requeue(cursor, change.queued_id, change.delivery_count)
+                elif change.kind == "move":
+                    lean.move_queued(cursor, change.queued_id, change.queue)
+                elif change.kind == "disposition":
+                    settled |= lean.set_answer_disposition(
+                        cursor, change.message_id, change.disposition,
+                        change.at or datetime.now(UTC))
+                else:
+                    raise ValueError(f"unknown queue change {change.kind!r}")
+        if settled:
+            self._notify()
+
+    def _apply_one(self, change: QueueChange) -> None:
+        if change.kind == "remove":
+            self.remove_queued(change.queued_id)
+        elif change.kind == "requeue":
+            self.requeue(change.queued_id, change.delivery_count)
+        elif change.kind == "move":
+            self.move_queued(change.queued_id, change.queue)
+        elif change.kind == "disposition":
+            self.set_answer_disposition(change.message_id, change.disposition, at=change.at)
+        else:
+            raise ValueError(f"unknown queue change {change.kind!r}")
 
     # -- split messages -------------------------------------------------------------------------
 
@@ -708,6 +780,7 @@ class Journal:
             self._closed = True
             self._changed.notify_all()
         self._engine.dispose()
+        self._serial.close()
 
     def __enter__(self) -> Journal:
         return self

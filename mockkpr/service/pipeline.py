@@ -130,6 +130,11 @@ class JournalPort(Protocol):
     def event_payloads(self, sender_her_id: str) -> Iterator[bytes]: ...
 
 
+class StreamElsewhere(Exception):
+    """A receiver without event streams (a worker process, :mod:`mockkpr.service.pool`) met
+    a 56.0.0 event message; nothing was recorded, the endpoint's own receiver judges it."""
+
+
 class _Answered(Exception):
     """Processing stops here with a transport error (raised inside :meth:`Receiver.process`)."""
 
@@ -159,8 +164,12 @@ class Receiver:
         settings: Settings,
         clock: Callable[[], datetime] | None = None,
         faults: AnswerHook | None = None,
+        *,
+        streams: bool = True,
     ) -> None:
         self.registry = registry
+        # whether 56.0.0 event streams are judged here (False: StreamElsewhere, a worker)
+        self.streams = streams
         self.journal = journal
         self.settings = settings
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -521,6 +530,8 @@ class Receiver:
         """A 56.0.0 message continues the sender's event stream (chaining, running numbers,
         starts before ends). An accepted message extends the stream; a rejected one does not,
         as KPR discards it. Messages of one sender are judged one at a time."""
+        if not self.streams:
+            raise StreamElsewhere(sender)
         with self._lock_for(sender):
             base = self._histories.get(sender)
             if base is None:

@@ -49,11 +49,13 @@ ANNUAL_2019 = fixture("valid/iplos-2019.xml")
 EXPIRED_SIGNER, REVOKED_SIGNER, UNKNOWN_CA_SIGNER = OSLO * 10 + 1, OSLO * 10 + 4, OSLO * 10 + 5
 
 
-@pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory,
+@pytest.fixture(scope="module", params=[0, 2], ids=["in-process", "2-processes"])
+def running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
             endpoint_pki: GeneratedPki) -> Iterator[Running]:
+    """The endpoint, processing in its own process and with two worker processes
+    (MOCKKPR_PROCESSES): every test of this module expects the same answers of both."""
     with running_endpoint(tmp_path_factory.mktemp("endpoint"), endpoint_pki.registry_file,
-                          log_level="WARNING") as found:
+                          log_level="WARNING", processes=request.param) as found:
         yield found
 
 

@@ -382,14 +382,16 @@ class Served:
     control: str
 
 
-def serve(data_dir: Path, registry: Path, log: Path) -> Served:
-    """Start ``python -m mockkpr serve`` on free ports and wait until it says where it listens."""
+def serve(data_dir: Path, registry: Path, log: Path, processes: int = 0) -> Served:
+    """Start ``python -m mockkpr serve`` on free ports and wait until it says where it listens
+    (with ``processes`` worker processes, MOCKKPR_PROCESSES)."""
     command = [sys.executable, "-m", "mockkpr", "serve", "--data-dir", str(data_dir),
                "--registry", str(registry), "--port", "0", "--amqp-port", "0",
                "--control-port", "0"]
     with log.open("ab") as output:
         process = subprocess.Popen(command, stdout=output, stderr=output,
                                    env={**os.environ, "MOCKKPR_LOG_LEVEL": "WARNING",
+                                        "MOCKKPR_PROCESSES": str(processes),
                                         "PYTHONPATH": str(Path(__file__).parents[2])})
     deadline = time.monotonic() + 60
     start = log.stat().st_size if log.exists() else 0
@@ -409,15 +411,17 @@ def serve(data_dir: Path, registry: Path, log: Path) -> Served:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("processes", [0, 2], ids=["in-process", "2-processes"])
 def test_kill_9_during_a_load_run_loses_no_accepted_message(
-        tmp_path: Path, endpoint_pki: GeneratedPki, running: Running) -> None:
+        tmp_path: Path, endpoint_pki: GeneratedPki, running: Running, processes: int) -> None:
     """Every delivery the server accepted before SIGKILL is in the journal with its AppRec,
     and the AppRecs still queued are delivered after the restart; resending the rest (same
-    message-ids) gets every message answered."""
+    message-ids) gets every message answered. With worker processes too (they record the
+    answers; the endpoint settles after them)."""
     user, password = account(running, BERGEN)
     messages = protected_messages(running.client(BERGEN), 300)
     log = tmp_path / "serve.log"
-    first = serve(tmp_path / "data", endpoint_pki.registry_file, log)
+    first = serve(tmp_path / "data", endpoint_pki.registry_file, log, processes)
     pump = _Pump(first.amqp, user, password, messages)
     thread = threading.Thread(target=pump.run, args=(40,))
     try:
@@ -431,7 +435,7 @@ def test_kill_9_during_a_load_run_loses_no_accepted_message(
     accepted = list(pump.accepted)
     assert 40 <= len(accepted) < len(messages), "the kill came after the load run"
 
-    second = serve(tmp_path / "data", endpoint_pki.registry_file, log)
+    second = serve(tmp_path / "data", endpoint_pki.registry_file, log, processes)
     try:
         with httpx.Client(base_url=second.control, timeout=30) as http:
             for message_id in accepted:

@@ -26,7 +26,7 @@ from typing import Any, cast
 
 from lxml import etree
 
-import mockkpr.xmlsafe  # noqa: F401  (initialises libxml2's schema types before any thread)
+import mockkpr.xmlsafe  # also initialises libxml2's schema types before any thread
 from mockkpr.errors import ConfigError
 
 XSD_NAMESPACE = "http://www.w3.org/2001/XMLSchema"
@@ -85,7 +85,8 @@ def compile_schema(source: bytes, name: str) -> etree.XMLSchema:
                     " mockkpr's schemas must be self-contained (no network, no other files)"
                 )
     try:
-        return etree.XMLSchema(root)
+        with mockkpr.xmlsafe.SCHEMA_COMPILE_LOCK:
+            return etree.XMLSchema(root)
     except etree.XMLSchemaParseError as exc:
         raise ConfigError(f"schema {name} does not compile: {exc}") from exc
 
