@@ -51,6 +51,7 @@ _EXPECTED = re.compile(
 )
 _NAME = re.compile(r"(?:\{[^}]*\})?([\w.-]+)")
 _NO_LEAVES: Mapping[str, str] = {}
+_DECLARATION = re.compile(rb"(?:\xef\xbb\xbf)?<\?xml[ \t\r\n]")
 _GENERATION_YEAR = {Generation.ANNUAL_2018: 2018, Generation.ANNUAL_2019: 2019}
 
 
@@ -218,11 +219,21 @@ class DocumentValidator:
         a document over the size limit or a root start tag beyond the first megabyte.
         """
         if (len(data) > self.options.max_payload_bytes
-                or not 0 <= data.find(b">") < _SNIFF_LIMIT - 2 * _CHUNK
-                or any(child.tail and child.tail.strip() for child in root)
-                or ((b"<!--" in data or (b"?" in data and b"<?" in data)) and any(
-                    node.getparent() is not root
-                    for node in root.iter(etree.Comment, etree.ProcessingInstruction)))):
+                or not 0 <= data.find(b">") < _SNIFF_LIMIT - 2 * _CHUNK):
+            return False
+        # Every "<!--" and "<?" in data opens the XML declaration, a comment or a PI (text and
+        # attribute values hold them escaped): none is below the root's children when the
+        # declaration, the comments and PIs around the root and among its children are all.
+        marks = data.count(b"<!--") + (data.count(b"<?") if b"?" in data else 0)
+        marks -= bool(_DECLARATION.match(data))
+        marks -= sum(1 for _ in root.itersiblings(preceding=True))
+        marks -= sum(1 for _ in root.itersiblings())
+        for child in root:
+            if not isinstance(child.tag, str):
+                marks -= 1
+            if child.tail and child.tail.strip():
+                return False
+        if marks:
             return False
         if self.options.progress is not None:
             self.options.progress(len(data))
