@@ -142,7 +142,8 @@ class DocumentValidator:
             location = "/"
         # The line of the element the location names (a field's own line, looked up only here).
         line = violation.line if violation.line is not None else \
-            (target.line_for(violation.field) if target is not None else None)
+            (target.line_for(violation.field, self._line_offset) if target is not None
+             else None)
         self.report.add(Finding(
             rule.id, rule.consequence, location, violation.value, violation.expected,
             rule.message_no, rule.message_en, rule.requirement, line,
@@ -554,7 +555,8 @@ class DocumentValidator:
         """Take the reporting year (unless forced) and the kommune from the header."""
         assert self.ctx is not None
         self.header = innhinfo
-        innhinfo.keep_field_lines()  # the header outlives its element (the identity join)
+        # the header outlives its element (the identity join)
+        innhinfo.keep_field_lines(self._line_offset)
         start = as_date8(innhinfo.get("iiFraDato"))
         end = as_date8(innhinfo.get("iiTilDato"))
         year = start.year if start else (end.year if end and end.year < 9999 else None)
