@@ -227,8 +227,9 @@ class DocumentValidator:
         # declaration, the comments and PIs around the root and among its children are all.
         marks = data.count(b"<!--") + (data.count(b"<?") if b"?" in data else 0)
         marks -= bool(_DECLARATION.match(data))
-        marks -= sum(1 for _ in root.itersiblings(preceding=True))
-        marks -= sum(1 for _ in root.itersiblings())
+        if root.getparent() is None:  # data is the whole document: its prolog and epilog
+            marks -= sum(1 for _ in root.itersiblings(preceding=True))
+            marks -= sum(1 for _ in root.itersiblings())
         for child in root:
             if not isinstance(child.tag, str):
                 marks -= 1

@@ -196,3 +196,17 @@ def test_findings_of_a_document_in_a_many_line_msghead_name_the_documents_lines(
                                if f.rule_id.startswith("PE-ALDER")]
     payload_lines = info.payload.split(b"\n")
     assert all(b"<peAlder>x" in payload_lines[line - 1] for line in lines if line)
+
+
+def test_comments_around_the_document_in_the_msghead_do_not_hide_one_in_a_field(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A comment beside the document in Content is not in the document's bytes: it must not
+    make up for one inside a field when the validator counts them."""
+    data = _variants()["as written"].replace(b"<peAlder>88", b"<peAlder>8<!-- -->8", 1)
+    envelope = _envelope(data, header_lines=False).replace(b"<Content>",
+                                                           b"<Content><!-- beside -->", 1)
+    info = parse_msghead(envelope)
+    assert info.document is not None
+    judged = _judged_from_tree(monkeypatch)
+    assert _summary(validate(info.document)) == _summary(validate(info.payload))
+    assert judged == [False]
