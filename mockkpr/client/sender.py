@@ -55,6 +55,8 @@ from mockkpr.service.pipeline import APPLICATION_TIMESTAMP
 EXIT_OK = 0
 EXIT_REJECTED = 1
 EXIT_TRANSPORT = 2
+#: Bytes of a document looked at first for its root element (its format).
+_HEAD = 4096
 
 
 @dataclass(frozen=True)
@@ -266,7 +268,9 @@ class KprClient:
                  msg_id: str | None = None) -> tuple[bytes, str, str]:
         """The MsgHead around ``document``: (xml, MsgId, message function)."""
         if msg_type is None:
-            fmt = sniff_format(document)
+            # Most documents name their root in the first bytes: reading them is enough (what
+            # is not well-formed further on is refused below, whatever the function).
+            fmt = sniff_format(document[:_HEAD]) or sniff_format(document)
             msg_type = "KPR_IDE" if fmt is not None and fmt.kind is DocumentKind.IDENTITY \
                 else "KPR_IPL"
         msg_id = msg_id or str(uuid.uuid4())

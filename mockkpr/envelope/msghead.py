@@ -18,13 +18,22 @@ written (it is echoed in the AppRec's ``OriginalMsgId/IssueDate``).
 The payload comes back re-serialised as UTF-8 without an XML declaration; namespace
 declarations in scope in the envelope are carried onto its root (a payload in no namespace
 keeps the ``xmlns=""`` that put it there), and its line ``n`` is line
-``payload_line + n - 1`` of the envelope.
+``payload_line + n - 1`` of the envelope where the sender wrote no line break inside a tag.
+It also comes back parsed (``MsgHeadInfo.document``), so that the validator need not parse
+it again, whenever the envelope's parse has exactly the payload's line numbers (see
+:func:`_same_lines`).
+
+Building puts the document's own bytes into the envelope: it is parsed once to refuse what
+is not well-formed XML, but not written out again, unless it is not in UTF-8 or has more than
+an XML declaration, comments, processing instructions and white space around its root
+element (then the parsed document is written out, as UTF-8).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -42,6 +51,7 @@ from mockkpr.envelope.codes import (
 from mockkpr.envelope.parties import Organisation
 from mockkpr.envelope.problems import EnvelopeError, EnvelopeProblem, problem
 from mockkpr.errors import InputError
+from mockkpr.iplos.validate import ParsedDocument
 
 NAMESPACE = "http://www.kith.no/xmlstds/msghead/2006-05-24"
 MIG_VERSION = "v1.2 2006-05-24"
@@ -77,6 +87,9 @@ class MsgHeadInfo:
     payload_root: str
     payload_line: int
     container: Container
+    #: The payload as the envelope's parse holds it, for the validator; None when its line
+    #: numbers there are not those of ``payload`` (plus ``payload_line - 1``).
+    document: ParsedDocument | None = field(default=None, repr=False, compare=False)
 
 
 def build_msghead(
@@ -128,24 +141,70 @@ def build_msghead(
     _xml.sub(ref_doc, NAMESPACE, "MsgType", V=XML_DOCUMENT_TYPE[0], DN=XML_DOCUMENT_TYPE[1])
     _xml.sub(ref_doc, NAMESPACE, "MimeType", "text/xml")
     _xml.sub(ref_doc, NAMESPACE, "Content").append(etree.Comment(_PLACEHOLDER[4:-3].decode()))
-    return _splice(_xml.serialise(root), payload)
+    return _splice(_xml.serialise(root), payload_xml, payload)
 
 
-def _splice(envelope: bytes, payload: etree._Element) -> bytes:
-    """The envelope with ``payload`` in place of the placeholder.
+def _splice(envelope: bytes, data: bytes, payload: etree._Element) -> bytes:
+    """The envelope with the payload (``data``, parsed as ``payload``) in place of the
+    placeholder.
 
-    The payload is serialised on its own, so it keeps its namespaces exactly; a root in no
-    namespace gets ``xmlns=""``, since the envelope's default namespace is in scope around it
-    (appending it to the envelope's tree would silently move it into the MsgHead namespace),
-    unless it already declares it.
+    The payload's root element goes in as the document writes it (:func:`_own_bytes`), or
+    serialised on its own; either way it keeps its namespaces exactly. A root in no namespace
+    gets ``xmlns=""``, since the envelope's default namespace is in scope around it (appending
+    it to the envelope's tree would silently move it into the MsgHead namespace), unless it
+    already declares it.
     """
-    text = etree.tostring(payload, encoding="UTF-8", xml_declaration=False, with_tail=False)
+    text = _own_bytes(data, payload)
+    if text is None:
+        text = memoryview(etree.tostring(payload, encoding="UTF-8", xml_declaration=False,
+                                         with_tail=False))
+    parts: list[bytes | memoryview] = [text]
     if etree.QName(payload).namespace is None and payload.nsmap.get(None) is None:
         name = etree.QName(payload).localname.encode()
-        text = b"<" + name + b' xmlns=""' + text[len(name) + 1:]
+        parts = [b"<" + name + b' xmlns=""', text[len(name) + 1:]]
     before, found, after = envelope.partition(_PLACEHOLDER)
     assert found, "the envelope lost its payload placeholder"
-    return before + text + after
+    return b"".join((before, *parts, after))
+
+
+_BLANK_BYTES = (b" ", b"\t", b"\r", b"\n")
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def _own_bytes(data: bytes, root: etree._Element) -> memoryview | None:
+    """The root element of the well-formed document ``data`` (parsed as ``root``) as the
+    document writes it; None when ``data`` is not XML 1.0 in UTF-8 or has comments or
+    processing instructions after its root element.
+
+    Before the root come an optional XML declaration, comments, processing instructions and
+    white space (a DOCTYPE was refused). A comment cannot hold "--" and a declaration or
+    processing instruction cannot hold "?>", so each ends at the first such mark.
+    """
+    info = root.getroottree().docinfo
+    if (info.xml_version != "1.0" or (info.encoding or "").upper() not in ("UTF-8", "UTF8")
+            or data.startswith((b"\xff\xfe", b"\xfe\xff"))
+            or next(root.itersiblings(), None) is not None):
+        return None
+    start = len(_UTF8_BOM) if data.startswith(_UTF8_BOM) else 0
+    while True:
+        while data[start:start + 1] in _BLANK_BYTES:
+            start += 1
+        if data.startswith(b"<?", start):
+            start = data.index(b"?>", start) + 2
+        elif data.startswith(b"<!--", start):
+            start = data.index(b"-->", start) + 3
+        else:
+            break
+    qname = etree.QName(root)
+    name = (f"{root.prefix}:{qname.localname}" if root.prefix else qname.localname).encode()
+    end = len(data)
+    while data[end - 1:end] in _BLANK_BYTES:
+        end -= 1
+    after = start + len(name) + 1
+    if not (data.startswith(b"<" + name, start) and data.endswith(b">", start, end)
+            and data[after:after + 1] in (*_BLANK_BYTES, b"/", b">")):
+        return None  # not what was parsed: leave it to the serialiser
+    return memoryview(data)[start:end]
 
 
 def _add_organisation(parent: etree._Element, org: Organisation) -> None:
@@ -194,6 +253,8 @@ def parse_msghead(xml: bytes, *, supported: Collection[str] = SUPPORTED) -> MsgH
     if problems or payload is None:
         raise EnvelopeError(problems)
     element, container = payload
+    text = etree.tostring(element, encoding="UTF-8", xml_declaration=False, with_tail=False)
+    line = _line(element)
     return MsgHeadInfo(
         msg_type=msg_type,
         msg_type_text=msg_type_element.get("DN"),
@@ -204,12 +265,62 @@ def parse_msghead(xml: bytes, *, supported: Collection[str] = SUPPORTED) -> MsgH
         ack=_ack(_xml.child(info, NAMESPACE, "Ack")),
         sender=_read_organisation(info, "Sender"),
         receiver=_read_organisation(info, "Receiver"),
-        payload=etree.tostring(element, encoding="UTF-8", xml_declaration=False,
-                               with_tail=False),
+        payload=text,
         payload_root=str(element.tag),
-        payload_line=_line(element),
+        payload_line=line,
         container=container,
+        document=ParsedDocument(element, text, line - 1)
+        if _same_lines(xml, element, text, line) else None,
     )
+
+
+# A character reference to a line feed: the parser makes it one, which serialising writes out.
+_LINE_FEED_REFERENCE = re.compile(rb"&#(?:0*10|[xX]0*[aA]);")
+# Beyond this libxml2 may count lines differently in a tree and in an incremental parse.
+_MAX_LINE = 65_535
+
+
+def _same_lines(xml: bytes, element: etree._Element, text: bytes, line: int) -> bool:
+    """Whether each element below ``element`` (the payload, parsed in the envelope ``xml``)
+    is on line ``n + line - 1`` of ``xml`` where its start tag ends on line ``n`` of ``text``
+    (the payload serialised on its own), so that the validator can judge the tree.
+
+    Serialising keeps every line break of the content and comments and writes none of its
+    own, but for two: it drops line breaks inside tags (between attributes; in attribute
+    values the parser made them spaces already) and it writes a line feed that the sender gave
+    as a character reference. With neither of the latter in the envelope, and no lone
+    carriage return (which the parser reads as a line feed), only drops remain: then when
+    the last element's line is the same in both, no line break was dropped before any
+    element, and every element's line is the same.
+    """
+    if ((b"\r" in xml and xml.count(b"\r") != xml.count(b"\r\n"))
+            or (b"&" in xml and _LINE_FEED_REFERENCE.search(xml) is not None)):
+        return False
+    last = element
+    while True:  # the last element in document order
+        child = next((c for c in reversed(last) if isinstance(c.tag, str)), None)
+        if child is None:
+            break
+        last = child
+    last_line = _line(last)
+    if last_line >= _MAX_LINE:
+        return False
+    if last is element:
+        return True
+    qname = etree.QName(last)
+    name = f"{last.prefix}:{qname.localname}" if last.prefix else qname.localname
+    # The serialiser writes text escaped (no CDATA) and ">" in attribute values as "&gt;": the
+    # last "<name" followed by a space, "/" or ">" outside comments and processing
+    # instructions is the last element's start tag, and the first ">" after it ends it.
+    tag = f"<{name}".encode()
+    start = len(text)
+    while (start := text.rfind(tag, 0, start)) >= 0 and \
+            text[start + len(tag):start + len(tag) + 1] not in (b" ", b"/", b">"):
+        pass
+    if start < 0 or any(text.find(closing, start) >= 0 and text.rfind(opening, 0, start) >= 0
+                        for opening, closing in ((b"<!--", b"-->"), (b"<?", b"?>"))):
+        return False  # possibly inside a comment or processing instruction
+    return text.count(b"\n", 0, text.index(b">", start)) + line == last_line
 
 
 def _ack(element: etree._Element | None) -> bool | None:

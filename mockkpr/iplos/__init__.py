@@ -2,7 +2,7 @@
 
 from mockkpr.iplos.findings import Consequence, Finding, Report, RowCounts
 from mockkpr.iplos.formats import DocumentFormat, DocumentKind, Generation
-from mockkpr.iplos.validate import sniff_format, validate
+from mockkpr.iplos.validate import ParsedDocument, sniff_format, validate
 
 __all__ = [
     "Consequence",
@@ -10,6 +10,7 @@ __all__ = [
     "DocumentKind",
     "Finding",
     "Generation",
+    "ParsedDocument",
     "Report",
     "RowCounts",
     "sniff_format",

@@ -51,6 +51,7 @@ _EXPECTED = re.compile(
 )
 _NAME = re.compile(r"(?:\{[^}]*\})?([\w.-]+)")
 _NO_LEAVES: Mapping[str, str] = {}
+_DECLARATION = re.compile(rb"(?:\xef\xbb\xbf)?<\?xml[ \t\r\n]")
 _GENERATION_YEAR = {Generation.ANNUAL_2018: 2018, Generation.ANNUAL_2019: 2019}
 
 
@@ -126,6 +127,8 @@ class DocumentValidator:
         self.collected: dict[str, Identity] = {}
         self.header: Row | None = None
         self.finished = False
+        # A tree parsed inside a larger document (a MsgHead) has its lines this far down.
+        self._line_offset = 0
 
     # ----------------------------------------------------------------- findings
     def emit(self, rule: Rule, violation: Violation, row: Row | None) -> None:
@@ -139,7 +142,8 @@ class DocumentValidator:
             location = "/"
         # The line of the element the location names (a field's own line, looked up only here).
         line = violation.line if violation.line is not None else \
-            (target.line_for(violation.field) if target is not None else None)
+            (target.line_for(violation.field, self._line_offset) if target is not None
+             else None)
         self.report.add(Finding(
             rule.id, rule.consequence, location, violation.value, violation.expected,
             rule.message_no, rule.message_en, rule.requirement, line,
@@ -158,6 +162,10 @@ class DocumentValidator:
         self.emit(rule, Violation(None, value, detail, location=location, line=line), None)
 
     # ----------------------------------------------------------------- driving
+    def _line(self, element: etree._Element) -> int:
+        line = line_of(element)
+        return line - self._line_offset if line else 0
+
     def run(self, stream: BinaryIO, size: int | None = None) -> None:
         """Validate everything ``stream`` yields; findings go to the report.
 
@@ -198,6 +206,57 @@ class DocumentValidator:
             if isinstance(extra.tag, str) and extra.tag not in self._tags:
                 self._unexpected(extra)
         self._finish()
+
+    def run_parsed(self, root: etree._Element, data: bytes, line_offset: int = 0) -> bool:
+        """Judge the document ``data`` from ``root``, its parse, without parsing it again.
+
+        ``root`` is the root element of ``data`` as mockkpr's parser reads it, or the same
+        element parsed inside a larger document (a MsgHead's payload) whose line ``n +
+        line_offset`` is line ``n`` of ``data``. The report is the one :meth:`run` gives for
+        ``data``. Where that could differ, nothing is judged and False is returned (run
+        ``data`` then): comments or processing instructions below the root's children (the
+        validator's parser drops them, which joins the text around them), text between the
+        root's children (the incremental parse sees it or not depending on where a read ends),
+        a document over the size limit or a root start tag beyond the first megabyte.
+        """
+        if (len(data) > self.options.max_payload_bytes
+                or not 0 <= data.find(b">") < _SNIFF_LIMIT - 2 * _CHUNK):
+            return False
+        # Every "<!--" and "<?" in data opens the XML declaration, a comment or a PI (text and
+        # attribute values hold them escaped): none is below the root's children when the
+        # declaration, the comments and PIs around the root and among its children are all.
+        marks = data.count(b"<!--") + (data.count(b"<?") if b"?" in data else 0)
+        marks -= bool(_DECLARATION.match(data))
+        if root.getparent() is None:  # data is the whole document: its prolog and epilog
+            marks -= sum(1 for _ in root.itersiblings(preceding=True))
+            marks -= sum(1 for _ in root.itersiblings())
+        for child in root:
+            if not isinstance(child.tag, str):
+                marks -= 1
+            if child.tail and child.tail.strip():
+                return False
+        if marks:
+            return False
+        if self.options.progress is not None:
+            self.options.progress(len(data))
+        self._line_offset = line_offset
+        if self._check_root(root) is None:
+            return True
+        assert self.format is not None
+        ns = self.format.namespace
+        tags = self._tags = frozenset(f"{{{ns}}}{name}" for name in self.format.top_level_names)
+        if schemas.XSI_NAMESPACE.encode() in data:  # see _stream
+            self._leaves = _NO_LEAVES
+        # In document order, as the incremental parse meets them (_stream, _sweep, _run).
+        self._start(root)
+        for child in root:
+            tag = child.tag
+            if tag in tags:
+                self._top_level(child)
+            elif isinstance(tag, str):
+                self._unexpected(child)
+        self._finish()
+        return True
 
     def _stream(self, reader: _Reader) -> etree._Element | None:
         """Parse the document incrementally, judging each top-level element as it ends.
@@ -328,14 +387,14 @@ class DocumentValidator:
         doctype = doctype_of(root.getroottree())
         if doctype:
             self.emit_document(doc_rules.XML_DOCTYPE, "no DOCTYPE", value=doctype,
-                               line=line_of(root))
+                               line=self._line(root))
             return None
         qname = etree.QName(root)
         fmt = FORMATS.get(qname.namespace or "")
         if fmt is None or fmt.root != qname.localname:
             known = ", ".join(f"{{{f.namespace}}}{f.root}" for f in FORMATS.values())
             self.emit_document(doc_rules.XML_UNKNOWN_FORMAT, f"one of {known}",
-                               value=tag_of(root), line=line_of(root))
+                               value=tag_of(root), line=self._line(root))
             return None
         self.format = fmt
         self._repeats = {name: maximum != 1 for name, _, maximum in fmt.top_level}
@@ -357,7 +416,7 @@ class DocumentValidator:
     # ----------------------------------------------------------------- structure
     def _start(self, root: etree._Element) -> None:
         assert self.format is not None
-        self._root_row = Row(self.format.root, attributes_of(root), {}, line_of(root),
+        self._root_row = Row(self.format.root, attributes_of(root), {}, self._line(root),
                              self.format.root)
         # Annual formats belong to their year until the header says otherwise; event
         # messages are judged as of their first notification (or today).
@@ -377,7 +436,7 @@ class DocumentValidator:
         if root.text and root.text.strip():
             self.emit_document(doc_rules.XML_STRUCTURE, "only elements inside the root",
                                value=root.text.strip()[:40], location=f"/{self.format.root}",
-                               line=line_of(root))
+                               line=self._line(root))
         self._run_rules(ROOT, self._root_row)
 
     def _judge(self, element: Any) -> None:
@@ -400,7 +459,7 @@ class DocumentValidator:
         expected = ", ".join(name for name, _, _ in self.format.top_level)
         self.emit_document(doc_rules.XML_STRUCTURE, f"only {expected} in the root",
                            value=tag_of(element), location=f"/{self.format.root}",
-                           line=line_of(element))
+                           line=self._line(element))
 
     def _check_order(self, name: str, line: int) -> None:
         assert self.format is not None
@@ -438,7 +497,7 @@ class DocumentValidator:
         assert self._schema is not None
         assert self.ctx is not None
         name = tag_of(element)[len(self.format.namespace) + 2:]
-        line = line_of(element)
+        line = self._line(element)
         self._check_order(name, line)
         if element.tail and element.tail.strip():
             self.emit_document(doc_rules.XML_STRUCTURE, "only elements inside the root",
@@ -453,6 +512,9 @@ class DocumentValidator:
                                position=self._seen[name] if self._repeats[name] else 0,
                                index=index, leaves=self._leaves if valid else _NO_LEAVES,
                                out=rows)
+        if self._line_offset:
+            for each in rows:
+                each.line = each.line - self._line_offset if each.line else 0
         if name == "INNHINFO":
             self._set_header(row)
         elif name == "Notifikasjon" and self.options.year is None and self.report.year is None:
@@ -494,7 +556,8 @@ class DocumentValidator:
         """Take the reporting year (unless forced) and the kommune from the header."""
         assert self.ctx is not None
         self.header = innhinfo
-        innhinfo.keep_field_lines()  # the header outlives its element (the identity join)
+        # the header outlives its element (the identity join)
+        innhinfo.keep_field_lines(self._line_offset)
         start = as_date8(innhinfo.get("iiFraDato"))
         end = as_date8(innhinfo.get("iiTilDato"))
         year = start.year if start else (end.year if end and end.year < 9999 else None)
@@ -559,7 +622,9 @@ class DocumentValidator:
             target = violation.element if violation.element is not None else element
             holder, name, how, detail = place_schema_error(
                 element, target, violation.message, required)
-            marks.setdefault(holder, []).append((name, how, detail, violation.line))
+            marks.setdefault(holder, []).append(
+                (name, how, detail,
+                 violation.line - self._line_offset if violation.line else 0))
         return marks
 
     def _report_schema_errors(

@@ -24,6 +24,7 @@ from typing import Any
 
 from lxml import etree
 
+from mockkpr.iplos.validate import ParsedDocument
 from mockkpr.iplos.values import as_date8
 from mockkpr.xmlsafe import PARSER_OPTIONS
 
@@ -65,12 +66,14 @@ class PairKey:
         return f"kommune {self.kommune}, {self.year}{district}"
 
 
-def pair_key(document: bytes) -> PairKey | None:
+def pair_key(document: bytes | ParsedDocument) -> PairKey | None:
     """The key of an annual IPLOS file or identity message, read from its ``INNHINFO``.
 
     Reads no further than the header. None when there is no readable kommune and year (the
     document's own rules report that).
     """
+    if isinstance(document, ParsedDocument):
+        document = document.data
     fields: dict[str, str] = {}
     try:
         for _, element in etree.iterparse(io.BytesIO(document), events=("end",),

@@ -153,37 +153,42 @@ class Row:
         """The keyed XPath of this row, or of one of its fields (``x``) or attributes (``@x``)."""
         return self.path if name is None else f"{self.path}/{name}"
 
-    def line_for(self, name: str | None = None) -> int:
+    def line_for(self, name: str | None = None, offset: int = 0) -> int:
         """The source line of what :meth:`location` names: of this row's element, or of its
         first child element named ``name`` (a field).
 
         An attribute (``@x``) is on its element's line; a field the row lacks, or any field
         once ``element`` is None (unless :meth:`keep_field_lines` noted them), gives the row's
         own line. Looked up in the element only when asked (for a finding):
-        building rows costs nothing more than the reference.
+        building rows costs nothing more than the reference. ``offset`` is taken from a line
+        read in the element: one parsed inside a larger document (a MsgHead) lies that far
+        down (``line`` is the document's already).
         """
         if name is None or name[0] == "@":
             return self.line
         element = self.element
         if element is not None:
             for child in element.iterchildren("{*}" + name):
-                return line_of(child) or self.line
+                found = line_of(child)
+                return found - offset if found else self.line
             return self.line
         lines = self._field_lines
         if lines is not None:
             return lines.get(name, self.line)
         return self.line
 
-    def keep_field_lines(self) -> None:
+    def keep_field_lines(self, offset: int = 0) -> None:
         """Note the line of each field now, so that :meth:`line_for` still knows them when
-        ``element`` is gone (for a row that outlives its element: a document's header)."""
+        ``element`` is gone (for a row that outlives its element: a document's header);
+        ``offset`` as for :meth:`line_for`."""
         element = self.element
         if element is None:
             return
         lines: dict[str, int] = {}
         for child in element:
             if isinstance(child.tag, str):
-                lines.setdefault(_local(child.tag), line_of(child) or self.line)
+                found = line_of(child)
+                lines.setdefault(_local(child.tag), found - offset if found else self.line)
         self._field_lines = lines
 
 

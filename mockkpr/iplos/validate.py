@@ -1,4 +1,10 @@
-"""The validator's front door: ``validate(source) -> Report``."""
+"""The validator's front door: ``validate(source) -> Report``.
+
+A caller that has parsed the document already (the endpoint reads it inside its MsgHead)
+passes a :class:`ParsedDocument`: the validator then judges that tree instead of parsing the
+bytes again, with the same report (:meth:`~mockkpr.iplos.engine.DocumentValidator.run_parsed`
+says when it parses them after all).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import io
 import os
 from collections.abc import Callable
 from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import BinaryIO, cast
@@ -21,7 +28,23 @@ from mockkpr.iplos.rules.event_history import EventHistory
 from mockkpr.settings import Settings
 from mockkpr.xmlsafe import pull_parser
 
-Source = bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO
+
+@dataclass(frozen=True, slots=True)
+class ParsedDocument:
+    """A document with its parse: ``data`` its exact bytes, ``root`` its root element.
+
+    ``root`` comes from mockkpr's safe parser (entities, DTDs and network access off), on
+    ``data`` itself or on a larger document holding it (a MsgHead); line ``n`` of ``data`` is
+    line ``n + line_offset`` of the tree. The validator judges the tree and reads ``data`` only
+    where the tree cannot stand in for it; it does not change the tree.
+    """
+
+    root: etree._Element
+    data: bytes
+    line_offset: int = 0
+
+
+Source = bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO | ParsedDocument
 
 
 def validate(
@@ -38,7 +61,8 @@ def validate(
 ) -> Report:
     """Judge one IPLOS submission the way KPR does and return the report.
 
-    ``source`` is the document (bytes, a path or a binary file object) in any generation;
+    ``source`` is the document (bytes, a path, a binary file object or a
+    :class:`ParsedDocument`) in any generation;
     ``identity`` optionally the ``KPR_IDE`` identity message that belongs to an annual file:
     both are then validated and joined (persons without identity, identities without person).
     ``year`` forces the reporting year instead of taking it from the header. ``history``
@@ -68,20 +92,30 @@ def validate(
         header = None
         if identity is not None:
             checker = DocumentValidator(report, options)
-            checker.run(stack.enter_context(_open(identity)), _size(identity))
+            _run(checker, identity, stack)
             # Join only an identity message read to its end: one that could not be read has its
             # own finding, and every person reported "without identity" would repeat it.
             if (checker.finished and checker.format is not None
                     and checker.format.kind is DocumentKind.IDENTITY):
                 identities, header = checker.collected, checker.header
         missing = identity_required and identity is None
-        DocumentValidator(report, options, identities, header, identity_missing=missing).run(
-            stack.enter_context(_open(source)), _size(source))
+        _run(DocumentValidator(report, options, identities, header, identity_missing=missing),
+             source, stack)
     return report
+
+
+def _run(checker: DocumentValidator, source: Source, stack: ExitStack) -> None:
+    """Judge ``source``: from its parse when it comes with one that can stand in for it."""
+    if isinstance(source, ParsedDocument) and checker.run_parsed(
+            source.root, source.data, source.line_offset):
+        return
+    checker.run(stack.enter_context(_open(source)), _size(source))
 
 
 def sniff_format(source: Source) -> DocumentFormat | None:
     """The format of a document judged by its root element, or None if it cannot be told."""
+    if isinstance(source, ParsedDocument):
+        return _format_of(source.root)
     with _open(source) as stream:
         parser = pull_parser()
         for _ in range(16):
@@ -94,10 +128,14 @@ def sniff_format(source: Source) -> DocumentFormat | None:
                 return None
             for _, element in parser.read_events():
                 assert isinstance(element, etree._Element)
-                qname = etree.QName(element)
-                fmt = FORMATS.get(qname.namespace or "")
-                return fmt if fmt is not None and fmt.root == qname.localname else None
+                return _format_of(element)
     return None
+
+
+def _format_of(root: etree._Element) -> DocumentFormat | None:
+    qname = etree.QName(root)
+    fmt = FORMATS.get(qname.namespace or "")
+    return fmt if fmt is not None and fmt.root == qname.localname else None
 
 
 def _size(source: Source) -> int | None:
@@ -113,12 +151,14 @@ def _size(source: Source) -> int | None:
 def _name_of(source: Source) -> str:
     if isinstance(source, str | os.PathLike):
         return str(source)
-    if isinstance(source, bytes | bytearray | memoryview):
+    if isinstance(source, bytes | bytearray | memoryview | ParsedDocument):
         return "<bytes>"
     return str(getattr(source, "name", "<stream>"))
 
 
 def _open(source: Source) -> BinaryIO:
+    if isinstance(source, ParsedDocument):
+        return io.BytesIO(source.data)
     if isinstance(source, bytes | bytearray | memoryview):
         return io.BytesIO(bytes(source))
     if isinstance(source, str | os.PathLike):

@@ -39,6 +39,7 @@ from mockkpr.iplos import DocumentKind, Generation, Report, sniff_format, valida
 from mockkpr.iplos.pairing import PairKey, pair_key
 from mockkpr.iplos.render import report_json
 from mockkpr.iplos.rules.event_history import EventHistory
+from mockkpr.iplos.validate import ParsedDocument
 from mockkpr.journal.models import (
     AnswerRecord,
     CompleteGroup,
@@ -101,6 +102,8 @@ _OUTCOME_OF = {Status.OK: Outcome.ACCEPTED, Status.AVVIST: Outcome.REJECTED,
 _SUBMISSION_STRIPES = 64
 #: The entry detail holding an identity message's pairing key (kommune, year, bydel).
 IDENTITY_KEY = "identity.pairing"
+#: A document to validate: its bytes, or its bytes with the MsgHead's parse of it.
+Document = bytes | ParsedDocument
 
 
 class JournalPort(Protocol):
@@ -393,7 +396,9 @@ class Receiver:
         self._check_spoofing(inbound, work.msghead)
         wanted = DocumentKind.IDENTITY if work.msghead.msg_type == "KPR_IDE" \
             else DocumentKind.IPLOS
-        report = self._validate(work, work.msghead.payload, wanted, work.msghead.msg_type)
+        # the envelope's parse of the document, when the validator can judge that instead
+        document = work.msghead.document or work.msghead.payload
+        report = self._validate(work, document, wanted, work.msghead.msg_type)
         return self._answer(work, report)
 
     def _check_headers(self, inbound: InboundMessage) -> None:
@@ -470,7 +475,7 @@ class Receiver:
                 (f"fromHerId={sender_id}",
                  "MsgHead=" + ",".join(str(h) for h in sorted(sender_her_ids(info))))))
 
-    def _validate(self, work: _Work, payload: bytes, wanted: DocumentKind,
+    def _validate(self, work: _Work, payload: Document, wanted: DocumentKind,
                   label: str) -> Report:
         fmt = sniff_format(payload)
         if fmt is not None and fmt.kind is not wanted:
@@ -492,7 +497,7 @@ class Receiver:
         work.entry.report = report_json(report)
         return report
 
-    def _validate_annual(self, payload: bytes, sender: str, name: str) -> Report:
+    def _validate_annual(self, payload: Document, sender: str, name: str) -> Report:
         """An annual file, joined with the sender's newest accepted identity message for the
         same kommune, year and bydel (:mod:`mockkpr.iplos.pairing`); the report says which
         one, or that there was none (IDE-NONE, every person without identity)."""
@@ -526,7 +531,7 @@ class Receiver:
         return None
 
     # ------------------------------------------------------------------ event streams
-    def _validate_event(self, payload: bytes, sender: str, name: str) -> Report:
+    def _validate_event(self, payload: Document, sender: str, name: str) -> Report:
         """A 56.0.0 message continues the sender's event stream (chaining, running numbers,
         starts before ends). An accepted message extends the stream; a rejected one does not,
         as KPR discards it. Messages of one sender are judged one at a time."""

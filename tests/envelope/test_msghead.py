@@ -428,3 +428,52 @@ def test_schema_errors_in_a_prefixed_msghead_point_at_the_element() -> None:
     assert found.text == ("Element 'ProcessingStatus': This element is not expected. "
                           "Expected is ( MsgId ).")
     assert found.location == "/MsgHead/MsgInfo/ProcessingStatus (line 9)"
+
+
+# --- the document's own bytes in the envelope ----------------------------------------------
+
+def _as_if_serialised(sender: Organisation, receiver: Organisation, document: bytes) -> bytes:
+    """The payload the receiver reads when the document's root is written out by lxml first
+    (what the sender did before it put the document's own bytes in)."""
+    serialised = etree.tostring(etree.fromstring(document), encoding="UTF-8")
+    return parse_msghead(build(sender, receiver, payload=serialised)).payload
+
+
+@pytest.mark.parametrize("document", [
+    b'<?xml version="1.0" encoding="UTF-8"?>\r\n<!-- made by hand -->\r\n' + PAYLOAD.replace(
+        b'"0301"', b"'0301'").replace(b"<tjTimerUke>", b"<tjTimerUke >") + b"\r\n",
+    b"\xef\xbb\xbf<?xml version='1.0'?><?app x?>" + PAYLOAD.replace(b"7,5", b"&#55;,5"),
+    f'<i:IPLOS xmlns:i="{IPLOS_NS}"><i:PERSON pePeID="17"></i:PERSON></i:IPLOS>\n\n'.encode(),
+], ids=["crlf-quotes-comment", "bom-pi-reference", "prefixed"])
+def test_the_envelope_carries_the_documents_own_bytes(
+        municipality: Organisation, kpr: Organisation, document: bytes) -> None:
+    """The root element goes in as written (it is parsed to refuse bad XML, not written out
+    again); the receiver reads the same document as from a serialised one."""
+    xml = build(municipality, kpr, payload=document)
+    start = document.index(b"<" + (b"i:" if b"<i:" in document else b"") + b"IPLOS")
+    assert document[start:].rstrip() in xml
+    assert parse_msghead(xml).payload == _as_if_serialised(municipality, kpr, document)
+
+
+def test_a_document_in_another_encoding_is_written_out_in_utf8(
+        municipality: Organisation, kpr: Organisation) -> None:
+    document = ('<?xml version="1.0" encoding="ISO-8859-1"?>'
+                f'<IPLOS xmlns="{IPLOS_NS}"><navn>Ærlig Øystein</navn></IPLOS>').encode("latin-1")
+    xml = build(municipality, kpr, payload=document)
+    assert "<navn>Ærlig Øystein</navn>".encode() in xml
+    assert parse_msghead(xml).payload == _as_if_serialised(municipality, kpr, document)
+
+
+def test_a_comment_after_the_root_is_left_out(municipality: Organisation,
+                                              kpr: Organisation) -> None:
+    document = PAYLOAD + b"\n<!-- exported by EPJ -->\n"
+    xml = build(municipality, kpr, payload=document)
+    assert b"exported" not in xml
+    assert parse_msghead(xml).payload == _as_if_serialised(municipality, kpr, document)
+
+
+def test_a_document_without_namespace_written_as_is_gets_xmlns_empty(
+        municipality: Organisation, kpr: Organisation) -> None:
+    xml = build(municipality, kpr, payload=b'<?xml version="1.0"?>\n<foo\ta="1"><bar/></foo>\n')
+    assert b'<Content><foo xmlns=""\ta="1"><bar/></foo></Content>' in xml
+    assert etree.fromstring(parse_msghead(xml).payload).tag == "foo"
