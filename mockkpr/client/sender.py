@@ -46,6 +46,7 @@ from mockkpr.envelope import (
 )
 from mockkpr.errors import ConfigError, EndpointError, InputError
 from mockkpr.iplos import DocumentKind, sniff_format
+from mockkpr.proton_message import content_type
 from mockkpr.registry import Party, Registry
 from mockkpr.service.groups import GROUP_SIZE
 from mockkpr.service.herids import her_id_value
@@ -119,7 +120,7 @@ class Wire:
         def text(value: Any) -> str | None:
             return None if value is None else str(value)
         return cls(text(message.id), text(message.correlation_id), message.subject,
-                   text(message.content_type), message.address, _body_bytes(message))
+                   content_type(message), message.address, _body_bytes(message))
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import cproton
 from proton import Message
 
+from mockkpr.proton_message import content_type as _content_type
 from mockkpr.service.herids import canonical_her_ids
 from mockkpr.service.messages import BodyKind, InboundMessage, OutboundMessage
 
@@ -46,16 +46,6 @@ def _body(message: Message) -> tuple[bytes, BodyKind]:
     if body is None:
         return b"", BodyKind.DATA if message.inferred else BodyKind.OTHER
     return (_text(body) or "").encode("utf-8"), BodyKind.OTHER
-
-
-def _content_type(message: Message) -> str | None:
-    """The content type, None when the message has none.
-
-    proton's ``Message.content_type`` turns an absent content type into ``symbol('None')``,
-    the text ``None``; the C accessor underneath tells absent from present.
-    """
-    value = cproton.pn_message_get_content_type(message._msg)
-    return None if value is None else str(value)
 
 
 def _properties(message: Message) -> dict[str, str]:
