@@ -63,6 +63,7 @@ from mockkpr.service.groups import (
     refused_details,
 )
 from mockkpr.service.herids import her_id_value
+from mockkpr.service.keyed import KeyedLocks, message_key
 from mockkpr.service.messages import (
     CMS_CONTENT_TYPE,
     PLAIN_CONTENT_TYPES,
@@ -98,8 +99,6 @@ SPLIT_CONVENTION = ("A part of a split message (group-id set) lacks {}: mockkpr'
                     "splits; `mockkpr docs endpoint`, Split messages)")
 _OUTCOME_OF = {Status.OK: Outcome.ACCEPTED, Status.AVVIST: Outcome.REJECTED,
                Status.OK_FEIL_I_DELMELDING: Outcome.PARTIAL}
-#: Locks that serialise payload-only submissions with the same sender and id (by hash).
-_SUBMISSION_STRIPES = 64
 #: The entry detail holding an identity message's pairing key (kommune, year, bydel).
 IDENTITY_KEY = "identity.pairing"
 #: A document to validate: its bytes, or its bytes with the MsgHead's parse of it.
@@ -182,7 +181,8 @@ class Receiver:
         self._histories: dict[str, EventHistory] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
-        self._stripes = [threading.Lock() for _ in range(_SUBMISSION_STRIPES)]
+        # (sender, message-id) of the messages being decided: copies wait for the first
+        self._in_progress = KeyedLocks()
 
     # ------------------------------------------------------------------ entry point
     def process(self, inbound: InboundMessage) -> ProcessResult:
@@ -192,6 +192,11 @@ class Receiver:
             refused = self._authorise(inbound.user, sender_id, inbound)
             if refused is not None:
                 return refused
+        with self._in_progress.hold(message_key(inbound)):
+            return self._process(inbound, sender_id)
+
+    def _process(self, inbound: InboundMessage, sender_id: str | None) -> ProcessResult:
+        """:meth:`process` once no copy of the message is being decided."""
         if inbound.message_id and sender_id:
             earlier = self.journal.find(inbound.message_id, sender_id)
             if earlier is not None and REF_ID not in earlier.details:  # HTTP ids are apart
@@ -581,7 +586,8 @@ class Receiver:
         """
         sender_id = inbound.prop("fromHerId")
         message_id = inbound.message_id or ""
-        with self._stripes[hash((sender_id, message_id)) % _SUBMISSION_STRIPES]:
+        with self._in_progress.hold((sender_id, message_id) if sender_id and message_id
+                                    else None):
             if refused is None and message_id and sender_id:
                 earlier = self.journal.find(message_id, sender_id)
                 if earlier is not None and REF_ID in earlier.details \

@@ -38,6 +38,7 @@ from typing import Any
 from mockkpr.journal.store import Journal
 from mockkpr.log import configure, get_logger
 from mockkpr.registry import load_registry
+from mockkpr.service.keyed import KeyedLocks, message_key
 from mockkpr.service.messages import InboundMessage
 from mockkpr.service.pipeline import Receiver, StreamElsewhere
 from mockkpr.service.results import ProcessResult
@@ -206,16 +207,20 @@ class Dispatch:
         self.own, self.pool, self.local, self.changed = process, pool, local, changed
         self.by_workers = 0  # messages a worker answered
         self.here = 0  # messages this process answered (as the module documentation says)
+        self._in_progress = KeyedLocks()
 
     def __call__(self, inbound: InboundMessage) -> ProcessResult:
-        if not self.local(inbound):
-            result = self.pool.process(inbound)
-            if result is not None:
-                self.by_workers += 1
-                self.changed()
-                return result
-        self.here += 1
-        return self.own(inbound)
+        # Copies of one message go one at a time, whichever process takes them: each
+        # receiver serialises only its own, and the second copy must find the first's record.
+        with self._in_progress.hold(message_key(inbound)):
+            if not self.local(inbound):
+                result = self.pool.process(inbound)
+                if result is not None:
+                    self.by_workers += 1
+                    self.changed()
+                    return result
+            self.here += 1
+            return self.own(inbound)
 
     def worker_pids(self) -> list[int]:
         """The process ids of the workers (for tests and diagnostics)."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -685,3 +687,41 @@ def test_a_port_in_use_fails_start_and_leaves_nothing_running(tmp_path: Path) ->
     assert endpoint.readiness()["amqp_listeners"] is False
     with Endpoint(Settings(data_dir=tmp_path, amqps_port=0, control_port=0)) as again:
         assert all(again.readiness().values())
+
+
+def test_the_same_message_id_arriving_at_once_is_accepted_once(
+        running: Running, oslo: KprClient) -> None:
+    """A sender that resends before its first send was answered (a receipt timer shorter than
+    the endpoint's work, a second connection after a stall) must not get its report registered
+    twice: of copies arriving at once on several connections, processed by several workers,
+    one is accepted and every other is a duplicate (profile: duplicates by message-id).
+
+    Last in this module: the four answers go to whichever of the party's consumers has credit
+    (the module's ``oslo`` too, as on a shared queue), which the tests after it would meet."""
+    xml, msg_id, _ = oslo.envelope(IDENTITY)
+    body = oslo.protect(xml)
+    message_id = str(uuid.uuid4())
+    copies = 4
+    senders = [running.client(OSLO) for _ in range(copies)]
+    barrier = threading.Barrier(copies)
+
+    def send(client: KprClient) -> None:
+        _, messages = client.messages_for(body, subject="KPR_IDE")  # proton's: one per thread
+        for message in messages:
+            message.id = message_id
+        with client:
+            client.connect()
+            barrier.wait()
+            client.send_messages(messages, msg_id=msg_id)
+
+    threads = [threading.Thread(target=send, args=(c,)) for c in senders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    deadline = time.monotonic() + 30
+    while len(entries := running.entries(message_id)) < copies and time.monotonic() < deadline:
+        time.sleep(0.05)
+    outcomes = sorted(e["outcome"] for e in entries)
+    assert outcomes == ["accepted"] + ["duplicate"] * (copies - 1), [
+        (e["outcome"], e.get("error_condition"), e.get("error_description")) for e in entries]
