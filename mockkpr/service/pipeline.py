@@ -586,8 +586,7 @@ class Receiver:
         """
         sender_id = inbound.prop("fromHerId")
         message_id = inbound.message_id or ""
-        with self._in_progress.hold((sender_id, message_id) if sender_id and message_id
-                                    else None):
+        with self._in_progress.hold(message_key(inbound)):
             if refused is None and message_id and sender_id:
                 earlier = self.journal.find(message_id, sender_id)
                 if earlier is not None and REF_ID in earlier.details \
